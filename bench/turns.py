@@ -1,0 +1,124 @@
+"""Benchmark: 1,000 simulated people through the whole journey (welcome, reflection,
+experiment, check-in) via the real runtime on a SQLite *file* (WAL, synchronous=FULL: each turn
+is committed durably before its replies are returned). Prints JSON.
+
+    .venv/bin/python bench/turns.py [--people 1000] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from dialogs.content import load_content
+from dialogs.registry import DIALOGS
+from dialogs.replies import Prompt
+from dialogs.runtime import Runtime
+from dialogs.turn import Turn
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import Person
+
+JOURNEY = [
+    "hi",  # welcome: promise, then language
+    "en",
+    "yes",  # time zone is right
+    "2",  # every two weeks -> menu
+    "reflect",
+    "What I enjoy most is untangling a messy problem with a customer.",
+    "skip",
+    "Leading a small team one day 🌱",
+    "1",  # turn it into an experiment
+    "own",
+    "Join the finance team's stand-up",
+    "To see where our invoices go",
+    "15-12",
+    "checkin",
+    "4",
+    "doing",
+    "Ask Priya for an hour next week",
+]
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
+    return sorted_values[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--db", type=Path, default=None)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="regie-bench-"))
+    db_path = args.db or folder / "bench.db"
+    engine = make_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with Session(engine) as db:
+        people = [
+            Person(email=f"person{n}@bench.example", name=f"Person {n}") for n in range(args.people)
+        ]
+        db.add_all(people)
+        db.commit()
+        ids = [p.id for p in people]
+    runtime = Runtime(engine, dialogs=DIALOGS, content=load_content(), clock=lambda: now)
+
+    latencies: list[float] = []
+    asked = 0
+    started = time.perf_counter()
+    for person_id in ids:
+        assert person_id is not None
+        for line in JOURNEY:
+            t0 = time.perf_counter()
+            replies = runtime.handle(Turn(person_id=person_id, text=line))
+            latencies.append(time.perf_counter() - t0)
+            asked += any(isinstance(r, Prompt) for r in replies)
+    elapsed = time.perf_counter() - started
+
+    with Session(engine) as db:
+        saved = {
+            table: db.exec(text(f"SELECT count(*) FROM {table}")).one()[0]  # type: ignore[call-overload]
+            for table in ("answer", "experiment", "check_in")
+        }
+    latencies.sort()
+    ms = [v * 1000 for v in latencies]
+    print(
+        json.dumps(
+            {
+                "benchmark": "turns",
+                "database": "sqlite file (WAL, synchronous=FULL)",
+                "people": args.people,
+                "turns": len(latencies),
+                "turns_with_a_question": asked,
+                "rows_saved": saved,
+                "seconds": round(elapsed, 3),
+                "turns_per_s": round(len(latencies) / elapsed, 1),
+                "latency_ms": {
+                    "p50": round(percentile(ms, 0.50), 3),
+                    "p95": round(percentile(ms, 0.95), 3),
+                    "p99": round(percentile(ms, 0.99), 3),
+                    "max": round(ms[-1], 3),
+                    "mean": round(statistics.fmean(ms), 3),
+                },
+                "target_ms": {"p50": 2.0, "p99": 5.0},
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""The console channel: the embedded default, and a scriptable one.
+
+Plain mode prints prompts with numbered choices; the person answers with the number or the
+label. JSON mode (``--json``) prints one JSON object per reply line and ``{"type":
+"turn_end"}`` after each input line, so programs can drive a conversation; an input line may be
+plain text or ``{"value": …}`` for a choice (optionally with ``session``/``step``/``seq`` to
+answer a specific prompt, which makes stale answers detectable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from dialogs.replies import Reply, Say, ScalePrompt, TextPrompt
+from dialogs.runtime import Runtime
+from dialogs.turn import Action, Turn
+
+
+def render_text(reply: Reply) -> str:
+    if isinstance(reply, Say):
+        return reply.text
+    lines = [reply.text]
+    options = reply.options()
+    if isinstance(reply, ScalePrompt):
+        low = f"{reply.low} = {reply.low_label}" if reply.low_label else ""
+        high = f"{reply.high} = {reply.high_label}" if reply.high_label else ""
+        lines.append(
+            "  ["
+            + " ".join(o.label for o in options)
+            + "]"
+            + (f"  ({low} … {high})" if low else "")
+        )
+    else:
+        lines.extend(f"  {n}. {o.label}" for n, o in enumerate(options, start=1))
+    if reply.skip_label is not None:
+        lines.append(f"  ↷ {reply.skip_label}")
+    return "\n".join(lines)
+
+
+def render_json(reply: Reply) -> dict[str, Any]:
+    if isinstance(reply, Say):
+        return {"type": "say", "kind": "text", "text": reply.text, "choices": []}
+    choices: list[dict[str, Any]] = [{"label": o.label, "value": o.value} for o in reply.options()]
+    if reply.skip_label is not None:
+        choices.append({"label": reply.skip_label, "value": None})
+    data: dict[str, Any] = {
+        "type": "prompt",
+        "kind": reply.kind,
+        "text": reply.text,
+        "choices": choices,
+    }
+    data["ref"] = {"session": reply.session_id, "step": reply.step, "seq": reply.seq}
+    if isinstance(reply, TextPrompt):
+        data["max_chars"] = reply.max_chars
+    return data
+
+
+def parse_line(line: str, *, json_mode: bool) -> tuple[str | None, Action | None]:
+    """An input line as text, or (JSON mode) ``{"value": …}`` as a button-like action."""
+    stripped = line.rstrip("\n")
+    if json_mode and stripped.lstrip().startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError:
+            return stripped, None
+        if isinstance(data, dict) and "value" in data:
+            return None, Action(
+                value=data["value"],
+                session_id=data.get("session"),
+                step=data.get("step"),
+                seq=data.get("seq"),
+            )
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            return data["text"], None
+    return stripped, None
+
+
+class ConsoleChannel:
+    def __init__(self, runtime: Runtime, person_id: int, out: TextIO, *, json_mode: bool) -> None:
+        self.runtime = runtime
+        self.person_id = person_id
+        self.out = out
+        self.json_mode = json_mode
+
+    def emit(self, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            if self.json_mode:
+                self.out.write(json.dumps(render_json(reply), ensure_ascii=False) + "\n")
+            else:
+                self.out.write(render_text(reply) + "\n\n")
+        if self.json_mode:
+            self.out.write(json.dumps({"type": "turn_end"}) + "\n")
+        self.out.flush()
+
+    def send(self, line: str) -> list[Reply]:
+        text, action = parse_line(line, json_mode=self.json_mode)
+        replies = self.runtime.handle(Turn(person_id=self.person_id, text=text, action=action))
+        self.emit(replies)
+        return replies
+
+    def open(self, *, greet: bool) -> None:
+        """On start: show the open question of an unfinished conversation; with ``greet``
+        (an interactive terminal) start talking when nothing is open."""
+        replies = self.runtime.resume(self.person_id)
+        if replies:
+            self.emit(replies)
+        elif greet:
+            self.send("hi")
+
+    def run(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.send(line)

@@ -1,0 +1,222 @@
+"""The ``regie`` command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.channels.console import ConsoleChannel
+from bot.config import Settings, get_settings
+from bot.wiring import build_runtime, engine_for
+from storage.db import session_scope
+from storage.migrate import current_revision, head_revision, upgrade
+from storage.models import utcnow
+from storage.people import by_email, enrol, everyone
+from storage.people_import import import_people
+from storage.personal_data import export_person, forget_person
+
+app = typer.Typer(
+    help="Regie: a development companion for Slack, Teams and the console.", no_args_is_help=True
+)
+people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
+app.add_typer(people_app, name="people")
+
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def _ready_engine(settings: Settings) -> Engine:
+    """The engine, after checking the schema is current: every command but init needs it."""
+    engine = engine_for(settings)
+    if current_revision(engine) != head_revision():
+        err.print(
+            "[red]The database is not initialised or out of date.[/] Run [bold]regie init[/]."
+        )
+        raise typer.Exit(2)
+    return engine
+
+
+@contextmanager
+def _db(settings: Settings) -> Iterator[Session]:
+    with session_scope(_ready_engine(settings)) as db:
+        yield db
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    settings = _settings()
+    engine = engine_for(settings)
+    upgrade(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    typer.echo(f"Database ready ({where}, revision {current_revision(engine)}).")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo organisation (two teams, their managers and HR, with some history)."""
+    from bot.demo import DEMO_EMPLOYEE, load_demo
+
+    settings = _settings()
+    with _db(settings) as db:
+        result = load_demo(db, now=utcnow())
+    typer.echo(
+        f"Demo organisation: {result.people} people ({result.created} new), "
+        f"{result.items} history items added."
+    )
+    typer.echo(f"Try: regie chat --as {DEMO_EMPLOYEE}")
+
+
+@app.command()
+def chat(
+    email: Annotated[str, typer.Option("--as", help="E-mail of the person you chat as.")],
+    json_mode: Annotated[
+        bool, typer.Option("--json", help="One JSON object per reply line.")
+    ] = False,
+) -> None:
+    """Chat with Regie in the terminal, as a person. Reads lines until end of input."""
+    settings = _settings()
+    engine = _ready_engine(settings)
+    with session_scope(engine) as db:
+        person = by_email(db, email)
+        if person is None:
+            if not settings.open_enrolment:
+                err.print(f"[red]{email} is not known to Regie[/] and open enrolment is off.")
+                raise typer.Exit(1)
+            if "@" not in email:
+                err.print(f"[red]{email!r} is not an e-mail address.[/]")
+                raise typer.Exit(1)
+            person = enrol(
+                db,
+                email=email,
+                name=None,
+                language=settings.language,
+                timezone=settings.timezone,
+                country=settings.holidays_country,
+                now=utcnow(),
+            )
+        person_id = person.id
+    assert person_id is not None
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # undecodable bytes must not end the chat
+    interactive = sys.stdin.isatty() and not json_mode
+    channel = ConsoleChannel(
+        build_runtime(settings, engine), person_id, sys.stdout, json_mode=json_mode
+    )
+    channel.open(greet=interactive)
+    channel.run(_interactive_lines() if interactive else sys.stdin)
+
+
+def _interactive_lines() -> Iterator[str]:
+    typer.echo("(Type your answer and press Enter. Ctrl-D to leave; your conversation is kept.)\n")
+    while True:
+        try:
+            yield input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("\nBye! Run the same command again to continue where you left off.")
+            return
+
+
+@people_app.command("import")
+def people_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import or update people from a CSV file (all rows or none)."""
+    settings = _settings()
+    with _db(settings) as db, file.open(encoding="utf-8", newline="") as source:
+        result = import_people(
+            db,
+            source,
+            default_language=settings.language,
+            default_timezone=settings.timezone,
+            default_country=settings.holidays_country,
+        )
+        if not result.ok:
+            db.rollback()
+            err.print(f"[red]Nothing imported: {len(result.errors)} problem(s) in {file}.[/]")
+            for error in result.errors:
+                err.print(f"  line {error.line}: {error.email or '-'}: {error.message}")
+            raise typer.Exit(1)
+    typer.echo(f"Imported {result.created} new and updated {result.updated} people.")
+
+
+@people_app.command("list")
+def people_list() -> None:
+    """List everyone, with their manager and role."""
+    settings = _settings()
+    with _db(settings) as db:
+        people = everyone(db)
+        emails = {p.id: p.email for p in people}
+        header = ("email", "name", "role", "manager", "department", "language", "timezone")
+        rows = [
+            (
+                p.email,
+                p.name,
+                p.role,
+                emails.get(p.manager_id, ""),
+                p.department,
+                p.language,
+                p.timezone,
+            )
+            for p in people
+        ]
+    if sys.stdout.isatty():
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+    else:  # piped: one tab-separated line per person, for scripts
+        for row in (header, *rows):
+            typer.echo("\t".join(row))
+    typer.echo(f"{len(people)} people")
+
+
+@app.command()
+def export(email: Annotated[str, typer.Option("--person", help="E-mail of the person.")]) -> None:
+    """Print all of one person's data as JSON."""
+    settings = _settings()
+    with _db(settings) as db:
+        person = by_email(db, email)
+        if person is None:
+            err.print(f"[red]No person with e-mail {email}.[/]")
+            raise typer.Exit(1)
+        data = export_person(db, person)
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def forget(
+    email: Annotated[str, typer.Option("--person", help="E-mail of the person.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+) -> None:
+    """Delete everything about one person; the audit log keeps only that it happened."""
+    settings = _settings()
+    if not yes:
+        err.print("[red]This deletes all of this person's data and cannot be undone.[/] Add --yes.")
+        raise typer.Exit(2)
+    with _db(settings) as db:
+        person = by_email(db, email)
+        if person is None:
+            err.print(f"[red]No person with e-mail {email}.[/]")
+            raise typer.Exit(1)
+        forget_person(db, person, by="admin")
+    typer.echo(f"Deleted all data of {email}.")

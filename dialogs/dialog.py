@@ -1,0 +1,119 @@
+"""Dialogs: an id, a version and named steps.
+
+A step is a function of a :class:`Ctx`. Entered without an answer it usually returns
+``Ask(prompt)``; called again with the (parsed, valid) answer it does its domain writes through
+``ctx.db`` and returns what happens next: ``Goto`` another step, ``Retry`` the same question with
+a message, ``Start`` another dialog, or ``End``. Steps return; the runtime sends and commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from dialogs.content import Content
+from dialogs.replies import Prompt, Reply, Say
+from storage.models import Person
+
+
+@dataclass(frozen=True)
+class Ask:
+    prompt: Prompt
+
+
+@dataclass(frozen=True)
+class Goto:
+    step: str
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The answer parsed but does not make sense here: say why and ask the same again."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Start:
+    dialog_id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class End:
+    pass
+
+
+Next = Ask | Goto | Retry | Start | End
+Step = Callable[["Ctx"], Next]
+
+
+@dataclass
+class Ctx:
+    """What a step sees. ``values`` is the dialog's own JSON-safe memory."""
+
+    person: Person
+    db: Session
+    content: Content
+    now: datetime
+    values: dict[str, Any]
+    settings: DialogSettings
+    answered: bool = False
+    answer: Any = None
+    replies: list[Reply] = field(default_factory=list)
+    forgotten: bool = False
+    """Set when the step deleted the person: the runtime then writes no session state."""
+
+    @property
+    def lang(self) -> str:
+        return self.person.language
+
+    @property
+    def today(self) -> date:
+        """The person's local date: what "today" means to them."""
+        return self.now.astimezone(ZoneInfo(self.person.timezone)).date()
+
+    def t(self, key: str, **values: Any) -> str:
+        return self.content.text(self.lang, key, **values)
+
+    def say(self, key: str, **values: Any) -> None:
+        self.replies.append(Say(self.t(key, **values)))
+
+    def say_text(self, text: str) -> None:
+        self.replies.append(Say(text))
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    """Organisation settings a dialog needs to say true things (e.g. the privacy promise)."""
+
+    min_group_size: int = 5
+    default_timezone: str = "Europe/Amsterdam"
+
+
+class Dialog:
+    def __init__(self, dialog_id: str, *, version: int, first: str, title: str) -> None:
+        self.id = dialog_id
+        self.version = version
+        self.first = first
+        self.title = title
+        """Content key of the dialog's name, for "I've put <title> aside"."""
+        self.steps: dict[str, Step] = {}
+
+    def step(self, name: str) -> Callable[[Step], Step]:
+        def register(fn: Step) -> Step:
+            if name in self.steps:
+                raise ValueError(f"{self.id}: step {name!r} defined twice")
+            self.steps[name] = fn
+            return fn
+
+        return register
+
+    def add(self, name: str, fn: Step) -> None:
+        self.step(name)(fn)

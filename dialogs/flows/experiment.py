@@ -1,0 +1,202 @@
+"""Three new things a year: plan something you have never done, do it, learn from it.
+
+Progress is n/3 experiments done in the calendar year. Dropping an experiment is fine and the
+bot says so: trying tells you something too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
+from dialogs.text import shorten
+from storage.items import done_in_year, experiments, open_experiments, own, owned_by
+from storage.models import Experiment, ExperimentStatus
+
+YEARLY_GOAL = 3
+
+experiment = Dialog("experiment", version=1, first="overview", title="experiment.title")
+
+
+def progress(ctx: Ctx) -> str:
+    assert ctx.person.id is not None
+    done = len(done_in_year(ctx.db, ctx.person.id, ctx.today.year))
+    return ctx.t("experiment.progress", done=done, goal=YEARLY_GOAL, year=ctx.today.year)
+
+
+def describe(ctx: Ctx, item: Experiment) -> str:
+    status = ctx.t(f"experiment.states.{item.status}")
+    when = f", {format_date(ctx, item.planned_date)}" if item.planned_date else ""
+    return f"{shorten(item.title, 80)} ({status}{when})"
+
+
+def _selected(ctx: Ctx) -> Experiment | None:
+    assert ctx.person.id is not None
+    return own(ctx.db, Experiment, ctx.person.id, int(ctx.values["experiment_id"]))
+
+
+@experiment.step("overview")
+def overview(ctx: Ctx) -> Next:
+    assert ctx.person.id is not None
+    mine = [e for e in experiments(ctx.db, ctx.person.id) if e.created_at.year == ctx.today.year]
+    mine += [e for e in open_experiments(ctx.db, ctx.person.id) if e not in mine]
+    if not ctx.answered:
+        if not mine:
+            ctx.say("experiment.intro", goal=YEARLY_GOAL)
+            return Goto("new")
+        ctx.say_text(progress(ctx) + "\n" + bullet_list([describe(ctx, e) for e in mine]))
+        actions = ["new"]
+        if any(e.status in (ExperimentStatus.PLANNED, ExperimentStatus.DOING) for e in mine):
+            actions.append("update")
+        if any(e.status == ExperimentStatus.DONE and not e.learned for e in mine):
+            actions.append("reflect")
+        return ask_choice(
+            ctx, "experiment.what_now", labelled(ctx, "experiment.actions", [*actions, "nothing"])
+        )
+    if ctx.answer == "nothing":
+        ctx.say("experiment.bye")
+        return End()
+    return Goto({"new": "new", "update": "choose_open", "reflect": "choose_done"}[ctx.answer])
+
+
+@experiment.step("new")
+def new(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_choice(
+            ctx, "experiment.source", labelled(ctx, "experiment.sources", ("own", "list"))
+        )
+    return Goto("title" if ctx.answer == "own" else "pick_idea")
+
+
+@experiment.step("pick_idea")
+def pick_idea(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        options = [(idea.id, idea.text[ctx.lang]) for idea in ctx.content.ideas]
+        options.append(("own", ctx.t("experiment.own_after_all")))
+        return ask_choice(ctx, "experiment.pick_idea", options)
+    idea = ctx.content.idea(str(ctx.answer))
+    if idea is None:
+        return Goto("title")
+    ctx.values["idea_id"] = idea.id
+    ctx.values["title"] = idea.text[ctx.lang]
+    return Goto("why")
+
+
+@experiment.step("title")
+def title(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_text(ctx, "experiment.ask_title", max_chars=300)
+    ctx.values["title"] = str(ctx.answer)
+    return Goto("why")
+
+
+@experiment.step("why")
+def why(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_text(ctx, "experiment.ask_why", skippable=True, title=ctx.values["title"])
+    ctx.values["why"] = ctx.answer or ""
+    return Goto("when")
+
+
+@experiment.step("when")
+def when(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_date(ctx, "experiment.ask_when", skippable=True)
+    planned = date.fromisoformat(ctx.answer) if ctx.answer else None
+    if planned is not None and planned < ctx.today:
+        return Retry(ctx.t("experiment.date_in_past"))
+    item = Experiment(
+        **owned_by(ctx.person, now=ctx.now),
+        title=ctx.values["title"],
+        idea_id=ctx.values.get("idea_id"),
+        why=ctx.values.get("why", ""),
+        planned_date=planned,
+        updated_at=ctx.now,
+    )
+    ctx.db.add(item)
+    key = "experiment.saved_with_date" if planned else "experiment.saved"
+    ctx.say(key, title=item.title, date=format_date(ctx, planned))
+    ctx.say_text(progress(ctx))
+    return End()
+
+
+@experiment.step("choose_open")
+def choose_open(ctx: Ctx) -> Next:
+    assert ctx.person.id is not None
+    if not ctx.answered:
+        options = [
+            (str(e.id), shorten(e.title, 60)) for e in open_experiments(ctx.db, ctx.person.id)
+        ]
+        return ask_choice(ctx, "experiment.which", options)
+    ctx.values["experiment_id"] = int(ctx.answer)
+    return Goto("status")
+
+
+@experiment.step("status")
+def status(ctx: Ctx) -> Next:
+    item = _selected(ctx)
+    if item is None:
+        ctx.say("experiment.gone")
+        return End()
+    if not ctx.answered:
+        states = ("doing", "done", "dropped", "planned")
+        return ask_choice(
+            ctx,
+            "experiment.ask_status",
+            labelled(ctx, "experiment.set_state", states),
+            title=item.title,
+        )
+    item.status = str(ctx.answer)
+    item.updated_at = ctx.now
+    item.done_at = ctx.now if item.status == ExperimentStatus.DONE else None
+    ctx.db.add(item)
+    if item.status == ExperimentStatus.DONE:
+        ctx.say("experiment.well_done")
+        return Goto("learned")
+    ctx.say(f"experiment.status_set.{item.status}")
+    return End()
+
+
+@experiment.step("choose_done")
+def choose_done(ctx: Ctx) -> Next:
+    assert ctx.person.id is not None
+    if not ctx.answered:
+        options = [
+            (str(e.id), shorten(e.title, 60))
+            for e in experiments(ctx.db, ctx.person.id)
+            if e.status == ExperimentStatus.DONE and not e.learned
+        ]
+        return ask_choice(ctx, "experiment.which", options)
+    ctx.values["experiment_id"] = int(ctx.answer)
+    return Goto("learned")
+
+
+@experiment.step("learned")
+def learned(ctx: Ctx) -> Next:
+    item = _selected(ctx)
+    if item is None:
+        ctx.say("experiment.gone")
+        return End()
+    if not ctx.answered:
+        return ask_text(ctx, "experiment.ask_learned", long=True, title=item.title)
+    item.learned = str(ctx.answer)
+    item.updated_at = ctx.now
+    ctx.db.add(item)
+    return Goto("keep")
+
+
+@experiment.step("keep")
+def keep(ctx: Ctx) -> Next:
+    item = _selected(ctx)
+    if item is None:
+        ctx.say("experiment.gone")
+        return End()
+    if not ctx.answered:
+        return ask_text(ctx, "experiment.ask_keep", skippable=True, long=True)
+    item.keep_doing = ctx.answer
+    item.updated_at = ctx.now
+    ctx.db.add(item)
+    ctx.say("experiment.reflected")
+    ctx.say_text(progress(ctx))
+    return End()

@@ -1,0 +1,21 @@
+"""The menu: what someone sees when they say hi with no conversation open."""
+
+from __future__ import annotations
+
+from dialogs.dialog import Ctx, Dialog, End, Next, Start
+from dialogs.flows.common import ask_choice, labelled
+
+menu = Dialog("menu", version=1, first="choose", title="menu.title")
+
+ENTRIES = ("reflection", "experiment", "checkin", "plan", "profile", "privacy", "settings")
+
+
+@menu.step("choose")
+def choose(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        options = labelled(ctx, "menu.options", (*ENTRIES, "nothing"))
+        return ask_choice(ctx, "menu.question", options, name=ctx.person.name.split()[0])
+    if ctx.answer == "nothing":
+        ctx.say("menu.bye")
+        return End()
+    return Start(str(ctx.answer))

@@ -1,0 +1,100 @@
+"""Language, time zone and nudge rhythm: asked in the welcome, changeable under settings."""
+
+from __future__ import annotations
+
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from dialogs.content import LANGUAGES
+from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
+from dialogs.text import normalise_keyword
+
+NUDGE_FREQUENCIES = ("weekly", "biweekly", "monthly", "off")
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """Lookup by full IANA name or by city ("amsterdam", "new york"), case-insensitive."""
+    zones: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            continue
+        zones.setdefault(normalise_keyword(name.split("/")[-1]), name)
+    for name in available_timezones():
+        zones[normalise_keyword(name)] = name
+    return zones
+
+
+def find_timezone(text: str) -> str | None:
+    return _zones().get(normalise_keyword(text))
+
+
+def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
+    """Register the steps on ``dialog``; ``after[step]`` names the step that follows each."""
+
+    def language(ctx: Ctx) -> Next:
+        if not ctx.answered:
+            options = [(lang, ctx.t(f"preferences.language_names.{lang}")) for lang in LANGUAGES]
+            return ask_choice(ctx, "preferences.language", options)
+        ctx.person.language = str(ctx.answer)
+        ctx.db.add(ctx.person)
+        ctx.say("preferences.language_set")
+        return Goto(after["language"])
+
+    def timezone(ctx: Ctx) -> Next:
+        if not ctx.answered:
+            local = ctx.now.astimezone(ZoneInfo(ctx.person.timezone)).strftime("%H:%M")
+            return ask_confirm(ctx, "preferences.timezone", zone=ctx.person.timezone, time=local)
+        return Goto(after["timezone"] if ctx.answer else "timezone_ask")
+
+    def timezone_ask(ctx: Ctx) -> Next:
+        if not ctx.answered:
+            return ask_text(ctx, "preferences.timezone_ask", max_chars=64)
+        zone = find_timezone(str(ctx.answer))
+        if zone is None:
+            return Retry(ctx.t("preferences.timezone_unknown"))
+        ctx.person.timezone = zone
+        ctx.db.add(ctx.person)
+        local = ctx.now.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+        ctx.say("preferences.timezone_set", zone=zone, time=local)
+        return Goto(after["timezone"])
+
+    def nudges(ctx: Ctx) -> Next:
+        if not ctx.answered:
+            options = labelled(ctx, "preferences.frequencies", NUDGE_FREQUENCIES)
+            return ask_choice(ctx, "preferences.nudges", options)
+        ctx.person.nudge_frequency = str(ctx.answer)
+        ctx.db.add(ctx.person)
+        ctx.say(f"preferences.nudges_set.{ctx.answer}")
+        return Goto(after["nudges"])
+
+    dialog.add("language", language)
+    dialog.add("timezone", timezone)
+    dialog.add("timezone_ask", timezone_ask)
+    dialog.add("nudges", nudges)
+
+
+settings = Dialog("settings", version=1, first="overview", title="settings.title")
+add_preference_steps(
+    settings, after={"language": "overview", "timezone": "overview", "nudges": "overview"}
+)
+
+
+@settings.step("overview")
+def overview(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        frequency = ctx.t(f"preferences.frequencies.{ctx.person.nudge_frequency}")
+        options = labelled(ctx, "settings.options", ("language", "timezone", "nudges", "done"))
+        return ask_choice(
+            ctx,
+            "settings.question",
+            options,
+            language=ctx.t(f"preferences.language_names.{ctx.person.language}"),
+            zone=ctx.person.timezone,
+            frequency=frequency,
+        )
+    if ctx.answer == "done":
+        ctx.say("settings.bye")
+        return End()
+    return Goto(str(ctx.answer))

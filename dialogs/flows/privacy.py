@@ -1,0 +1,172 @@
+"""The privacy centre: see exactly what the manager sees, share or unshare per item, the
+default for new items, opting out of anonymous totals, pausing nudges, export and delete."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.flows.common import ask_choice, ask_confirm, ask_date, format_date, labelled
+from dialogs.manager_view import render_shared
+from dialogs.text import shorten
+from storage.models import PERSONAL_ITEM_TYPES, Person, SharedItem, Visibility, table_name
+from storage.personal_data import export_person, forget_person
+from storage.privacy import ITEM_TYPES, set_visibility, shared_with_manager
+
+privacy = Dialog("privacy", version=1, first="overview", title="privacy.title")
+
+SHARE_LIST_LIMIT = 20
+
+
+def _items(db: Session, person_id: int) -> list[tuple[str, SharedItem]]:
+    """The person's items, newest first, with their table name."""
+    found: list[tuple[str, SharedItem]] = []
+    for item_type in PERSONAL_ITEM_TYPES:
+        rows = db.exec(select(item_type).where(item_type.person_id == person_id))
+        found += [(table_name(item_type), row) for row in rows]
+    found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+    return found
+
+
+def _label(ctx: Ctx, table: str, item: Any) -> str:
+    text = {
+        "answer": lambda: item.text,
+        "experiment": lambda: item.title,
+        "check_in": lambda: ctx.t("privacy.check_in_label", energy=item.energy),
+        "plan_item": lambda: item.title,
+        "profile_entry": lambda: item.text,
+    }[table]()
+    mark = "👁" if item.visibility == Visibility.MANAGER else "🔒"
+    return shorten(f"{mark} {ctx.t(f'privacy.kinds.{table}')}: {text}", 70)
+
+
+@privacy.step("overview")
+def overview(ctx: Ctx) -> Next:
+    assert ctx.person.id is not None
+    if not ctx.answered:
+        items = _items(ctx.db, ctx.person.id)
+        shared = sum(1 for _, item in items if item.visibility == Visibility.MANAGER)
+        paused = ctx.person.nudge_paused_until
+        ctx.say(
+            "privacy.summary",
+            default=ctx.t(f"privacy.visibility.{ctx.person.default_visibility}"),
+            shared=shared,
+            total=len(items),
+            aggregates=ctx.t("common.yes" if ctx.person.in_aggregates else "common.no"),
+            nudges=ctx.t("privacy.paused_until", date=format_date(ctx, paused))
+            if paused and paused >= ctx.today
+            else ctx.t(f"preferences.frequencies.{ctx.person.nudge_frequency}"),
+        )
+        actions = [
+            "manager_view",
+            "share",
+            "default",
+            "aggregates",
+            "pause",
+            "export",
+            "delete",
+            "done",
+        ]
+        return ask_choice(ctx, "privacy.what_now", labelled(ctx, "privacy.actions", actions))
+    if ctx.answer == "done":
+        ctx.say("privacy.bye")
+        return End()
+    return Goto(str(ctx.answer))
+
+
+@privacy.step("manager_view")
+def manager_view(ctx: Ctx) -> Next:
+    manager = ctx.db.get(Person, ctx.person.manager_id) if ctx.person.manager_id else None
+    if manager is None:
+        ctx.say("privacy.no_manager")
+    else:
+        ctx.say("privacy.manager_view_intro", manager=manager.name)
+        items = shared_with_manager(ctx.db, ctx.person)
+        ctx.say_text(render_shared(ctx.content, manager.language, ctx.person, items))
+    return Goto("overview")
+
+
+@privacy.step("share")
+def share(ctx: Ctx) -> Next:
+    assert ctx.person.id is not None
+    if not ctx.answered:
+        items = _items(ctx.db, ctx.person.id)[:SHARE_LIST_LIMIT]
+        if not items:
+            ctx.say("privacy.no_items")
+            return Goto("overview")
+        options = [(f"{table}:{item.id}", _label(ctx, table, item)) for table, item in items]
+        options.append(("back", ctx.t("common.back")))
+        return ask_choice(ctx, "privacy.share_which", options)
+    if ctx.answer == "back":
+        return Goto("overview")
+    table, _, item_id = str(ctx.answer).partition(":")
+    item = ctx.db.get(ITEM_TYPES[table], int(item_id)) if table in ITEM_TYPES else None
+    if item is None or item.person_id != ctx.person.id:
+        return Goto("share")
+    new = Visibility.PRIVATE if item.visibility == Visibility.MANAGER else Visibility.MANAGER
+    set_visibility(
+        ctx.db, owner_id=ctx.person.id, item_type=table, item_id=int(item_id), visibility=new
+    )
+    ctx.say(f"privacy.now_{new}")
+    return Goto("share")
+
+
+@privacy.step("default")
+def default(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        options = labelled(ctx, "privacy.visibility", (Visibility.PRIVATE, Visibility.MANAGER))
+        return ask_choice(ctx, "privacy.ask_default", options)
+    ctx.person.default_visibility = str(ctx.answer)
+    ctx.db.add(ctx.person)
+    ctx.say("privacy.default_set", visibility=ctx.t(f"privacy.visibility.{ctx.answer}"))
+    return Goto("overview")
+
+
+@privacy.step("aggregates")
+def aggregates(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        key = "privacy.ask_opt_out" if ctx.person.in_aggregates else "privacy.ask_opt_in"
+        return ask_confirm(ctx, key, min_group=ctx.settings.min_group_size)
+    if ctx.answer:
+        ctx.person.in_aggregates = not ctx.person.in_aggregates
+        ctx.db.add(ctx.person)
+        ctx.say("privacy.opted_in" if ctx.person.in_aggregates else "privacy.opted_out")
+    return Goto("overview")
+
+
+@privacy.step("pause")
+def pause(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_date(ctx, "privacy.ask_pause")
+    until = date.fromisoformat(ctx.answer)
+    if until <= ctx.today:
+        return Retry(ctx.t("privacy.pause_in_past"))
+    ctx.person.nudge_paused_until = until
+    ctx.db.add(ctx.person)
+    ctx.say("privacy.paused", date=format_date(ctx, until))
+    return Goto("overview") if ctx.values.get("from_overview", True) else End()
+
+
+@privacy.step("export")
+def export(ctx: Ctx) -> Next:
+    data = export_person(ctx.db, ctx.person)
+    ctx.say("privacy.export_intro")
+    ctx.say_text(json.dumps(data, ensure_ascii=False, indent=2))
+    return Goto("overview")
+
+
+@privacy.step("delete")
+def delete(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_confirm(ctx, "privacy.ask_delete")
+    if not ctx.answer:
+        ctx.say("privacy.delete_cancelled")
+        return Goto("overview")
+    forget_person(ctx.db, ctx.person, by="self")
+    ctx.forgotten = True
+    ctx.say("privacy.deleted")
+    return End()

@@ -1,0 +1,32 @@
+"""First contact: what Regie is, the privacy promise in plain words, then three preferences."""
+
+from __future__ import annotations
+
+from dialogs.dialog import Ctx, Dialog, Goto, Next, Start
+from dialogs.flows.preferences import add_preference_steps
+from storage.models import ConsentRecord
+
+welcome = Dialog("welcome", version=1, first="hello", title="welcome.title")
+add_preference_steps(
+    welcome, after={"language": "timezone", "timezone": "nudges", "nudges": "done"}
+)
+
+
+@welcome.step("hello")
+def hello(ctx: Ctx) -> Next:
+    ctx.say("welcome.hello", name=ctx.person.name.split()[0])
+    ctx.say("welcome.privacy", min_group=ctx.settings.min_group_size)
+    # The promise has been shown: record it, so it is never skipped and never repeated.
+    ctx.person.welcomed_at = ctx.now
+    ctx.db.add(ctx.person)
+    assert ctx.person.id is not None
+    ctx.db.add(
+        ConsentRecord(person_id=ctx.person.id, kind="privacy_notice", granted=True, at=ctx.now)
+    )
+    return Goto("language")
+
+
+@welcome.step("done")
+def done(ctx: Ctx) -> Next:
+    ctx.say("welcome.done")
+    return Start("menu")

@@ -1,0 +1,44 @@
+"""How a person's shared items read to their manager. The privacy centre's preview and the
+manager's digest both use this, so the preview is exactly what the manager sees."""
+
+from __future__ import annotations
+
+from dialogs.content import Content
+from dialogs.text import shorten
+from storage.models import Person
+from storage.privacy import SharedItems
+
+
+def render_shared(content: Content, lang: str, person: Person, items: SharedItems) -> str:
+    def t(key: str, **values: object) -> str:
+        return content.text(lang, key, **values)
+
+    if not items:
+        return t("manager_view.nothing", name=person.name)
+    lines = [t("manager_view.heading", name=person.name)]
+    for experiment in items.experiments:
+        state = t(f"experiment.states.{experiment.status}")
+        lines.append(t("manager_view.experiment", title=experiment.title, state=state))
+        if experiment.learned:
+            lines.append("   " + t("manager_view.learned", text=experiment.learned))
+    for answer in items.answers:
+        try:
+            question = content.question(answer.question_id).text[lang]
+        except StopIteration:
+            question = answer.question_id
+        lines.append(t("manager_view.answer", question=question, text=answer.text))
+    for item in items.plan_items:
+        kind = t(f"plan.kinds.{item.kind}")
+        lines.append(t("manager_view.plan", title=item.title, kind=kind))
+    for check_in in items.check_ins:
+        lines.append(
+            t(
+                "manager_view.check_in",
+                energy=check_in.energy,
+                next=shorten(check_in.next_step, 200) or "—",
+            )
+        )
+    if items.profile:
+        texts = ", ".join(f"{e.text} ({t(f'profile.headings.{e.kind}')})" for e in items.profile)
+        lines.append(t("manager_view.profile", items=texts))
+    return "\n".join(lines)

@@ -1,0 +1,19 @@
+"""Every conversation the bot can have, by id. Add a new dialog here (see docs/architecture.md)."""
+
+from __future__ import annotations
+
+from dialogs.dialog import Dialog
+from dialogs.flows.checkin import checkin
+from dialogs.flows.experiment import experiment
+from dialogs.flows.menu import menu
+from dialogs.flows.plan import plan
+from dialogs.flows.preferences import settings
+from dialogs.flows.privacy import privacy
+from dialogs.flows.profile import profile
+from dialogs.flows.reflection import reflection
+from dialogs.flows.welcome import welcome
+
+DIALOGS: dict[str, Dialog] = {
+    d.id: d
+    for d in (welcome, menu, reflection, experiment, checkin, plan, profile, privacy, settings)
+}

@@ -1,0 +1,339 @@
+"""The dialog runtime: one inbound Turn in, the replies out, state committed in between.
+
+``handle`` loads the person and their active dialog session, runs steps until the dialog asks
+something or ends, and commits the session and every domain write of the steps in one
+transaction. Stopping the process between two turns therefore loses nothing, and a redelivered
+platform event (same inbound id) is answered once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from dialogs.content import Content
+from dialogs.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
+from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
+from dialogs.text import MAX_TEXT_CHARS, clean, normalise_keyword
+from dialogs.turn import Turn
+from storage.models import DialogSession, Person, ProcessedInbound, SessionStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_HOPS = 50
+"""Steps one turn may run; more means a dialog loops on itself, which is a bug."""
+
+DIALOG_INTENTS: dict[str, Start] = {
+    "menu": Start("menu"),
+    "reflect": Start("reflection"),
+    "experiment": Start("experiment"),
+    "checkin": Start("checkin"),
+    "plan": Start("plan"),
+    "profile": Start("profile"),
+    "privacy": Start("privacy"),
+    "settings": Start("settings"),
+    "pause": Start("privacy", {"from_overview": False}, step="pause"),
+}
+"""Global intents that open a conversation, in any state."""
+
+
+class UnknownPerson(LookupError):
+    pass
+
+
+class Runtime:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        dialogs: Mapping[str, Dialog],
+        content: Content,
+        settings: DialogSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        session_ttl: timedelta = timedelta(days=14),
+    ) -> None:
+        self.engine = engine
+        self.dialogs = dict(dialogs)
+        self.content = content
+        self.settings = settings or DialogSettings()
+        self.clock = clock
+        self.session_ttl = session_ttl
+
+    # -- entry points -------------------------------------------------------------------
+
+    def handle(self, turn: Turn) -> list[Reply]:
+        with Session(self.engine, expire_on_commit=False) as db:
+            try:
+                replies = self._handle(db, turn)
+                db.commit()
+            except IntegrityError:
+                db.rollback()
+                if turn.inbound_id and db.get(ProcessedInbound, turn.inbound_id):
+                    log.info("inbound %s already handled by another worker", turn.inbound_id)
+                    return []
+                raise
+        return replies
+
+    def resume(self, person_id: int) -> list[Reply]:
+        """What to show someone coming back: the open question, if a conversation is open."""
+        with Session(self.engine, expire_on_commit=False) as db:
+            person = self._person(db, person_id)
+            active = self._active(db, person, self.clock())
+            if active is None or active.prompt is None:
+                return []
+            db.commit()
+            return [
+                Say(self.content.text(person.language, "runtime.welcome_back")),
+                prompt_from_dict(active.prompt),
+            ]
+
+    # -- one turn -----------------------------------------------------------------------
+
+    def _handle(self, db: Session, turn: Turn) -> list[Reply]:
+        now = self.clock()
+        if turn.inbound_id is not None:
+            if db.get(ProcessedInbound, turn.inbound_id) is not None:
+                log.info("inbound %s is a redelivery; ignored", turn.inbound_id)
+                return []
+            db.add(ProcessedInbound(inbound_id=turn.inbound_id, processed_at=now))
+        person = self._person(db, turn.person_id)
+        active = self._active(db, person, now)
+        text = clean(turn.text) if turn.text is not None else None
+        replies: list[Reply] = []
+
+        if text is not None and len(text) > MAX_TEXT_CHARS:
+            replies.append(self._say(person, "runtime.too_long", limit=f"{MAX_TEXT_CHARS:,}"))
+            return replies + self._reprompt(active)
+
+        if turn.action is not None and turn.action.session_id is not None:
+            action = turn.action
+            if active is None or (active.id, active.step, active.seq) != (
+                action.session_id,
+                action.step,
+                action.seq,
+            ):
+                log.debug("stale action for person %s", person.id)
+                replies.append(self._say(person, "runtime.stale"))
+                return replies + self._reprompt(active)
+
+        if person.welcomed_at is None and active is None:
+            return self._start(db, person, now, "welcome", {}, None, replies)
+
+        if turn.action is None and text:
+            intent = self.content.intents.get(normalise_keyword(text))
+            if intent is not None:
+                return self._intent(db, person, now, intent, active, replies)
+
+        if active is None or active.prompt is None:
+            if active is not None:
+                active.status = SessionStatus.ABANDONED
+            return self._start(db, person, now, "menu", {}, None, replies)
+
+        prompt = prompt_from_dict(active.prompt)
+        answer: Any = turn.action.value if turn.action is not None else text
+        parsed = prompt.parse(answer, self._parse_context(person, now))
+        if not parsed.ok:
+            replies.append(Say(prompt.retry))
+            return [*replies, prompt]
+        return self._run(
+            db, person, now, active, active.step, replies, answered=True, answer=parsed.value
+        )
+
+    def _intent(
+        self,
+        db: Session,
+        person: Person,
+        now: datetime,
+        intent: str,
+        active: DialogSession | None,
+        replies: list[Reply],
+    ) -> list[Reply]:
+        if intent == "help":
+            replies.append(self._say(person, "runtime.help"))
+            return replies + self._reprompt(active)
+        if intent == "cancel":
+            if active is None:
+                replies.append(self._say(person, "runtime.nothing_to_cancel"))
+                return replies
+            active.status = SessionStatus.CANCELLED
+            active.prompt = None
+            replies.append(self._say(person, "runtime.cancelled"))
+            return replies
+        if intent == "resume":
+            person.nudge_paused_until = None
+            db.add(person)
+            replies.append(self._say(person, "runtime.resumed"))
+            return replies + self._reprompt(active)
+        start = DIALOG_INTENTS[intent]
+        return self._start(
+            db, person, now, start.dialog_id, start.values, start.step, replies, put_aside=active
+        )
+
+    # -- running steps ------------------------------------------------------------------
+
+    def _start(
+        self,
+        db: Session,
+        person: Person,
+        now: datetime,
+        dialog_id: str,
+        values: dict[str, Any],
+        step: str | None,
+        replies: list[Reply],
+        *,
+        put_aside: DialogSession | None = None,
+    ) -> list[Reply]:
+        if put_aside is not None:
+            put_aside.status = SessionStatus.ABANDONED
+            put_aside.prompt = None
+            if put_aside.dialog_id not in (dialog_id, "menu"):
+                title = self.content.text(person.language, self.dialogs[put_aside.dialog_id].title)
+                replies.append(self._say(person, "runtime.put_aside", title=title))
+        session = self._new_session(db, person, now, dialog_id, values, step)
+        return self._run(db, person, now, session, session.step, replies)
+
+    def _new_session(
+        self,
+        db: Session,
+        person: Person,
+        now: datetime,
+        dialog_id: str,
+        values: dict[str, Any],
+        step: str | None,
+    ) -> DialogSession:
+        dialog = self.dialogs[dialog_id]
+        assert person.id is not None
+        session = DialogSession(
+            person_id=person.id,
+            dialog_id=dialog.id,
+            dialog_version=dialog.version,
+            step=step or dialog.first,
+            values=dict(values),
+            created_at=now,
+            updated_at=now,
+            expires_at=now + self.session_ttl,
+        )
+        db.add(session)
+        db.flush()  # the id goes on every prompt's buttons
+        return session
+
+    def _run(
+        self,
+        db: Session,
+        person: Person,
+        now: datetime,
+        session: DialogSession,
+        step: str,
+        replies: list[Reply],
+        *,
+        answered: bool = False,
+        answer: Any = None,
+    ) -> list[Reply]:
+        ctx = Ctx(
+            person=person,
+            db=db,
+            content=self.content,
+            now=now,
+            values=dict(session.values),
+            settings=self.settings,
+            answered=answered,
+            answer=answer,
+            replies=replies,
+        )
+        for _ in range(MAX_HOPS):
+            dialog = self.dialogs[session.dialog_id]
+            log.debug("person %s: %s.%s", person.id, dialog.id, step)
+            outcome = dialog.steps[step](ctx)
+            if ctx.forgotten:
+                return ctx.replies
+            if isinstance(outcome, Goto):
+                step, ctx.answered, ctx.answer = outcome.step, False, None
+                continue
+            if isinstance(outcome, Start):
+                self._close(session, ctx, now, SessionStatus.DONE)
+                session = self._new_session(
+                    db, person, now, outcome.dialog_id, outcome.values, outcome.step
+                )
+                step, ctx.values = session.step, dict(session.values)
+                ctx.answered, ctx.answer = False, None
+                continue
+            if isinstance(outcome, End):
+                self._close(session, ctx, now, SessionStatus.DONE)
+                return ctx.replies
+            if isinstance(outcome, Retry):
+                ctx.replies.append(Say(outcome.message))
+                self._save(session, ctx, now)
+                return ctx.replies + self._reprompt(session)
+            if isinstance(outcome, Ask):
+                assert session.id is not None
+                session.seq += 1
+                session.step = step
+                prompt = with_ref(outcome.prompt, session_id=session.id, step=step, seq=session.seq)
+                session.prompt = prompt.to_dict()
+                self._save(session, ctx, now)
+                ctx.replies.append(prompt)
+                return ctx.replies
+            raise TypeError(f"{dialog.id}.{step} returned {outcome!r}")
+        raise RuntimeError(f"dialog {session.dialog_id} ran {MAX_HOPS} steps without asking")
+
+    def _save(self, session: DialogSession, ctx: Ctx, now: datetime) -> None:
+        session.values = dict(ctx.values)
+        session.updated_at = now
+        session.expires_at = now + self.session_ttl
+
+    def _close(self, session: DialogSession, ctx: Ctx, now: datetime, status: str) -> None:
+        self._save(session, ctx, now)
+        session.status = status
+        session.prompt = None
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _person(self, db: Session, person_id: int) -> Person:
+        person = db.get(Person, person_id)
+        if person is None:
+            raise UnknownPerson(person_id)
+        return person
+
+    def _active(self, db: Session, person: Person, now: datetime) -> DialogSession | None:
+        """The open conversation, unless it expired or its dialog changed shape since."""
+        active = db.exec(
+            select(DialogSession)
+            .where(DialogSession.person_id == person.id)
+            .where(DialogSession.status == SessionStatus.ACTIVE)
+            .order_by(DialogSession.id.desc())  # type: ignore[union-attr]
+        ).first()
+        if active is None:
+            return None
+        dialog = self.dialogs.get(active.dialog_id)
+        expired = active.expires_at is not None and active.expires_at < now
+        if (
+            expired
+            or dialog is None
+            or dialog.version != active.dialog_version
+            or active.step not in dialog.steps
+        ):
+            active.status = SessionStatus.ABANDONED
+            active.prompt = None
+            return None
+        return active
+
+    def _reprompt(self, active: DialogSession | None) -> list[Reply]:
+        if active is None or active.prompt is None:
+            return []
+        return [prompt_from_dict(active.prompt)]
+
+    def _parse_context(self, person: Person, now: datetime) -> ParseContext:
+        from zoneinfo import ZoneInfo
+
+        return ParseContext(
+            today=now.astimezone(ZoneInfo(person.timezone)).date(), words=self.content.words
+        )
+
+    def _say(self, person: Person, key: str, **values: Any) -> Say:
+        return Say(self.content.text(person.language, key, **values))

@@ -1,0 +1,94 @@
+"""Queries over a person's own items. Reads of *another* person's data go through
+:mod:`storage.privacy` instead, which checks the relationship and writes the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Answer,
+    Experiment,
+    ExperimentStatus,
+    Person,
+    PlanItem,
+    ProfileEntry,
+    SharedItem,
+)
+
+T = TypeVar("T", bound=SharedItem)
+
+OPEN_EXPERIMENT_STATES = (ExperimentStatus.PLANNED, ExperimentStatus.DOING)
+
+
+def owned_by(person: Person, *, now: datetime) -> dict[str, Any]:
+    """Owner and privacy fields for a new item: the person's *current* defaults apply to new
+    items only; changing the default never shares anything retroactively."""
+    return {
+        "person_id": person.id,
+        "visibility": person.default_visibility,
+        "in_aggregates": person.in_aggregates,
+        "created_at": now,
+    }
+
+
+def own(db: Session, item_type: type[T], person_id: int, item_id: int) -> T | None:
+    """One of the person's own items by id, or None when it is not theirs."""
+    item = db.get(item_type, item_id)
+    return item if item is not None and item.person_id == person_id else None
+
+
+def experiments(db: Session, person_id: int) -> list[Experiment]:
+    return list(
+        db.exec(
+            select(Experiment)
+            .where(Experiment.person_id == person_id)
+            .order_by(col(Experiment.created_at), col(Experiment.id))
+        )
+    )
+
+
+def open_experiments(db: Session, person_id: int) -> list[Experiment]:
+    return [e for e in experiments(db, person_id) if e.status in OPEN_EXPERIMENT_STATES]
+
+
+def done_in_year(db: Session, person_id: int, year: int) -> list[Experiment]:
+    """Experiments done in a calendar year: the n of "n/3"."""
+    return [
+        e
+        for e in experiments(db, person_id)
+        if e.status == ExperimentStatus.DONE and e.done_at is not None and e.done_at.year == year
+    ]
+
+
+def open_plan_items(db: Session, person_id: int) -> list[PlanItem]:
+    return list(
+        db.exec(
+            select(PlanItem)
+            .where(PlanItem.person_id == person_id, PlanItem.status == "open")
+            .order_by(col(PlanItem.created_at), col(PlanItem.id))
+        )
+    )
+
+
+def profile_entries(db: Session, person_id: int) -> list[ProfileEntry]:
+    return list(
+        db.exec(
+            select(ProfileEntry)
+            .where(ProfileEntry.person_id == person_id)
+            .order_by(col(ProfileEntry.created_at), col(ProfileEntry.id))
+        )
+    )
+
+
+def recent_question_ids(db: Session, person_id: int, *, dialog_id: str, limit: int) -> list[str]:
+    """Question ids of the person's latest answers, newest first (for rotation)."""
+    rows = db.exec(
+        select(Answer.question_id)
+        .where(Answer.person_id == person_id, Answer.dialog_id == dialog_id)
+        .order_by(col(Answer.created_at).desc(), col(Answer.id).desc())
+        .limit(limit)
+    )
+    return list(rows)

@@ -1,0 +1,223 @@
+"""The schema: every table Regie stores.
+
+Personal items (answers, experiments, check-ins, plan items, profile entries) all carry the
+privacy model of DESIGN.md through :class:`SharedItem`: a ``visibility`` (``private`` by default,
+or ``manager``) and ``in_aggregates`` (may this item be counted, never shown, in anonymous
+aggregates). Schema changes go through Alembic migrations in ``storage/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Column, Index, String, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel's UTCDateTime stores it the same way on SQLite and PostgreSQL."""
+    return datetime.now(UTC)
+
+
+OnDelete = Literal["CASCADE", "SET NULL"]
+
+
+class Role(StrEnum):
+    EMPLOYEE = "employee"
+    MANAGER = "manager"
+    HR = "hr"
+    ADMIN = "admin"
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"
+    MANAGER = "manager"
+
+
+class ExperimentStatus(StrEnum):
+    PLANNED = "planned"
+    DOING = "doing"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class PlanKind(StrEnum):
+    PERSONAL = "personal"
+    IMPROVEMENT = "improvement"
+    TEAM = "team"
+
+
+class ProfileKind(StrEnum):
+    SKILL = "skill"
+    TALENT = "talent"
+    LEARN = "learn"
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    ABANDONED = "abandoned"
+
+
+def _person_fk(*, nullable: bool = False, on_delete: OnDelete = "CASCADE") -> Any:
+    """A foreign key to ``person``; a fresh Field each call, so subclasses never share a Column."""
+    if nullable:
+        return Field(
+            default=None, foreign_key="person.id", ondelete=on_delete, nullable=True, index=True
+        )
+    return Field(foreign_key="person.id", ondelete=on_delete, index=True)
+
+
+def table_name(model: type[SQLModel]) -> str:
+    return str(model.__tablename__)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), unique=True, index=True)
+    name: str = Field(sa_type=String(200))
+    manager_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    department: str = Field(default="", sa_type=String(200))
+    role: str = Field(default=Role.EMPLOYEE, sa_type=String(16))
+    language: str = Field(default="en", sa_type=String(8))
+    timezone: str = Field(default="Europe/Amsterdam", sa_type=String(64))
+    country: str = Field(default="NL", sa_type=String(8))
+    start_date: date | None = None
+    slack_user_id: str | None = Field(default=None, sa_type=String(64), unique=True)
+    teams_aad_id: str | None = Field(default=None, sa_type=String(64), unique=True)
+    nudge_frequency: str = Field(default="biweekly", sa_type=String(16))
+    nudge_paused_until: date | None = None
+    default_visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
+    in_aggregates: bool = True
+    welcomed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DialogSession(SQLModel, table=True):
+    """One conversation in progress (or finished): the durable state of the dialog runtime."""
+
+    __tablename__ = "dialog_session"
+    __table_args__ = (Index("ix_dialog_session_person_status", "person_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    dialog_id: str = Field(sa_type=String(64))
+    dialog_version: int = 1
+    step: str = Field(sa_type=String(64))
+    seq: int = 0
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prompt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(default=SessionStatus.ACTIVE, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+
+
+class SharedItem(SQLModel):
+    """Columns every personal item carries: who owns it and who may see it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
+    in_aggregates: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Answer(SharedItem, table=True):
+    """A free-text answer in a reflection."""
+
+    dialog_id: str = Field(sa_type=String(64))
+    question_id: str = Field(sa_type=String(64))
+    competency: str | None = Field(default=None, sa_type=String(32))
+    frame: str | None = Field(default=None, sa_type=String(16))
+    text: str = Field(sa_type=Text)
+
+
+class Experiment(SharedItem, table=True):
+    """One of the "three new things a year"."""
+
+    title: str = Field(sa_type=String(500))
+    idea_id: str | None = Field(default=None, sa_type=String(64))
+    why: str = Field(default="", sa_type=Text)
+    planned_date: date | None = None
+    status: str = Field(default=ExperimentStatus.PLANNED, sa_type=String(16))
+    learned: str | None = Field(default=None, sa_type=Text)
+    keep_doing: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class CheckIn(SharedItem, table=True):
+    __tablename__ = "check_in"
+
+    energy: int
+    experiment_id: int | None = Field(
+        default=None, foreign_key="experiment.id", ondelete="SET NULL", nullable=True
+    )
+    experiment_status: str | None = Field(default=None, sa_type=String(16))
+    next_step: str = Field(default="", sa_type=Text)
+
+
+class PlanItem(SharedItem, table=True):
+    __tablename__ = "plan_item"
+
+    kind: str = Field(sa_type=String(16))
+    title: str = Field(sa_type=String(500))
+    target_date: date | None = None
+    status: str = Field(default="open", sa_type=String(16))
+    done_at: datetime | None = None
+
+
+class ProfileEntry(SharedItem, table=True):
+    """A skill or talent to be known for, or something the person wants to learn."""
+
+    __tablename__ = "profile_entry"
+
+    kind: str = Field(sa_type=String(16))
+    text: str = Field(sa_type=String(500))
+
+
+class ConsentRecord(SQLModel, table=True):
+    """A consent given or withdrawn (privacy notice seen, AI use...), kept as history."""
+
+    __tablename__ = "consent_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    kind: str = Field(sa_type=String(32))
+    granted: bool
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedInbound(SQLModel, table=True):
+    """Inbound platform ids already handled, so a redelivered event is processed once."""
+
+    __tablename__ = "processed_inbound"
+
+    inbound_id: str = Field(sa_type=String(200), primary_key=True)
+    processed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who read or removed whose data. No foreign keys: entries outlive the people in them."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, index=True)
+    subject_id: int | None = Field(default=None, index=True)
+    action: str = Field(sa_type=String(64))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+PERSONAL_ITEM_TYPES: tuple[type[SharedItem], ...] = (
+    Answer,
+    Experiment,
+    CheckIn,
+    PlanItem,
+    ProfileEntry,
+)

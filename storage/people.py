@@ -1,0 +1,52 @@
+"""Finding people, and enrolling someone the bot has not met yet."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from storage.models import Person
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def by_email(db: Session, email: str) -> Person | None:
+    return db.exec(select(Person).where(Person.email == normalise_email(email))).first()
+
+
+def name_from_email(email: str) -> str:
+    """A friendly first guess ("ana.de.vries@…" -> "Ana De Vries"); people can change it."""
+    local = normalise_email(email).split("@")[0]
+    words = [w for w in local.replace("_", ".").replace("-", ".").split(".") if w]
+    return " ".join(w.capitalize() for w in words) or local
+
+
+def enrol(
+    db: Session,
+    *,
+    email: str,
+    name: str | None,
+    language: str,
+    timezone: str,
+    country: str,
+    now: datetime,
+) -> Person:
+    """Create a person on first contact (open enrolment); they start with the welcome."""
+    person = Person(
+        email=normalise_email(email),
+        name=name or name_from_email(email),
+        language=language,
+        timezone=timezone,
+        country=country,
+        created_at=now,
+    )
+    db.add(person)
+    db.flush()
+    return person
+
+
+def everyone(db: Session) -> list[Person]:
+    return list(db.exec(select(Person).order_by(col(Person.department), col(Person.name))))

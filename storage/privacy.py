@@ -1,0 +1,115 @@
+"""The one guarded way to read another person's data, and the sharing switches.
+
+A manager sees only items their *direct* reports shared with them (``visibility=manager``);
+every such read is written to the audit log. The owner's own preview of the same view goes
+through :func:`shared_with_manager` too, so "what my manager sees" is exactly what they see.
+HR never reads items here: aggregates (later) count rows and never return free text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    PERSONAL_ITEM_TYPES,
+    Answer,
+    AuditEntry,
+    CheckIn,
+    Experiment,
+    Person,
+    PlanItem,
+    ProfileEntry,
+    SharedItem,
+    Visibility,
+    table_name,
+    utcnow,
+)
+
+ITEM_TYPES: dict[str, type[SharedItem]] = {table_name(t): t for t in PERSONAL_ITEM_TYPES}
+
+MIN_GROUP_FLOOR = 3
+"""Aggregates over fewer people than this would identify someone; no setting goes lower."""
+
+
+class NotYourReport(PermissionError):
+    """A manager asked for someone who is not their direct report."""
+
+
+@dataclass(frozen=True)
+class SharedItems:
+    answers: list[Answer] = field(default_factory=list)
+    experiments: list[Experiment] = field(default_factory=list)
+    check_ins: list[CheckIn] = field(default_factory=list)
+    plan_items: list[PlanItem] = field(default_factory=list)
+    profile: list[ProfileEntry] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.answers, self.experiments, self.check_ins, self.plan_items, self.profile))
+
+
+def _shared(db: Session, owner_id: int) -> SharedItems:
+    def rows(item_type: type[Any]) -> list[Any]:
+        return list(
+            db.exec(
+                select(item_type)
+                .where(item_type.person_id == owner_id)
+                .where(item_type.visibility == Visibility.MANAGER)
+                .order_by(col(item_type.created_at), col(item_type.id))
+            )
+        )
+
+    return SharedItems(
+        answers=rows(Answer),
+        experiments=rows(Experiment),
+        check_ins=rows(CheckIn),
+        plan_items=rows(PlanItem),
+        profile=rows(ProfileEntry),
+    )
+
+
+def shared_with_manager(db: Session, owner: Person) -> SharedItems:
+    """The owner's own preview: everything their manager could see right now."""
+    assert owner.id is not None
+    return _shared(db, owner.id)
+
+
+def read_report(
+    db: Session, *, manager: Person, report_id: int, now: datetime | None = None
+) -> SharedItems:
+    """A manager reading one direct report's shared items; audited."""
+    report = db.get(Person, report_id)
+    if report is None or report.manager_id != manager.id:
+        raise NotYourReport(report_id)
+    db.add(
+        AuditEntry(
+            at=now or utcnow(),
+            actor_id=manager.id,
+            subject_id=report_id,
+            action="manager_read",
+            detail={"manager": manager.email},
+        )
+    )
+    return _shared(db, report_id)
+
+
+def set_visibility(
+    db: Session, *, owner_id: int, item_type: str, item_id: int, visibility: str
+) -> SharedItem | None:
+    """Share or unshare one item; None when the item is not the owner's."""
+    if visibility not in (Visibility.PRIVATE, Visibility.MANAGER):
+        raise ValueError(visibility)
+    item = db.get(ITEM_TYPES[item_type], item_id)
+    if item is None or item.person_id != owner_id:
+        return None
+    item.visibility = visibility
+    db.add(item)
+    return item
+
+
+def min_group_size(configured: int) -> int:
+    """The group size aggregates need: the configured one, never below the floor."""
+    return max(configured, MIN_GROUP_FLOOR)
