@@ -122,12 +122,15 @@ def chat(
     channel = ConsoleChannel(
         build_runtime(settings, engine), person_id, sys.stdout, json_mode=json_mode
     )
+    if interactive:
+        typer.echo(
+            "(Type your answer and press Enter. Ctrl-D to leave; the conversation is kept.)\n"
+        )
     channel.open(greet=interactive)
     channel.run(_interactive_lines() if interactive else sys.stdin)
 
 
 def _interactive_lines() -> Iterator[str]:
-    typer.echo("(Type your answer and press Enter. Ctrl-D to leave; your conversation is kept.)\n")
     while True:
         try:
             yield input("you> ")

@@ -123,7 +123,7 @@ class Runtime:
                 return replies + self._reprompt(active)
 
         if person.welcomed_at is None and active is None:
-            return self._start(db, person, now, "welcome", {}, None, replies)
+            return self._start(db, person, now, Start("welcome"), replies)
 
         if turn.action is None and text:
             intent = self.content.intents.get(normalise_keyword(text))
@@ -133,7 +133,7 @@ class Runtime:
         if active is None or active.prompt is None:
             if active is not None:
                 active.status = SessionStatus.ABANDONED
-            return self._start(db, person, now, "menu", {}, None, replies)
+            return self._start(db, person, now, Start("menu"), replies)
 
         prompt = prompt_from_dict(active.prompt)
         answer: Any = turn.action.value if turn.action is not None else text
@@ -170,10 +170,7 @@ class Runtime:
             db.add(person)
             replies.append(self._say(person, "runtime.resumed"))
             return replies + self._reprompt(active)
-        start = DIALOG_INTENTS[intent]
-        return self._start(
-            db, person, now, start.dialog_id, start.values, start.step, replies, put_aside=active
-        )
+        return self._start(db, person, now, DIALOG_INTENTS[intent], replies, put_aside=active)
 
     # -- running steps ------------------------------------------------------------------
 
@@ -182,9 +179,7 @@ class Runtime:
         db: Session,
         person: Person,
         now: datetime,
-        dialog_id: str,
-        values: dict[str, Any],
-        step: str | None,
+        start: Start,
         replies: list[Reply],
         *,
         put_aside: DialogSession | None = None,
@@ -192,29 +187,23 @@ class Runtime:
         if put_aside is not None:
             put_aside.status = SessionStatus.ABANDONED
             put_aside.prompt = None
-            if put_aside.dialog_id not in (dialog_id, "menu"):
+            if put_aside.dialog_id not in (start.dialog_id, "menu"):
                 title = self.content.text(person.language, self.dialogs[put_aside.dialog_id].title)
                 replies.append(self._say(person, "runtime.put_aside", title=title))
-        session = self._new_session(db, person, now, dialog_id, values, step)
+        session = self._new_session(db, person, now, start)
         return self._run(db, person, now, session, session.step, replies)
 
     def _new_session(
-        self,
-        db: Session,
-        person: Person,
-        now: datetime,
-        dialog_id: str,
-        values: dict[str, Any],
-        step: str | None,
+        self, db: Session, person: Person, now: datetime, start: Start
     ) -> DialogSession:
-        dialog = self.dialogs[dialog_id]
+        dialog = self.dialogs[start.dialog_id]
         assert person.id is not None
         session = DialogSession(
             person_id=person.id,
             dialog_id=dialog.id,
             dialog_version=dialog.version,
-            step=step or dialog.first,
-            values=dict(values),
+            step=start.step or dialog.first,
+            values=dict(start.values),
             created_at=now,
             updated_at=now,
             expires_at=now + self.session_ttl,
@@ -257,9 +246,7 @@ class Runtime:
                 continue
             if isinstance(outcome, Start):
                 self._close(session, ctx, now, SessionStatus.DONE)
-                session = self._new_session(
-                    db, person, now, outcome.dialog_id, outcome.values, outcome.step
-                )
+                session = self._new_session(db, person, now, outcome)
                 step, ctx.values = session.step, dict(session.values)
                 ctx.answered, ctx.answer = False, None
                 continue

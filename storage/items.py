@@ -34,6 +34,13 @@ def owned_by(person: Person, *, now: datetime) -> dict[str, Any]:
     }
 
 
+def set_experiment_status(item: Experiment, status: str, *, now: datetime) -> None:
+    """Move an experiment to a new state; ``done_at`` tracks when it was (last) done."""
+    item.status = ExperimentStatus(status)
+    item.updated_at = now
+    item.done_at = now if item.status == ExperimentStatus.DONE else None
+
+
 def own(db: Session, item_type: type[T], person_id: int, item_id: int) -> T | None:
     """One of the person's own items by id, or None when it is not theirs."""
     item = db.get(item_type, item_id)

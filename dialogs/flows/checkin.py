@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next
 from dialogs.flows.common import ask_choice, ask_scale, ask_text, labelled
-from storage.items import open_experiments, own, owned_by
+from storage.items import open_experiments, own, owned_by, set_experiment_status
 from storage.models import CheckIn, Experiment, ExperimentStatus
 
 checkin = Dialog("checkin", version=1, first="energy", title="checkin.title")
@@ -36,9 +36,7 @@ def experiment_state(ctx: Ctx) -> Next:
         return ask_choice(ctx, "checkin.experiment", options, title=item.title)
     found = own(ctx.db, Experiment, ctx.person.id, int(ctx.values["experiment_id"]))
     if found is not None and found.status != ctx.answer:
-        found.status = str(ctx.answer)
-        found.updated_at = ctx.now
-        found.done_at = ctx.now if found.status == ExperimentStatus.DONE else None
+        set_experiment_status(found, str(ctx.answer), now=ctx.now)
         ctx.db.add(found)
     ctx.values["experiment_status"] = ctx.answer
     if ctx.answer == ExperimentStatus.DONE:

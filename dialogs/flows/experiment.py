@@ -11,7 +11,14 @@ from datetime import date
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
 from dialogs.text import shorten
-from storage.items import done_in_year, experiments, open_experiments, own, owned_by
+from storage.items import (
+    done_in_year,
+    experiments,
+    open_experiments,
+    own,
+    owned_by,
+    set_experiment_status,
+)
 from storage.models import Experiment, ExperimentStatus
 
 YEARLY_GOAL = 3
@@ -147,9 +154,7 @@ def status(ctx: Ctx) -> Next:
             labelled(ctx, "experiment.set_state", states),
             title=item.title,
         )
-    item.status = str(ctx.answer)
-    item.updated_at = ctx.now
-    item.done_at = ctx.now if item.status == ExperimentStatus.DONE else None
+    set_experiment_status(item, str(ctx.answer), now=ctx.now)
     ctx.db.add(item)
     if item.status == ExperimentStatus.DONE:
         ctx.say("experiment.well_done")
