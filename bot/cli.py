@@ -32,6 +32,10 @@ app = typer.Typer(
 )
 people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
+slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)
+app.add_typer(slack_app, name="slack")
+
+log = logging.getLogger("regie")
 
 err = Console(stderr=True)
 
@@ -223,3 +227,56 @@ def forget(
             raise typer.Exit(1)
         forget_person(db, person, by="admin")
     typer.echo(f"Deleted all data of {email}.")
+
+
+@app.command()
+def serve() -> None:
+    """Run the chat channels that are configured, with one HTTP server (and GET /healthz)."""
+    from aiohttp import web
+
+    from bot.server import build_web_app
+
+    settings = _settings()
+    engine = _ready_engine(settings)
+    runtime = build_runtime(settings, engine)
+    slack_bolt = None
+    if settings.slack_enabled:
+        from bot.channels.slack.app import SlackChannel
+
+        slack = SlackChannel(runtime, engine, settings)
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(slack.app, settings.slack_app_token.get_secret_value()).connect()
+            typer.echo("Slack: Socket Mode connected.")
+        else:
+            slack_bolt = slack.app
+            typer.echo(f"Slack: Events API at http://{settings.host}:{settings.port}/slack/events")
+    else:
+        log.warning(
+            "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on."
+        )
+    web_app = build_web_app(channels={"slack": settings.slack_enabled}, slack=slack_bolt)
+    typer.echo(f"Regie is serving on http://{settings.host}:{settings.port} (GET /healthz).")
+    web.run_app(web_app, host=settings.host, port=settings.port, print=None)
+
+
+@slack_app.command("sync")
+def slack_sync() -> None:
+    """Link imported people to their Slack accounts by e-mail (pages through users.list)."""
+    from bot.channels.slack.client import web_client
+    from bot.channels.slack.sync import sync_users
+
+    settings = _settings()
+    if settings.slack_bot_token is None:
+        err.print("[red]SLACK_BOT_TOKEN is not set.[/]")
+        raise typer.Exit(2)
+    with _db(settings) as db:
+        report = sync_users(web_client(settings), db)
+    typer.echo(
+        f"Matched {report.matched} (already linked {report.already_linked}), "
+        f"unmatched {len(report.unmatched)}, bots skipped {report.bots_skipped}, "
+        f"deactivated skipped {report.deactivated_skipped}."
+    )
+    for entry in report.unmatched:
+        typer.echo(f"  no person in Regie for {entry}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,20 @@ class Settings(BaseSettings):
     min_group_size: int = 5
     open_enrolment: bool = True
     log_level: str = "WARNING"
+    host: str = "127.0.0.1"
+    port: int = 3000
+
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    """Set to use Socket Mode instead of the HTTP Events API."""
+    slack_api_url: str = "https://slack.com/api/"
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
 
     @field_validator("language")
     @classmethod
@@ -30,6 +44,11 @@ class Settings(BaseSettings):
         if value not in ("en", "nl"):
             raise ValueError("REGIE_LANGUAGE must be 'en' or 'nl'")
         return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
 
     @field_validator("timezone")
     @classmethod

@@ -8,6 +8,7 @@ bank, ``ideas.yaml`` the experiment idea list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,14 @@ class Content:
         if not isinstance(raw, str):
             raise KeyError(f"no text for {key!r}")
         return raw.format(**values) if values else raw
+
+    def date(self, lang: str, value: date | str | None) -> str:
+        """A date as people write it in their language: 15 Dec 2026 / 15 dec 2026."""
+        if value is None:
+            return self.text(lang, "common.no_date")
+        day = date.fromisoformat(value) if isinstance(value, str) else value
+        months = self.text(lang, "common.months").split()
+        return f"{day.day} {months[day.month - 1]} {day.year}"
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -47,6 +49,24 @@ class UnknownPerson(LookupError):
     pass
 
 
+class Outcome(StrEnum):
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    """A redelivery of an inbound id already handled: no replies."""
+    STALE = "stale"
+    """An answer to a prompt that is no longer open: state unchanged."""
+    INVALID = "invalid"
+    """The answer did not fit the prompt: asked again."""
+    REFUSED = "refused"
+    """The message was too long: asked again."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[Reply]
+    outcome: Outcome = Outcome.HANDLED
+
+
 class Runtime:
     def __init__(
         self,
@@ -68,17 +88,22 @@ class Runtime:
     # -- entry points -------------------------------------------------------------------
 
     def handle(self, turn: Turn) -> list[Reply]:
+        return self.handle_turn(turn).replies
+
+    def handle_turn(self, turn: Turn) -> Handled:
+        """Like ``handle``, and says how the turn went, for channels that update the message
+        a button was on (answered, stale...)."""
         with Session(self.engine, expire_on_commit=False) as db:
             try:
-                replies = self._handle(db, turn)
+                handled = self._handle(db, turn)
                 db.commit()
             except IntegrityError:
                 db.rollback()
                 if turn.inbound_id and db.get(ProcessedInbound, turn.inbound_id):
                     log.info("inbound %s already handled by another worker", turn.inbound_id)
-                    return []
+                    return Handled([], Outcome.DUPLICATE)
                 raise
-        return replies
+        return handled
 
     def resume(self, person_id: int) -> list[Reply]:
         """What to show someone coming back: the open question, if a conversation is open."""
@@ -95,12 +120,12 @@ class Runtime:
 
     # -- one turn -----------------------------------------------------------------------
 
-    def _handle(self, db: Session, turn: Turn) -> list[Reply]:
+    def _handle(self, db: Session, turn: Turn) -> Handled:
         now = self.clock()
         if turn.inbound_id is not None:
             if db.get(ProcessedInbound, turn.inbound_id) is not None:
                 log.info("inbound %s is a redelivery; ignored", turn.inbound_id)
-                return []
+                return Handled([], Outcome.DUPLICATE)
             db.add(ProcessedInbound(inbound_id=turn.inbound_id, processed_at=now))
         person = self._person(db, turn.person_id)
         active = self._active(db, person, now)
@@ -109,7 +134,7 @@ class Runtime:
 
         if text is not None and len(text) > MAX_TEXT_CHARS:
             replies.append(self._say(person, "runtime.too_long", limit=f"{MAX_TEXT_CHARS:,}"))
-            return replies + self._reprompt(active)
+            return Handled(replies + self._reprompt(active), Outcome.REFUSED)
 
         if turn.action is not None and turn.action.session_id is not None:
             action = turn.action
@@ -120,29 +145,32 @@ class Runtime:
             ):
                 log.debug("stale action for person %s", person.id)
                 replies.append(self._say(person, "runtime.stale"))
-                return replies + self._reprompt(active)
+                return Handled(replies + self._reprompt(active), Outcome.STALE)
 
         if person.welcomed_at is None and active is None:
-            return self._start(db, person, now, Start("welcome"), replies)
+            return Handled(self._start(db, person, now, Start("welcome"), replies))
 
-        if turn.action is None and text:
+        intent = turn.intent
+        if intent is None and turn.action is None and text:
             intent = self.content.intents.get(normalise_keyword(text))
-            if intent is not None:
-                return self._intent(db, person, now, intent, active, replies)
+        if intent is not None:
+            return Handled(self._intent(db, person, now, intent, active, replies))
 
         if active is None or active.prompt is None:
             if active is not None:
                 active.status = SessionStatus.ABANDONED
-            return self._start(db, person, now, Start("menu"), replies)
+            return Handled(self._start(db, person, now, Start("menu"), replies))
 
         prompt = prompt_from_dict(active.prompt)
         answer: Any = turn.action.value if turn.action is not None else text
         parsed = prompt.parse(answer, self._parse_context(person, now))
         if not parsed.ok:
             replies.append(Say(prompt.retry))
-            return [*replies, prompt]
-        return self._run(
-            db, person, now, active, active.step, replies, answered=True, answer=parsed.value
+            return Handled([*replies, prompt], Outcome.INVALID)
+        return Handled(
+            self._run(
+                db, person, now, active, active.step, replies, answered=True, answer=parsed.value
+            )
         )
 
     def _intent(

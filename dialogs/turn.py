@@ -27,3 +27,5 @@ class Turn:
     """Platform id for de-duplication (Slack ``event_id``, Teams ``activity.id``)."""
     received_at: datetime | None = None
     channel: str = "console"
+    intent: str | None = None
+    """A global intent chosen without typing (an App Home button, a slash subcommand)."""

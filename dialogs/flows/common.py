@@ -86,12 +86,7 @@ def ask_date(ctx: Ctx, key: str, *, skippable: bool = False, **values: Any) -> A
 
 
 def format_date(ctx: Ctx, value: date | str | None) -> str:
-    """A date as people write it in their language: 15 Dec 2026 / 15 dec 2026."""
-    if value is None:
-        return ctx.t("common.no_date")
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    months = ctx.t("common.months").split()
-    return f"{day.day} {months[day.month - 1]} {day.year}"
+    return ctx.content.date(ctx.lang, value)
 
 
 def bullet_list(lines: Sequence[str]) -> str:

@@ -1,0 +1,88 @@
+"""``regie serve`` as an operator starts it: a real process, its HTTP port, its log lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.bot.slack_fake import FakeSlack
+from tests.bot.slack_harness import SIGNING_SECRET, SlackClient
+
+REGIE = str(Path(sys.executable).parent / "regie")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
+    env |= {
+        "REGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'regie.db'}",
+        "REGIE_PORT": str(port),
+    } | extra
+    subprocess.run([REGIE, "init"], env=env, check=True, capture_output=True)
+    process = subprocess.Popen(
+        [REGIE, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
+                return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(process.communicate()[0])
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    return process.communicate(timeout=30)[0]
+
+
+def test_without_credentials_slack_is_off_with_one_clear_line(tmp_path) -> None:
+    process, url = start(tmp_path, {})
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        assert json.loads(response.read()) == {"status": "ok", "channels": {"slack": False}}
+    output = stop(process)
+    assert output.count("Slack channel off") == 1
+    assert "Traceback" not in output
+
+
+def test_serve_answers_slack_events(tmp_path) -> None:
+    with FakeSlack(
+        users={
+            "U1": {
+                "id": "U1",
+                "name": "kim",
+                "tz": "Europe/Amsterdam",
+                "profile": {"email": "kim@example.com", "real_name": "Kim"},
+            }
+        }
+    ) as fake:
+        process, url = start(
+            tmp_path,
+            {
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "REGIE_SLACK_API_URL": fake.url,
+            },
+        )
+        try:
+            slack = SlackClient(url, fake)
+            assert slack.dm("U1", "hello").status == 200
+            assert "Regie" in slack.next_message(timeout=20)["text"]
+        finally:
+            output = stop(process)
+    assert "Traceback" not in output
