@@ -34,6 +34,8 @@ people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
+teams_app = typer.Typer(help="Microsoft Teams administration.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 log = logging.getLogger("regie")
 
@@ -234,31 +236,51 @@ def serve() -> None:
     """Run the chat channels that are configured, with one HTTP server (and GET /healthz)."""
     from aiohttp import web
 
-    from bot.server import build_web_app
+    from bot.server import Handler, build_web_app
 
     settings = _settings()
     engine = _ready_engine(settings)
     runtime = build_runtime(settings, engine)
-    slack_bolt = None
+    routes: dict[str, Handler] = {}
+    where = f"http://{settings.host}:{settings.port}"
     if settings.slack_enabled:
         from bot.channels.slack.app import SlackChannel
+        from bot.channels.slack.http import events_handler
 
         slack = SlackChannel(runtime, engine, settings)
         if settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            SocketModeHandler(slack.app, settings.slack_app_token.get_secret_value()).connect()
+            slack.connect_socket_mode(settings.slack_app_token.get_secret_value())
             typer.echo("Slack: Socket Mode connected.")
         else:
-            slack_bolt = slack.app
-            typer.echo(f"Slack: Events API at http://{settings.host}:{settings.port}/slack/events")
+            routes["/slack/events"] = events_handler(slack.app)
+            typer.echo(f"Slack: Events API at {where}/slack/events")
     else:
         log.warning(
             "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on."
         )
-    web_app = build_web_app(channels={"slack": settings.slack_enabled}, slack=slack_bolt)
-    typer.echo(f"Regie is serving on http://{settings.host}:{settings.port} (GET /healthz).")
-    web.run_app(web_app, host=settings.host, port=settings.port, print=None)
+    if settings.teams_enabled:
+        from bot.channels.teams.adapter import build_teams, messages_handler
+
+        routes["/api/messages"] = messages_handler(build_teams(runtime, engine, settings))
+        typer.echo(f"Teams: Bot Framework endpoint at {where}/api/messages")
+        if not settings.microsoft_app_id:
+            log.warning(
+                "TEAMS WITHOUT AUTHENTICATION (REGIE_TEAMS_ALLOW_UNAUTHENTICATED=true): anyone who "
+                "can reach %s can talk to Regie as anyone. Use this for local development only.",
+                where,
+            )
+    else:
+        log.warning(
+            "Teams channel off: set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) to turn it on."
+        )
+    channels = {"slack": settings.slack_enabled, "teams": settings.teams_enabled}
+    typer.echo(f"Regie is serving on {where} (GET /healthz).")
+    web.run_app(
+        build_web_app(channels=channels, routes=routes),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+    )
 
 
 @slack_app.command("sync")
@@ -280,3 +302,33 @@ def slack_sync() -> None:
     )
     for entry in report.unmatched:
         typer.echo(f"  no person in Regie for {entry}")
+
+
+@teams_app.command("package")
+def teams_package(
+    app_id: Annotated[str, typer.Option("--app-id", help="The bot's Microsoft App ID (GUID).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
+        "regie-teams.zip"
+    ),
+    version: Annotated[str, typer.Option(help="App version (x.y.z).")] = "1.0.0",
+    developer: Annotated[str, typer.Option(help="Developer name shown in Teams.")] = "Regie",
+    website_url: Annotated[str, typer.Option(help="https URL of your Regie page.")] = "",
+    privacy_url: Annotated[str, typer.Option(help="https URL of your privacy statement.")] = "",
+    terms_url: Annotated[str, typer.Option(help="https URL of your terms of use.")] = "",
+) -> None:
+    """Build the Teams app package (manifest.json + icons) to upload in Teams."""
+    from bot.channels.teams.package import PackageError, PackageSettings, write_package
+
+    urls = {"website_url": website_url, "privacy_url": privacy_url, "terms_url": terms_url}
+    try:
+        settings = PackageSettings(
+            app_id=app_id,
+            version=version,
+            developer_name=developer,
+            **{key: value for key, value in urls.items() if value},
+        )
+        path = write_package(settings, out)
+    except PackageError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    typer.echo(f"Wrote {path}. Upload it in Teams: Apps → Manage your apps → Upload an app.")

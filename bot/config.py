@@ -34,6 +34,21 @@ class Settings(BaseSettings):
     """Set to use Socket Mode instead of the HTTP Events API."""
     slack_api_url: str = "https://slack.com/api/"
 
+    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr | None = Field(
+        default=None, validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_tenant_id: str | None = Field(
+        default=None, validation_alias="MICROSOFT_APP_TENANT_ID"
+    )
+    microsoft_app_type: str = Field(default="MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
+    teams_allow_unauthenticated: bool = False
+    """Local development only: accept Teams activities without a Bot Framework token."""
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_allow_unauthenticated
+
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None

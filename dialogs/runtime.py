@@ -182,6 +182,8 @@ class Runtime:
         active: DialogSession | None,
         replies: list[Reply],
     ) -> list[Reply]:
+        if intent == "greet":  # an install or an opened home: nothing to say once welcomed
+            return replies
         if intent == "help":
             replies.append(self._say(person, "runtime.help"))
             return replies + self._reprompt(active)

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Index, String, Text
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -190,6 +190,20 @@ class ConsentRecord(SQLModel, table=True):
     kind: str = Field(sa_type=String(32))
     granted: bool
     at: datetime = Field(default_factory=utcnow)
+
+
+class ChannelAddress(SQLModel, table=True):
+    """Where a person can be reached on a platform without them writing first (a Teams
+    conversation reference), refreshed on every turn."""
+
+    __tablename__ = "channel_address"
+    __table_args__ = (UniqueConstraint("person_id", "channel", name="uq_channel_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    channel: str = Field(sa_type=String(16))
+    address: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class ProcessedInbound(SQLModel, table=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
@@ -46,6 +47,21 @@ def enrol(
     db.add(person)
     db.flush()
     return person
+
+
+def valid_timezone(name: str | None) -> str | None:
+    """``name`` if it is a time zone this machine knows (platform profiles can hold anything)."""
+    try:
+        return name if name and ZoneInfo(name) else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def language_from_locale(locale: str | None, default: str) -> str:
+    """Dutch for any Dutch locale (nl-NL, nl-BE), English for any other, else the default."""
+    if not locale:
+        return default
+    return "nl" if locale.lower().startswith("nl") else "en"
 
 
 def everyone(db: Session) -> list[Person]:

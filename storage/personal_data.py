@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, select
 from storage.models import (
     PERSONAL_ITEM_TYPES,
     AuditEntry,
+    ChannelAddress,
     ConsentRecord,
     DialogSession,
     Person,
@@ -51,6 +52,8 @@ def export_person(db: Session, person: Person) -> dict[str, Any]:
     data["consent_record"] = [_plain(r) for r in consents]
     sessions = db.exec(select(DialogSession).where(DialogSession.person_id == person.id))
     data["dialog_session"] = [_plain(r) for r in sessions]
+    addresses = db.exec(select(ChannelAddress).where(ChannelAddress.person_id == person.id))
+    data["channel_address"] = [_plain(r) for r in addresses]
     audit = db.exec(
         select(AuditEntry)
         .where(or_(col(AuditEntry.subject_id) == person.id, col(AuditEntry.actor_id) == person.id))
@@ -69,6 +72,7 @@ def forget_person(db: Session, person: Person, *, by: str = "self") -> None:
         db.exec(delete(item_type).where(col(item_type.person_id) == person_id))
     db.exec(delete(ConsentRecord).where(col(ConsentRecord.person_id) == person_id))
     db.exec(delete(DialogSession).where(col(DialogSession.person_id) == person_id))
+    db.exec(delete(ChannelAddress).where(col(ChannelAddress.person_id) == person_id))
     db.exec(delete(AuditEntry).where(col(AuditEntry.subject_id) == person_id))
     db.exec(
         update(AuditEntry)

@@ -13,10 +13,16 @@ SHARED = PROJECT.parent / "shared" / "schemas"
 LOCAL = PROJECT / "tests" / "schemas"
 
 SLACK_MANIFEST_V2 = "slack-manifest/schemas/manifest.schema.2.0.0.json"
+TEAMS_MANIFEST = "teams-manifest/v1.30/MicrosoftTeams.schema.json"
+ADAPTIVE_CARD_1_5 = "adaptive-cards/1.5.0/adaptive-card.json"
+BOTFRAMEWORK = "botframework/botframework.json"
 
 # shared relative path -> local relative path
 LOCAL_COPIES: dict[str, str] = {
     SLACK_MANIFEST_V2: "slack-manifest/manifest.schema.2.0.0.json",
+    TEAMS_MANIFEST: "teams-manifest/MicrosoftTeams.schema.json",
+    ADAPTIVE_CARD_1_5: "adaptive-cards/adaptive-card-1.5.json",
+    BOTFRAMEWORK: "botframework/botframework.json",
 }
 
 

@@ -21,3 +21,5 @@ def test_dialogs_and_storage_import_no_platform_sdk_and_layers_point_down() -> N
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dialogs and storage import no platform SDK KEPT" in result.stdout
     assert "layers point downward KEPT" in result.stdout
+    assert "Bot Framework code stays in bot/channels/teams KEPT" in result.stdout
+    assert "Slack SDK code stays in bot/channels/slack KEPT" in result.stdout

@@ -7,11 +7,16 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.channels.slack.app import SlackChannel
+from bot.channels.slack.http import events_handler
+from bot.channels.teams.adapter import build_teams, messages_handler
+from bot.channels.teams.bot import TeamsBot
 from bot.config import Settings
 from bot.server import build_web_app
 from bot.wiring import build_runtime
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.slack_harness import SIGNING_SECRET, SlackClient, WebServer
+from tests.bot.teams_fake import FakeConnector
+from tests.bot.teams_harness import TeamsClient
 
 
 def slack_settings(fake: FakeSlack, **extra: object) -> Settings:
@@ -37,8 +42,35 @@ def slack_world(engine: Engine) -> Iterator[SlackWorld]:
     with FakeSlack() as fake:
         settings = slack_settings(fake)
         channel = SlackChannel(build_runtime(settings, engine), engine, settings)
-        server = WebServer(build_web_app(channels={"slack": True}, slack=channel.app)).start()
+        web_app = build_web_app(
+            channels={"slack": True}, routes={"/slack/events": events_handler(channel.app)}
+        )
+        server = WebServer(web_app).start()
         try:
             yield SlackWorld(fake, SlackClient(server.url, fake), channel, engine)
+        finally:
+            server.stop()
+
+
+@dataclass
+class TeamsWorld:
+    connector: FakeConnector
+    teams: TeamsClient
+    bot: TeamsBot
+    server: WebServer
+    engine: Engine
+
+
+@pytest.fixture
+def teams_world(engine: Engine) -> Iterator[TeamsWorld]:
+    with FakeConnector() as connector:
+        settings = Settings(_env_file=None, teams_allow_unauthenticated=True)  # type: ignore[call-arg]
+        bot = build_teams(build_runtime(settings, engine), engine, settings)
+        web_app = build_web_app(
+            channels={"teams": True}, routes={"/api/messages": messages_handler(bot)}
+        )
+        server = WebServer(web_app).start()
+        try:
+            yield TeamsWorld(connector, TeamsClient(server.url, connector), bot, server, engine)
         finally:
             server.stop()

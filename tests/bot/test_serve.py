@@ -54,7 +54,10 @@ def stop(process: subprocess.Popen[str]) -> str:
 def test_without_credentials_slack_is_off_with_one_clear_line(tmp_path) -> None:
     process, url = start(tmp_path, {})
     with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-        assert json.loads(response.read()) == {"status": "ok", "channels": {"slack": False}}
+        assert json.loads(response.read()) == {
+            "status": "ok",
+            "channels": {"slack": False, "teams": False},
+        }
     output = stop(process)
     assert output.count("Slack channel off") == 1
     assert "Traceback" not in output
@@ -86,3 +89,53 @@ def test_serve_answers_slack_events(tmp_path) -> None:
         finally:
             output = stop(process)
     assert "Traceback" not in output
+
+
+def test_serve_answers_teams_activities_without_authentication_loudly(tmp_path) -> None:
+    from tests.bot.teams_fake import FakeConnector
+    from tests.bot.teams_harness import TeamsClient, card_of, card_text
+
+    with FakeConnector() as connector:
+        process, url = start(tmp_path, {"REGIE_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                assert json.loads(response.read())["channels"] == {"slack": False, "teams": True}
+            teams = TeamsClient(url, connector)
+            assert teams.say("hello") in (200, 201)
+            assert "Regie" in card_text(card_of(teams.next_sent()))
+        finally:
+            output = stop(process)
+    assert "TEAMS WITHOUT AUTHENTICATION" in output
+    assert "Traceback" not in output
+
+
+def test_teams_package_command(tmp_path) -> None:
+    import zipfile
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
+    out = tmp_path / "regie-teams.zip"
+    ok = subprocess.run(
+        [
+            REGIE,
+            "teams",
+            "package",
+            "--app-id",
+            "00000000-0000-4000-8000-000000000001",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert sorted(zipfile.ZipFile(out).namelist()) == ["color.png", "manifest.json", "outline.png"]
+    bad = subprocess.run(
+        [REGIE, "teams", "package", "--app-id", "not-a-guid", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "GUID" in bad.stderr

@@ -34,6 +34,7 @@ def test_upgrade_is_idempotent(any_engine) -> None:
         "consent_record",
         "processed_inbound",
         "audit_entry",
+        "channel_address",
     } <= tables
 
 

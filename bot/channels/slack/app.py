@@ -70,6 +70,12 @@ class SlackChannel:
         self._locks_guard = threading.Lock()
         self._register()
 
+    def connect_socket_mode(self, app_token: str) -> None:
+        """Receive events over Socket Mode (no public URL needed) instead of HTTP."""
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(self.app, app_token).connect()
+
     # -- listeners ----------------------------------------------------------------------
 
     def _register(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,24 +16,13 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from storage.db import session_scope
 from storage.models import Person, utcnow
-from storage.people import by_email, enrol
+from storage.people import by_email, enrol, language_from_locale, valid_timezone
 
 log = logging.getLogger(__name__)
 
 
 class NotEnrolled(LookupError):
     """Unknown to Regie, and open enrolment is off."""
-
-
-def _zone(name: str | None) -> str | None:
-    try:
-        return name if name and ZoneInfo(name) else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def language_of(locale: str | None, default: str) -> str:
-    return "nl" if (locale or "").lower().startswith("nl") else ("en" if locale else default)
 
 
 class SlackPeople:
@@ -80,8 +68,8 @@ class SlackPeople:
             db,
             email=email or f"{user_id.lower()}@slack.invalid",
             name=profile.get("real_name") or user.get("real_name") or user.get("name"),
-            language=language_of(user.get("locale"), self.settings.language),
-            timezone=_zone(user.get("tz")) or self.settings.timezone,
+            language=language_from_locale(user.get("locale"), self.settings.language),
+            timezone=valid_timezone(user.get("tz")) or self.settings.timezone,
             country=self.settings.holidays_country,
             now=utcnow(),
         )

@@ -1,0 +1,249 @@
+"""A local fake of the Bot Framework Connector (the REST API a bot calls on ``serviceUrl``).
+
+    with FakeConnector() as fake:
+        activity.service_url = fake.url      # e.g. the incoming activity's "serviceUrl"
+        ...                                  # the bot replies through botbuilder
+        assert fake.wait_sent()[0]["text"] == "hi"
+
+Routes (Bot Framework v3; any path prefix before ``/v3/`` is accepted, as real service URLs
+look like ``https://smba.trafficmanager.net/amer/``):
+
+* ``POST /v3/conversations/{conversationId}/activities`` (send_to_conversation) and
+  ``POST /v3/conversations/{conversationId}/activities/{activityId}`` (reply_to_activity):
+  recorded in :attr:`FakeConnector.sent`, answered ``{"id": "act-<n>"}``.
+* ``PUT /v3/conversations/{conversationId}/activities/{activityId}`` (update_activity):
+  recorded in :attr:`FakeConnector.updates`, answered ``{"id": activityId}``.
+* ``DELETE /v3/conversations/{conversationId}/activities/{activityId}`` (delete_activity):
+  recorded in :attr:`FakeConnector.deleted`.
+* ``GET /v3/conversations/{conversationId}/members/{memberId}``: :attr:`FakeConnector.members`
+  or 404 with an ``ErrorResponse`` body; ``GET .../members`` lists them all.
+* ``POST /v3/conversations`` (create_conversation): ``{"id": "new-conv"}``, recorded in
+  :attr:`FakeConnector.created`.
+* Anything ending in ``/oauth2/v2.0/token`` or containing ``botframework.com``: a fake token
+  (counted in :attr:`FakeConnector.token_requests`).
+* Anything else: 404 with an ``ErrorResponse`` body, recorded in :attr:`FakeConnector.unknown`.
+
+How botbuilder calls it: msrest quotes every path parameter with ``quote(value, safe="")``, so a
+Teams conversation id such as ``a:1Xy;messageid=17`` or ``19:abc@thread.tacv2`` arrives
+percent-encoded (``/`` too, as ``%2F``); the fake splits the path first and then decodes each
+part. ``reply_to_activity`` also sends an ``x-ms-conversation-id`` header.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+_ACTIVITIES = re.compile(r"/v3/conversations/([^/]+)/activities(?:/([^/]+))?/?")
+_MEMBERS = re.compile(r"/v3/conversations/([^/]+)/members(?:/([^/]+))?/?")
+_CONVERSATIONS = re.compile(r"/v3/conversations/?")
+
+FAKE_TOKEN = {
+    "token_type": "Bearer",
+    "expires_in": 3600,
+    "ext_expires_in": 3600,
+    "access_token": "fake-access-token",
+}
+
+
+class FakeConnector:
+    """A tiny threaded HTTP server on 127.0.0.1:<free port> playing the Bot Connector service."""
+
+    def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.created: list[dict[str, Any]] = []
+        self.deleted: list[tuple[str, str]] = []  # (conversation id, activity id)
+        self.unknown: list[tuple[str, str]] = []  # (method, raw path) of unmatched requests
+        self.members: dict[str, dict[str, Any]] = dict(members or {})
+        self.token_requests = 0
+        self._lock = threading.Lock()
+        self._failures: list[int] = []
+        self._ids = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The service URL, e.g. ``http://127.0.0.1:54321/`` (ends with a slash)."""
+        if self._server is None:
+            raise RuntimeError("FakeConnector is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self) -> FakeConnector:
+        if self._server is not None:
+            return self
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server.daemon_threads = True
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> FakeConnector:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- what tests ask --------------------------------------------------------------------------
+
+    def wait_sent(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` activities were POSTed; return all of them."""
+        return self._wait(self.sent, "sent activities", count, timeout)
+
+    def wait_updates(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` activities were updated (PUT); return all of them."""
+        return self._wait(self.updates, "activity updates", count, timeout)
+
+    def fail_next(self, status: int) -> None:
+        """Make the next POST of an activity answer ``status`` (queued: call twice, fail twice).
+
+        The failed activity is still recorded in :attr:`sent`, with ``"_status": status``.
+        """
+        with self._lock:
+            self._failures.append(status)
+
+    def _wait(
+        self, records: list[dict[str, Any]], what: str, count: int, timeout: float
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = list(records)
+                unknown = list(self.unknown)
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                seen = "\n".join(f"  {json.dumps(record, sort_keys=True)}" for record in found)
+                extra = "".join(f"\n  unmatched: {method} {path}" for method, path in unknown)
+                raise AssertionError(
+                    f"expected {count} {what} within {timeout}s, got {len(found)}:\n"
+                    f"{seen or '  (none)'}{extra}"
+                )
+            time.sleep(0.01)
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        """Record one request and answer it (called from the server threads)."""
+        if path.endswith("/oauth2/v2.0/token") or "botframework.com" in path:
+            with self._lock:
+                self.token_requests += 1
+            return 200, dict(FAKE_TOKEN)
+        route = urlsplit(path).path
+        start = route.find("/v3/")
+        route = route[start:] if start >= 0 else route
+        activities = _ACTIVITIES.fullmatch(route)
+        if activities is not None and method in ("POST", "PUT"):
+            conversation = unquote(activities.group(1))
+            activity_id = unquote(activities.group(2)) if activities.group(2) else None
+            record = dict(body) if isinstance(body, dict) else {"_body": body}
+            record["_conversation"] = conversation
+            if method == "PUT" and activity_id is not None:
+                record["_activity_id"] = activity_id
+                with self._lock:
+                    self.updates.append(record)
+                return 200, {"id": activity_id}
+            if method == "POST":
+                record["_reply_to"] = activity_id
+                with self._lock:
+                    self.sent.append(record)
+                    if self._failures:
+                        status = self._failures.pop(0)
+                        record["_status"] = status
+                        return status, _error("ServiceError", f"fake failure {status}")
+                    self._ids += 1
+                    new_id = f"act-{self._ids}"
+                    record["_id"] = new_id  # the id Teams gives the message (for replyToId)
+                return 200, {"id": new_id}
+        if activities is not None and method == "DELETE" and activities.group(2):
+            with self._lock:
+                self.deleted.append((unquote(activities.group(1)), unquote(activities.group(2))))
+            return 200, {}
+        member = _MEMBERS.fullmatch(route)
+        if member is not None and method == "GET":
+            with self._lock:
+                if member.group(2) is None:
+                    return 200, [dict(found) for found in self.members.values()]
+                found = self.members.get(unquote(member.group(2)))
+            if found is None:
+                return 404, _error("MemberNotFoundInConversation", "The member was not found.")
+            return 200, dict(found)
+        if _CONVERSATIONS.fullmatch(route) and method == "POST":
+            with self._lock:
+                self.created.append(body if isinstance(body, dict) else {"_body": body})
+            return 200, {"id": "new-conv"}
+        with self._lock:
+            self.unknown.append((method, path))
+        return 404, _error("NotFound", f"no fake route for {method} {route}")
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+# -- HTTP plumbing -------------------------------------------------------------------------------
+
+
+def _handler_for(fake: FakeConnector) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def do_PUT(self) -> None:
+            self._answer("PUT")
+
+        def do_DELETE(self) -> None:
+            self._answer("DELETE")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _answer(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            body: Any = None
+            if raw:
+                text = raw.decode("utf-8")
+                try:
+                    body = json.loads(text)
+                except ValueError:
+                    body = text  # e.g. a form-encoded token request
+            status, payload = fake.handle(method, self.path, body)
+            data = json.dumps(payload).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler

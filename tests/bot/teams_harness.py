@@ -1,0 +1,123 @@
+"""Drive the real botbuilder CloudAdapter over HTTP (unauthenticated mode): Bot Framework
+activities posted to ``/api/messages`` whose ``serviceUrl`` is a local fake connector."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.bot.teams_fake import FakeConnector
+
+BOT = {"id": "28:regie-bot", "name": "Regie"}
+
+
+@dataclass
+class TeamsClient:
+    """What Teams does: posts activities for one user's personal chat."""
+
+    url: str
+    connector: FakeConnector
+    user: dict[str, Any] = field(
+        default_factory=lambda: {"id": "29:noor", "name": "Noor Jansen", "aadObjectId": "aad-noor"}
+    )
+    conversation: str = "a:personal-noor"
+    locale: str = "en-US"
+    timezone: str = "Europe/Amsterdam"
+    counter: int = 0
+    seen: int = 0
+
+    def post(self, activity: dict[str, Any]) -> int:
+        request = urllib.request.Request(
+            f"{self.url}/api/messages",
+            data=json.dumps(activity).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    def activity(self, **fields: Any) -> dict[str, Any]:
+        self.counter += 1
+        return {
+            "type": "message",
+            "id": f"in-{self.counter}",
+            "channelId": "msteams",
+            "timestamp": datetime.now(UTC).isoformat(),
+            "serviceUrl": self.connector.url,
+            "from": self.user,
+            "recipient": BOT,
+            "locale": self.locale,
+            "localTimezone": self.timezone,
+            "conversation": {
+                "id": self.conversation,
+                "conversationType": "personal",
+                "tenantId": "tenant-1",
+            },
+            "channelData": {"tenant": {"id": "tenant-1"}},
+        } | fields
+
+    def say(self, text: str, **fields: Any) -> int:
+        return self.post(self.activity(text=text, **fields))
+
+    def install(self) -> int:
+        return self.post(self.activity(type="conversationUpdate", membersAdded=[BOT, self.user]))
+
+    def submit(
+        self, card_activity: dict[str, Any], data: dict[str, Any], *, activity_id: str | None = None
+    ) -> int:
+        """Submit a card the bot sent: ``data`` is what the pressed action (plus inputs) carried."""
+        return self.post(self.activity(value=data, replyToId=activity_id or card_activity["_id"]))
+
+    def next_sent(self, timeout: float = 20.0) -> dict[str, Any]:
+        self.seen += 1
+        return self.connector.wait_sent(self.seen, timeout)[self.seen - 1]
+
+
+def card_of(activity: dict[str, Any]) -> dict[str, Any]:
+    [attachment] = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    return dict(attachment["content"])
+
+
+def action(card: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The data of the Action.Submit button that answers ``value``."""
+    for candidate in card.get("actions", []):
+        if candidate["type"] == "Action.Submit" and candidate["data"].get("value") == value:
+            return dict(candidate["data"])
+    raise AssertionError(f"no button for {value!r} in {json.dumps(card)[:2000]}")
+
+
+def with_input(card: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """The data of the Send button, with the card's input filled in."""
+    send = next(a for a in card["actions"] if "value" not in a["data"])
+    return dict(send["data"]) | {"answer": answer}
+
+
+def card_text(card: dict[str, Any]) -> str:
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title"):
+                if isinstance(node.get(key), str):
+                    parts.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(parts)
+
+
+def run(loop: asyncio.AbstractEventLoop, coroutine: Any) -> Any:
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=30)

@@ -1,0 +1,197 @@
+"""The Teams channel through the real botbuilder CloudAdapter over HTTP (unauthenticated mode),
+replying to a fake Bot Framework connector; every card and activity checked against the
+official schemas."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from dialogs.replies import Say
+from storage.addresses import address_of
+from storage.models import Experiment, Person
+from tests.bot.teams_harness import action, card_of, card_text, run, with_input
+from tests.schema_validators import activity_errors, card_errors
+
+
+def noor(engine) -> Person:
+    with Session(engine) as db:
+        return db.exec(select(Person).where(Person.teams_aad_id == "aad-noor")).one()
+
+
+def assert_valid(world) -> None:
+    for activity in world.connector.sent + world.connector.updates:
+        clean = {k: v for k, v in activity.items() if not k.startswith("_")}
+        assert activity_errors(clean) == [], clean
+        for attachment in clean.get("attachments") or []:
+            assert card_errors(attachment["content"]) == []
+
+
+def test_install_welcome_experiment_by_cards_and_a_proactive_message(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    world.connector.members["29:noor"] = {
+        "id": "29:noor",
+        "name": "Noor Jansen",
+        "aadObjectId": "aad-noor",
+        "email": "noor@example.com",
+        "userPrincipalName": "noor@example.com",
+    }
+    assert teams.install() in (200, 201)
+    welcome = teams.next_sent()
+    assert welcome["_conversation"] == "a:personal-noor"
+    card = card_of(welcome)
+    assert "I'm Regie" in card_text(card) and "private to you by default" in card_text(card)
+    assert "Which language" in welcome["text"]  # the plain-text summary
+    person = noor(world.engine)
+    assert (person.email, person.name, person.timezone) == (
+        "noor@example.com",
+        "Noor Jansen",
+        "Europe/Amsterdam",
+    )
+    assert (
+        address_of(Session(world.engine), person.id, "teams")["conversation"]["id"]
+        == "a:personal-noor"
+    )
+
+    teams.post(
+        teams.activity(type="installationUpdate", action="add")
+    )  # Teams sends both on install
+    teams.submit(welcome, action(card, "en"))
+    update = world.connector.wait_updates()[0]
+    assert update["_activity_id"] == welcome["_id"]
+    settled = card_of(update)
+    assert "✓ English" in card_text(settled) and "actions" not in settled  # no dangling inputs
+    timezone = teams.next_sent()
+    assert "Which language" not in timezone["text"]  # the installationUpdate did not welcome twice
+    teams.submit(timezone, action(card_of(timezone), "yes"))
+    nudges = teams.next_sent()
+    teams.submit(nudges, action(card_of(nudges), "biweekly"))
+    menu = teams.next_sent()
+    menu_card = card_of(menu)
+    assert any(item["type"] == "Input.ChoiceSet" for item in menu_card["body"])
+    teams.submit(menu, with_input(menu_card, "experiment"))
+
+    source = teams.next_sent()
+    teams.submit(source, action(card_of(source), "own"))
+    title = teams.next_sent()
+    assert any(item["type"] == "Input.Text" for item in card_of(title)["body"])
+    teams.say("Shadow a colleague at **sales** [link](http://x)")
+    why = teams.next_sent()
+    assert r"\*\*sales\*\* \[link\](http://x)" in card_text(card_of(why))  # escaped markdown
+    teams.submit(why, with_input(card_of(why), "To learn how they sell"))
+    when = teams.next_sent()
+    assert any(item["type"] == "Input.Date" for item in card_of(when)["body"])
+    teams.submit(when, with_input(card_of(when), "2099-03-01"))
+    saved = teams.next_sent()
+    assert "1 Mar 2099" in saved["text"] and "0/3" in saved["text"]
+
+    teams.say("experiment")
+    overview = teams.next_sent()
+    teams.submit(overview, action(card_of(overview), "update"))
+    which = teams.next_sent()
+    with Session(world.engine) as db:
+        experiment_id = str(db.exec(select(Experiment)).one().id)
+    teams.submit(which, action(card_of(which), experiment_id))
+    status = teams.next_sent()
+    teams.submit(status, action(card_of(status), "done"))
+    learned = teams.next_sent()
+    assert card_of(learned)["body"][-1].get("isMultiline") is True
+    teams.submit(learned, with_input(card_of(learned), "Selling is listening"))
+    keep = teams.next_sent()
+    teams.submit(keep, action(card_of(keep), None))  # skip
+    done = teams.next_sent()
+    assert "1/3" in done["text"]
+    with Session(world.engine) as db:
+        experiment = db.exec(select(Experiment)).one()
+        assert (experiment.status, experiment.learned) == ("done", "Selling is listening")
+
+    delivery = run(world.server.loop, world.bot.notify(person.id, [Say("Time for a check-in? 🌱")]))
+    assert delivery.ok
+    proactive = world.connector.sent[-1]
+    assert proactive["text"] == "Time for a check-in? 🌱"
+    assert proactive["_conversation"] == "a:personal-noor"
+    assert_valid(world)
+
+
+def test_a_stale_submit_is_answered_politely_and_changes_nothing(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    teams.say("hi")
+    welcome = teams.next_sent()
+    teams.submit(welcome, action(card_of(welcome), "en"))
+    teams.next_sent()
+    teams.submit(welcome, action(card_of(welcome), "nl"), activity_id="old-card")
+    stale = teams.next_sent()
+    assert "already answered" in stale["text"]
+    closed = world.connector.wait_updates(2)[1]
+    assert closed["_activity_id"] == "old-card" and "This question has closed." in card_text(
+        card_of(closed)
+    )
+    assert noor(world.engine).language == "en"
+    assert_valid(world)
+
+
+def test_an_unknown_user_is_enrolled_from_the_activity_and_messages_are_deduplicated(
+    teams_world,
+) -> None:
+    world, teams = teams_world, teams_world.teams
+    teams.locale, teams.timezone = "nl-NL", "Europe/Brussels"
+    teams.user = {"id": "29:sem", "name": "Sem Peeters", "aadObjectId": "aad-sem"}
+    first = teams.activity(text="hallo")
+    teams.post(first)
+    dutch = teams.next_sent()
+    assert "Regie" in card_text(card_of(dutch))
+    teams.post(first)  # the same activity id again
+    with Session(world.engine) as db:
+        sem = db.exec(select(Person).where(Person.teams_aad_id == "aad-sem")).one()
+    assert (sem.name, sem.language, sem.timezone) == ("Sem Peeters", "nl", "Europe/Brussels")
+    assert sem.email.endswith("@teams.invalid")  # no roster e-mail: enrolled all the same
+    teams.say("hulp")
+    teams.next_sent()
+    assert len(world.connector.sent) == 2
+    assert_valid(world)
+
+
+def test_an_imported_person_is_matched_by_email(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    with Session(world.engine) as db:
+        db.add(Person(email="noor@example.com", name="Noor (imported)", language="nl"))
+        db.commit()
+    world.connector.members["29:noor"] = {
+        "id": "29:noor",
+        "name": "Noor Jansen",
+        "email": "NOOR@example.com",
+    }
+    teams.say("hi")
+    teams.next_sent()
+    person = noor(world.engine)
+    assert (person.email, person.name, person.language) == (
+        "noor@example.com",
+        "Noor (imported)",
+        "nl",
+    )
+
+
+def test_a_person_without_a_reference_is_not_reachable_yet(teams_world) -> None:
+    world = teams_world
+    with Session(world.engine) as db:
+        person = Person(email="far@example.com", name="Far Away")
+        db.add(person)
+        db.commit()
+        person_id = person.id
+    delivery = run(world.server.loop, world.bot.notify(person_id, [Say("hello")]))
+    assert (delivery.ok, delivery.reason) == (False, "not reachable in Teams yet")
+
+
+def test_group_chats_and_other_activities_are_ignored(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    status = teams.post(
+        teams.activity(text="hi", conversation={"id": "19:group", "conversationType": "groupChat"})
+    )
+    assert status in (200, 201)
+    assert teams.post(teams.activity(type="typing")) in (200, 201)
+    assert teams.post(
+        teams.activity(type="messageReaction", reactionsAdded=[{"type": "like"}])
+    ) in (200, 201)
+    import time
+
+    time.sleep(0.5)
+    assert world.connector.sent == []
