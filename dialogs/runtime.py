@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import and_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dialogs.content import Content
 from dialogs.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
 from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
 from dialogs.text import MAX_TEXT_CHARS, clean, normalise_keyword
 from dialogs.turn import Turn
+from storage.inbound import claim
 from storage.models import DialogSession, Person, ProcessedInbound, SessionStatus, utcnow
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class Outcome(StrEnum):
 class Handled:
     replies: list[Reply]
     outcome: Outcome = Outcome.HANDLED
+    language: str = ""
+    """The person's language after the turn (it may have just changed), for channel texts."""
 
 
 class Runtime:
@@ -108,8 +112,7 @@ class Runtime:
     def resume(self, person_id: int) -> list[Reply]:
         """What to show someone coming back: the open question, if a conversation is open."""
         with Session(self.engine, expire_on_commit=False) as db:
-            person = self._person(db, person_id)
-            active = self._active(db, person, self.clock())
+            person, active = self._load(db, person_id, self.clock())
             if active is None or active.prompt is None:
                 return []
             db.commit()
@@ -122,13 +125,21 @@ class Runtime:
 
     def _handle(self, db: Session, turn: Turn) -> Handled:
         now = self.clock()
-        if turn.inbound_id is not None:
-            if db.get(ProcessedInbound, turn.inbound_id) is not None:
-                log.info("inbound %s is a redelivery; ignored", turn.inbound_id)
-                return Handled([], Outcome.DUPLICATE)
-            db.add(ProcessedInbound(inbound_id=turn.inbound_id, processed_at=now))
-        person = self._person(db, turn.person_id)
-        active = self._active(db, person, now)
+        if turn.inbound_id is not None and not claim(db, turn.inbound_id, now=now):
+            log.info("inbound %s is a redelivery; ignored", turn.inbound_id)
+            return Handled([], Outcome.DUPLICATE)
+        person, active = self._load(db, turn.person_id, now)
+        handled = self._respond(db, turn, person, active, now)
+        return replace(handled, language=person.language)
+
+    def _respond(
+        self,
+        db: Session,
+        turn: Turn,
+        person: Person,
+        active: DialogSession | None,
+        now: datetime,
+    ) -> Handled:
         text = clean(turn.text) if turn.text is not None else None
         replies: list[Reply] = []
 
@@ -311,22 +322,28 @@ class Runtime:
 
     # -- helpers ------------------------------------------------------------------------
 
-    def _person(self, db: Session, person_id: int) -> Person:
-        person = db.get(Person, person_id)
-        if person is None:
-            raise UnknownPerson(person_id)
-        return person
-
-    def _active(self, db: Session, person: Person, now: datetime) -> DialogSession | None:
-        """The open conversation, unless it expired or its dialog changed shape since."""
-        active = db.exec(
-            select(DialogSession)
-            .where(DialogSession.person_id == person.id)
-            .where(DialogSession.status == SessionStatus.ACTIVE)
-            .order_by(DialogSession.id.desc())  # type: ignore[union-attr]
+    def _load(
+        self, db: Session, person_id: int, now: datetime
+    ) -> tuple[Person, DialogSession | None]:
+        """The person and their open conversation, in one query; a conversation that expired
+        or whose dialog changed shape since is closed instead."""
+        row = db.exec(
+            select(Person, DialogSession)
+            .outerjoin(
+                DialogSession,
+                and_(
+                    col(DialogSession.person_id) == Person.id,
+                    col(DialogSession.status) == SessionStatus.ACTIVE,
+                ),
+            )
+            .where(Person.id == person_id)
+            .order_by(col(DialogSession.id).desc())
         ).first()
+        if row is None:
+            raise UnknownPerson(person_id)
+        person, active = row
         if active is None:
-            return None
+            return person, None
         dialog = self.dialogs.get(active.dialog_id)
         expired = active.expires_at is not None and active.expires_at < now
         if (
@@ -337,8 +354,8 @@ class Runtime:
         ):
             active.status = SessionStatus.ABANDONED
             active.prompt = None
-            return None
-        return active
+            return person, None
+        return person, active
 
     def _reprompt(self, active: DialogSession | None) -> list[Reply]:
         if active is None or active.prompt is None:

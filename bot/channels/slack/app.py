@@ -58,6 +58,7 @@ class SlackChannel:
         assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
         self.runtime = runtime
         self.engine = engine
+        self.settings = settings
         self.client = client or web_client(settings)
         self.people = SlackPeople(engine, self.client, settings)
         self.app = App(
@@ -109,14 +110,14 @@ class SlackChannel:
             return
         value, label = _answer_of(action)
         channel = body["channel"]["id"]
-        handled, person_id = self._converse(
+        handled = self._converse(
             body["user"]["id"],
             channel,
             action=Action(value=value, session_id=ref[0], step=ref[1], seq=ref[2]),
             inbound_id=f"slack:act:{body['container'].get('message_ts')}:{action.get('action_ts')}",
         )
-        if person_id is not None and handled is not None:
-            self._settle(body, action["block_id"], handled, label, person_id)
+        if handled is not None:
+            self._settle(body, action["block_id"], handled, label)
 
     def on_open_modal(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -131,7 +132,7 @@ class SlackChannel:
         if person_id is None:
             return
         view = long_answer_modal(
-            self._translator(person_id), metadata=metadata, max_chars=MAX_TEXT_CHARS
+            self._translator(self._language(person_id)), metadata=metadata, max_chars=MAX_TEXT_CHARS
         )
         self._call(self.client.views_open, trigger_id=body["trigger_id"], view=view)
 
@@ -142,15 +143,15 @@ class SlackChannel:
         text = view["state"]["values"]["answer"]["text"].get("value") or ""
         if ref is None:
             return
-        handled, person_id = self._converse(
+        handled = self._converse(
             body["user"]["id"],
             meta["c"],
             action=Action(value=text, session_id=ref[0], step=ref[1], seq=ref[2]),
             inbound_id=f"slack:view:{view['id']}:{view.get('hash')}",
         )
-        if person_id is not None and handled is not None:
+        if handled is not None:
             message = {"channel": {"id": meta["c"]}, "container": {"message_ts": meta["ts"]}}
-            self._settle(message, meta["b"], handled, text, person_id)
+            self._settle(message, meta["b"], handled, text)
 
     def on_start(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
@@ -166,7 +167,7 @@ class SlackChannel:
         user = command["user_id"]
         if intent is None:
             person_id = self._person(user)
-            t = self._translator(person_id) if person_id is not None else self._translator(None)
+            t = self._translator(self._language(person_id))
             unknown = t("channel.unknown_command", command=(command.get("text") or "")[:50])
             ack(text=escape(unknown), response_type="ephemeral")
             return
@@ -193,14 +194,14 @@ class SlackChannel:
         action: Action | None = None,
         intent: str | None = None,
         inbound_id: str,
-    ) -> tuple[Handled | None, int | None]:
+    ) -> Handled | None:
         """Run one turn for a Slack user (one at a time per user, so quick messages keep their
         order) and post the replies to ``channel``."""
         with self._lock_for(user):
             for _attempt in range(2):
                 person_id = self._person(user)
                 if person_id is None:
-                    return None, None
+                    return None
                 turn = Turn(
                     person_id=person_id,
                     text=text,
@@ -216,11 +217,14 @@ class SlackChannel:
                     continue
                 except Exception:
                     log.exception("turn failed for Slack user %s", user)
-                    self._post(channel, [], person_id, error=True)
-                    return None, person_id
-                self._post(channel, handled.replies, person_id)
-                return handled, person_id
-        return None, None
+                    t = self._translator(self._language(person_id))
+                    self._call(
+                        self.client.chat_postMessage, channel=channel, text=t("channel.error")
+                    )
+                    return None
+                self._post(channel, handled.replies, self._translator(handled.language))
+                return handled
+        return None
 
     def _person(self, user: str) -> int | None:
         try:
@@ -229,13 +233,7 @@ class SlackChannel:
             log.info("Slack user %s is not enrolled and open enrolment is off", user)
             return None
 
-    def _post(
-        self, channel: str, replies: list[Reply], person_id: int, *, error: bool = False
-    ) -> None:
-        t = self._translator(person_id)
-        if error:
-            self._call(self.client.chat_postMessage, channel=channel, text=t("channel.error"))
-            return
+    def _post(self, channel: str, replies: list[Reply], t: Translate) -> None:
         for message in messages(replies, t):
             self._call(
                 self.client.chat_postMessage,
@@ -244,13 +242,11 @@ class SlackChannel:
                 blocks=message.blocks,
             )
 
-    def _settle(
-        self, body: dict[str, Any], block_id: str, handled: Handled, label: str, person_id: int
-    ) -> None:
+    def _settle(self, body: dict[str, Any], block_id: str, handled: Handled, label: str) -> None:
         """Show the answer in place of the buttons it was given with (or that it closed)."""
         if handled.outcome not in (Outcome.HANDLED, Outcome.STALE):
             return
-        t = self._translator(person_id)
+        t = self._translator(handled.language)
         note = (
             t("channel.answered", answer=label[:200])
             if handled.outcome == Outcome.HANDLED
@@ -280,12 +276,12 @@ class SlackChannel:
             summary = build_summary(db, self.runtime.content, person, today=today)
         self._call(self.client.views_publish, user_id=user, view=home_view(summary))
 
-    def _translator(self, person_id: int | None) -> Translate:
-        language = "en"
-        if person_id is not None:
-            with Session(self.engine) as db:
-                person = db.get(Person, person_id)
-                language = person.language if person else language
+    def _language(self, person_id: int | None) -> str:
+        with Session(self.engine) as db:
+            person = db.get(Person, person_id) if person_id is not None else None
+            return person.language if person else self.settings.language
+
+    def _translator(self, language: str) -> Translate:
         content = self.runtime.content
         return lambda key, **values: content.text(language, key, **values)
 

@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from botbuilder.core import Bot, TurnContext
+from botbuilder.core import Bot, BotAdapter, TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -44,7 +43,7 @@ class Delivery:
 
 class TeamsBot(Bot):
     def __init__(
-        self, runtime: Runtime, engine: Engine, settings: Settings, adapter: CloudAdapter
+        self, runtime: Runtime, engine: Engine, settings: Settings, adapter: BotAdapter
     ) -> None:
         self.runtime = runtime
         self.engine = engine
@@ -91,11 +90,11 @@ class TeamsBot(Bot):
             person_id=person_id,
             text=None if action else (activity.text or ""),
             action=action,
-            inbound_id=f"teams:{activity.id}" if activity.id else None,
+            inbound_id=_inbound_id(activity),
             channel=CHANNEL,
         )
         handled = await self._run(self.runtime.handle_turn, turn)
-        t = await self._translator(person_id)
+        t = self._translator(handled.language)
         if isinstance(ref, dict) and activity.reply_to_id:
             await self._settle(context, ref, handled, label, t)
         await self._send(context, handled.replies, t)
@@ -104,11 +103,11 @@ class TeamsBot(Bot):
         turn = Turn(
             person_id=person_id,
             intent="greet",
-            inbound_id=f"teams:{context.activity.id}",
+            inbound_id=_inbound_id(context.activity),
             channel=CHANNEL,
         )
         handled = await self._run(self.runtime.handle_turn, turn)
-        await self._send(context, handled.replies, await self._translator(person_id))
+        await self._send(context, handled.replies, self._translator(handled.language))
 
     async def _on_uninstall(self, context: TurnContext) -> None:
         person_id = await self._run(self.people.cached, _user(context.activity).key)
@@ -125,7 +124,9 @@ class TeamsBot(Bot):
             person_id = await self._person(context, user)
             if person_id is None:
                 return
-            await self._run(self._remember_address, person_id, context.activity)
+            reference = TurnContext.get_conversation_reference(context.activity).serialize()
+            if self._saved.get(person_id) != reference:
+                await self._run(self._remember_address, person_id, reference)
             try:
                 await handler(context, person_id)
             except UnknownPerson:  # deleted since the id was cached; the next message enrols anew
@@ -134,7 +135,9 @@ class TeamsBot(Bot):
     # -- people and addresses -----------------------------------------------------------
 
     async def _person(self, context: TurnContext, user: TeamsUser) -> int | None:
-        found = await self._run(self.people.cached, user.key)
+        found = self.people.remembered(user.key)
+        if found is None:
+            found = await self._run(self.people.cached, user.key)
         if found is not None:
             return found
         try:
@@ -151,10 +154,7 @@ class TeamsBot(Bot):
             log.info("a Teams user is not enrolled and open enrolment is off")
             return None
 
-    def _remember_address(self, person_id: int, activity: Activity) -> None:
-        reference = TurnContext.get_conversation_reference(activity).serialize()
-        if self._saved.get(person_id) == reference:
-            return
+    def _remember_address(self, person_id: int, reference: dict[str, Any]) -> None:
         with session_scope(self.engine) as db:
             save_address(db, person_id, CHANNEL, reference, now=utcnow())
         self._saved[person_id] = reference
@@ -172,7 +172,7 @@ class TeamsBot(Bot):
         if stored is None:
             return Delivery(False, "not reachable in Teams yet")
         reference = ConversationReference().deserialize(stored)
-        t = await self._translator(person_id)
+        t = self._translator(await self._run(self._language, person_id))
 
         async def send(context: TurnContext) -> None:
             await self._send(context, list(replies), t)
@@ -191,7 +191,7 @@ class TeamsBot(Bot):
             return address_of(db, person_id, CHANNEL)
 
     async def _send(self, context: TurnContext, replies: Sequence[Reply], t: Translate) -> None:
-        outgoing = [Activity().deserialize(a) for a in activities(replies, t)]
+        outgoing = [_activity(a) for a in activities(replies, t)]
         if outgoing:
             await context.send_activities(outgoing)
 
@@ -221,15 +221,14 @@ class TeamsBot(Bot):
         except Exception as error:
             log.info("could not update a submitted card: %s", type(error).__name__)
 
-    async def _translator(self, person_id: int) -> Translate:
-        def language() -> str:
-            with Session(self.engine) as db:
-                person = db.get(Person, person_id)
-                return person.language if person else self.settings.language
+    def _language(self, person_id: int) -> str:
+        with Session(self.engine) as db:
+            person = db.get(Person, person_id)
+            return person.language if person else self.settings.language
 
-        lang = await self._run(language)
+    def _translator(self, language: str) -> Translate:
         content = self.runtime.content
-        return lambda key, **values: content.text(lang, key, **values)
+        return lambda key, **values: content.text(language, key, **values)
 
     @staticmethod
     async def _run(fn: Callable[..., T], *args: Any) -> T:
@@ -247,6 +246,27 @@ def _user(activity: Activity) -> TeamsUser:
         locale=activity.locale,
         timezone=timezone,
     )
+
+
+def _activity(data: dict[str, Any]) -> Activity:
+    """A rendered activity as the SDK's type (built directly: msrest deserialising is slow)."""
+    return Activity(
+        type=data["type"],
+        text=data.get("text"),
+        text_format=data.get("textFormat"),
+        attachments=[
+            Attachment(content_type=a["contentType"], content=a["content"])
+            for a in data.get("attachments", [])
+        ]
+        or None,
+    )
+
+
+def _inbound_id(activity: Activity) -> str | None:
+    """Teams message ids are unique within a conversation, not across conversations."""
+    if not activity.id:
+        return None
+    return f"teams:{activity.conversation.id}:{activity.id}"
 
 
 def _answer_of(data: dict[str, Any]) -> tuple[Any, str]:

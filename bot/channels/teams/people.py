@@ -40,6 +40,11 @@ class TeamsPeople:
         self._ids: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def remembered(self, key: str) -> int | None:
+        """From memory only: no database, safe on the event loop."""
+        with self._lock:
+            return self._ids.get(key)
+
     def cached(self, key: str) -> int | None:
         with self._lock:
             if key in self._ids:
