@@ -8,8 +8,9 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings, get_settings
 from bot.wiring import build_runtime, engine_for
+from dialogs.replies import Reply
 from storage.db import session_scope
 from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import utcnow
@@ -36,6 +38,8 @@ slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)
 app.add_typer(slack_app, name="slack")
 teams_app = typer.Typer(help="Microsoft Teams administration.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+outbox_app = typer.Typer(help="Messages the bot sends on its own.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 
 log = logging.getLogger("regie")
 
@@ -132,8 +136,23 @@ def chat(
         typer.echo(
             "(Type your answer and press Enter. Ctrl-D to leave; the conversation is kept.)\n"
         )
+    channel.emit_if_any(_console_inbox(engine, person_id))
     channel.open(greet=interactive)
     channel.run(_interactive_lines() if interactive else sys.stdin)
+
+
+def _console_inbox(engine: Engine, person_id: int) -> list[Reply]:
+    """Nudges waiting for someone who is reachable only here: shown now, marked sent."""
+    from dialogs.replies import reply_from_dict
+    from storage.outbox import mark_sent, pending_for
+
+    replies: list[Reply] = []
+    with session_scope(engine) as db:
+        for row in pending_for(db, person_id, now=utcnow()):
+            replies += [reply_from_dict(data) for data in row.payload]
+            mark_sent(row, channel="console", now=utcnow())
+            db.add(row)
+    return replies
 
 
 def _interactive_lines() -> Iterator[str]:
@@ -258,10 +277,12 @@ def serve() -> None:
         log.warning(
             "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on."
         )
+    teams_bot = None
     if settings.teams_enabled:
         from bot.channels.teams.adapter import build_teams, messages_handler
 
-        routes["/api/messages"] = messages_handler(build_teams(runtime, engine, settings))
+        teams_bot = build_teams(runtime, engine, settings)
+        routes["/api/messages"] = messages_handler(teams_bot)
         typer.echo(f"Teams: Bot Framework endpoint at {where}/api/messages")
         if not settings.microsoft_app_id:
             log.warning(
@@ -274,13 +295,36 @@ def serve() -> None:
             "Teams channel off: set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) to turn it on."
         )
     channels = {"slack": settings.slack_enabled, "teams": settings.teams_enabled}
+    web_app = build_web_app(channels=channels, routes=routes)
+    _run_in_background(web_app, settings, runtime, engine, teams_bot)
     typer.echo(f"Regie is serving on {where} (GET /healthz).")
-    web.run_app(
-        build_web_app(channels=channels, routes=routes),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-    )
+    web.run_app(web_app, host=settings.host, port=settings.port, print=None)
+
+
+def _run_in_background(
+    web_app: Any, settings: Settings, runtime: Any, engine: Engine, teams_bot: Any
+) -> None:
+    """The scheduler (one per deployment) and the outbox delivery worker, next to the
+    channels, for as long as the web app runs."""
+    import asyncio
+
+    from bot.delivery import DeliveryWorker
+    from bot.outbound import build_senders
+    from bot.scheduler import start_scheduler
+
+    worker = DeliveryWorker(engine, build_senders(settings, runtime, engine, teams_bot=teams_bot))
+    scheduler = start_scheduler(settings, engine)
+
+    async def start(app: Any) -> None:
+        app["delivery"] = asyncio.get_running_loop().create_task(worker.run_forever())
+
+    async def stop(app: Any) -> None:
+        app["delivery"].cancel()
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    web_app.on_startup.append(start)
+    web_app.on_cleanup.append(stop)
 
 
 @slack_app.command("sync")
@@ -332,3 +376,58 @@ def teams_package(
         err.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error
     typer.echo(f"Wrote {path}. Upload it in Teams: Apps → Manage your apps → Upload an app.")
+
+
+@app.command("run-due")
+def run_due(
+    now: Annotated[str | None, typer.Option(help="The instant, ISO 8601 (default: now).")] = None,
+) -> None:
+    """Run everything due at one instant once, then deliver what is due: for cron and tests."""
+    import asyncio
+
+    from bot.delivery import DeliveryWorker
+    from bot.jobs import enqueue_due
+    from bot.outbound import build_senders
+
+    settings = _settings()
+    engine = _ready_engine(settings)
+    instant = datetime.fromisoformat(now) if now else utcnow()
+    if instant.tzinfo is None:
+        err.print("[red]--now needs a time zone, e.g. 2026-11-24T08:30:00+00:00[/]")
+        raise typer.Exit(2)
+    added = enqueue_due(settings, instant)
+    runtime = build_runtime(settings, engine)
+    worker = DeliveryWorker(engine, build_senders(settings, runtime, engine), clock=lambda: instant)
+    report = asyncio.run(worker.run_once(limit=100_000))
+    typer.echo(
+        f"Due at {instant.isoformat()}: {added} new. Delivered {report.sent}, "
+        f"retry later {report.failed}, dead {report.dead}, skipped {report.skipped}, "
+        f"waiting in the console {report.console}."
+    )
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """Counts per state, the oldest waiting message and why messages died."""
+    from storage.outbox import status
+
+    settings = _settings()
+    with _db(settings) as db:
+        current = status(db)
+    counts = ", ".join(f"{state} {n}" for state, n in sorted(current.counts.items())) or "empty"
+    typer.echo(f"Outbox: {counts}.")
+    if current.oldest_pending is not None:
+        typer.echo(f"Oldest waiting since {current.oldest_pending.isoformat()}.")
+    for reason, n in sorted(current.dead_reasons.items(), key=lambda item: -item[1]):
+        typer.echo(f"  dead ({n}): {reason}")
+
+
+@outbox_app.command("retry-dead")
+def outbox_retry_dead() -> None:
+    """Send dead messages again (after fixing what killed them)."""
+    from storage.outbox import retry_dead
+
+    settings = _settings()
+    with _db(settings) as db:
+        revived = retry_dead(db, now=utcnow())
+    typer.echo(f"{revived} message(s) back in the queue.")

@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     min_group_size: int = 5
     open_enrolment: bool = True
     log_level: str = "WARNING"
+    nudge_time: str = "09:30"
+    """Default local time of day for nudges (people can choose their own)."""
+    nudge_weekday: int | None = None
+    """Default weekday for periodic nudges, 0 = Monday; unset: any working day."""
     host: str = "127.0.0.1"
     port: int = 3000
 

@@ -25,5 +25,6 @@ def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
         settings=DialogSettings(
             min_group_size=min_group_size(settings.min_group_size),
             default_timezone=settings.timezone,
+            nudge_time=settings.nudge_time,
         ),
     )

@@ -95,6 +95,7 @@ class DialogSettings:
 
     min_group_size: int = 5
     default_timezone: str = "Europe/Amsterdam"
+    nudge_time: str = "09:30"
 
 
 class Dialog:

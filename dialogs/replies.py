@@ -23,6 +23,19 @@ class Say:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """Something the bot says on its own with buttons that start a conversation (a nudge):
+    ``actions`` are (intent, label) pairs; typing the intent word works as well."""
+
+    text: str
+    actions: tuple[tuple[str, str], ...] = ()
+    kind: ClassVar[str] = "offer"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "text": self.text, "actions": [list(a) for a in self.actions]}
+
+
+@dataclass(frozen=True)
 class Choice:
     label: str
     value: str
@@ -222,7 +235,22 @@ PROMPT_TYPES: dict[str, type[Prompt]] = {
     cls.kind: cls for cls in (TextPrompt, ChoicePrompt, ScalePrompt, ConfirmPrompt, DatePrompt)
 }
 
-Reply = Say | Prompt
+Reply = Say | Prompt | Offer
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    if isinstance(reply, Say):
+        return {"kind": "say", "text": reply.text}
+    return reply.to_dict()
+
+
+def reply_from_dict(data: Mapping[str, Any]) -> Reply:
+    """Replies stored in the outbox, back as replies to render."""
+    if data["kind"] == "say":
+        return Say(data["text"])
+    if data["kind"] == "offer":
+        return Offer(data["text"], tuple((str(i), str(label)) for i, label in data["actions"]))
+    return prompt_from_dict(data)
 
 
 def prompt_from_dict(data: Mapping[str, Any]) -> Prompt:
@@ -246,6 +274,7 @@ __all__ = [
     "ChoicePrompt",
     "ConfirmPrompt",
     "DatePrompt",
+    "Offer",
     "ParseContext",
     "Parsed",
     "Prompt",
@@ -254,5 +283,7 @@ __all__ = [
     "ScalePrompt",
     "TextPrompt",
     "prompt_from_dict",
+    "reply_from_dict",
+    "reply_to_dict",
     "with_ref",
 ]

@@ -211,6 +211,9 @@ class Runtime:
             db.add(person)
             replies.append(self._say(person, "runtime.resumed"))
             return replies + self._reprompt(active)
+        if intent not in DIALOG_INTENTS:
+            log.info("unknown intent %r; showing the menu", intent)
+            intent = "menu"
         return self._start(db, person, now, DIALOG_INTENTS[intent], replies, put_aside=active)
 
     # -- running steps ------------------------------------------------------------------

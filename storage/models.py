@@ -90,6 +90,10 @@ class Person(SQLModel, table=True):
     teams_aad_id: str | None = Field(default=None, sa_type=String(64), unique=True)
     nudge_frequency: str = Field(default="biweekly", sa_type=String(16))
     nudge_paused_until: date | None = None
+    nudge_weekday: int | None = None
+    """Preferred weekday for nudges (0 = Monday); None: the organisation's default."""
+    nudge_time: str | None = Field(default=None, sa_type=String(5))
+    """Preferred local time of day for nudges, "HH:MM"; None: the organisation's default."""
     default_visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
     in_aggregates: bool = True
     welcomed_at: datetime | None = None
@@ -204,6 +208,43 @@ class ChannelAddress(SQLModel, table=True):
     channel: str = Field(sa_type=String(16))
     address: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    """A transient error: tried again after ``not_before``."""
+    DEAD = "dead"
+    """A permanent error, with ``last_error`` saying why; ``regie outbox retry-dead`` revives."""
+    SKIPPED = "skipped"
+    """No longer relevant when its turn came (paused, already done)."""
+
+
+class Outbound(SQLModel, table=True):
+    """A message the bot starts on its own (nudge, digest, campaign step). Written in the same
+    transaction as the decision to send; the idempotency key makes a second enqueue a no-op."""
+
+    __tablename__ = "outbound"
+    __table_args__ = (Index("ix_outbound_due", "state", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(sa_type=String(200), unique=True)
+    person_id: int = _person_fk()
+    kind: str = Field(sa_type=String(32))
+    channel: str | None = Field(default=None, sa_type=String(16))
+    """Where it went (slack, teams, console); chosen at delivery time."""
+    payload: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    """The replies, as channel-neutral dicts (rendered per channel when sent)."""
+    state: str = Field(default=OutboxState.PENDING, sa_type=String(16))
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    not_before: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
 
 
 class ProcessedInbound(SQLModel, table=True):

@@ -13,13 +13,15 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from dialogs.replies import Reply, Say, ScalePrompt, TextPrompt
+from dialogs.replies import Offer, Reply, Say, ScalePrompt, TextPrompt
 from dialogs.runtime import Runtime
 from dialogs.turn import Action, Turn
 
 
 def render_text(reply: Reply) -> str:
     if isinstance(reply, Say):
+        return reply.text
+    if isinstance(reply, Offer):  # the text says which word starts it; the console has no buttons
         return reply.text
     lines = [reply.text]
     options = reply.options()
@@ -42,6 +44,9 @@ def render_text(reply: Reply) -> str:
 def render_json(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, Say):
         return {"type": "say", "kind": "text", "text": reply.text, "choices": []}
+    if isinstance(reply, Offer):
+        offered = [{"label": label, "value": intent} for intent, label in reply.actions]
+        return {"type": "say", "kind": "offer", "text": reply.text, "choices": offered}
     choices: list[dict[str, Any]] = [{"label": o.label, "value": o.value} for o in reply.options()]
     if reply.skip_label is not None:
         choices.append({"label": reply.skip_label, "value": None})
@@ -93,6 +98,10 @@ class ConsoleChannel:
         if self.json_mode:
             self.out.write(json.dumps({"type": "turn_end"}) + "\n")
         self.out.flush()
+
+    def emit_if_any(self, replies: list[Reply]) -> None:
+        if replies:
+            self.emit(replies)
 
     def send(self, line: str) -> list[Reply]:
         text, action = parse_line(line, json_mode=self.json_mode)

@@ -75,17 +75,48 @@ def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
     dialog.add("nudges", nudges)
 
 
-settings = Dialog("settings", version=1, first="overview", title="settings.title")
+NUDGE_TIMES = ("08:30", "09:30", "11:00", "13:30", "16:00")
+
+settings = Dialog("settings", version=2, first="overview", title="settings.title")
 add_preference_steps(
     settings, after={"language": "overview", "timezone": "overview", "nudges": "overview"}
 )
+
+
+@settings.step("weekday")
+def weekday(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        options = [("any", ctx.t("settings.any_day"))] + [
+            (str(n), ctx.t(f"settings.weekdays.d{n}")) for n in range(5)
+        ]
+        return ask_choice(ctx, "settings.ask_weekday", options)
+    ctx.person.nudge_weekday = None if ctx.answer == "any" else int(ctx.answer)
+    ctx.db.add(ctx.person)
+    return Goto("time")
+
+
+@settings.step("time")
+def time_of_day(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        return ask_choice(ctx, "settings.ask_time", [(t, t) for t in NUDGE_TIMES])
+    ctx.person.nudge_time = str(ctx.answer)
+    ctx.db.add(ctx.person)
+    ctx.say("settings.when_set", when=_when(ctx))
+    return Goto("overview")
+
+
+def _when(ctx: Ctx) -> str:
+    day = ctx.person.nudge_weekday
+    days = ctx.t("settings.any_day") if day is None else ctx.t(f"settings.weekdays.d{day}")
+    return f"{days}, {ctx.person.nudge_time or ctx.settings.nudge_time}"
 
 
 @settings.step("overview")
 def overview(ctx: Ctx) -> Next:
     if not ctx.answered:
         frequency = ctx.t(f"preferences.frequencies.{ctx.person.nudge_frequency}")
-        options = labelled(ctx, "settings.options", ("language", "timezone", "nudges", "done"))
+        actions = ("language", "timezone", "nudges", "weekday", "done")
+        options = labelled(ctx, "settings.options", actions)
         return ask_choice(
             ctx,
             "settings.question",
@@ -93,6 +124,7 @@ def overview(ctx: Ctx) -> Next:
             language=ctx.t(f"preferences.language_names.{ctx.person.language}"),
             zone=ctx.person.timezone,
             frequency=frequency,
+            when=_when(ctx),
         )
     if ctx.answer == "done":
         ctx.say("settings.bye")

@@ -139,3 +139,14 @@ def test_teams_package_command(tmp_path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "GUID" in bad.stderr
+
+
+def test_a_second_serve_on_the_same_sqlite_file_does_not_schedule(tmp_path) -> None:
+    first, _ = start(tmp_path, {})
+    try:
+        second, _ = start(tmp_path, {})
+        second_output = stop(second)
+    finally:
+        first_output = stop(first)
+    assert "already runs the scheduler" in second_output
+    assert "already runs the scheduler" not in first_output

@@ -82,3 +82,15 @@ def test_settings_change_language_and_rhythm(chat) -> None:
     tx.choose("done")
     person = person_row(tx)
     assert (person.language, person.nudge_frequency) == ("nl", "weekly")
+
+
+def test_settings_choose_the_day_and_time_of_nudges(chat) -> None:
+    tx = chat("nl")
+    tx.send("instellingen")
+    tx.expect("Elke werkdag, 09:30")
+    tx.choose("weekday")
+    tx.choose("1")
+    tx.choose("08:30")
+    tx.expect(tx.t("settings.when_set", when="dinsdag, 08:30"))
+    person = person_row(tx)
+    assert (person.nudge_weekday, person.nudge_time) == (1, "08:30")

@@ -154,12 +154,17 @@ class SlackChannel:
             self._settle(message, meta["b"], handled, text)
 
     def on_start(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A button that starts a conversation: on App Home, or on a nudge in the DM."""
         ack()
         user = body["user"]["id"]
-        self._converse(
+        handled = self._converse(
             user, user, intent=action["value"], inbound_id=f"slack:start:{action.get('action_ts')}"
         )
-        self.publish_home(user)
+        if "message" in body and handled is not None:  # a nudge: show what was chosen
+            label = action.get("text", {}).get("text", "")
+            self._settle(body, action["block_id"], handled, label)
+        else:
+            self.publish_home(user)
 
     def on_command(self, ack: Ack, command: dict[str, Any]) -> None:
         word = normalise_keyword(command.get("text") or "")

@@ -35,6 +35,7 @@ from slack_sdk.models.views import View
 from dialogs.replies import (
     ConfirmPrompt,
     DatePrompt,
+    Offer,
     Prompt,
     Reply,
     Say,
@@ -153,6 +154,22 @@ def prompt_blocks(prompt: Prompt, t: Translate) -> list[Block]:
     return blocks
 
 
+def offer_blocks(offer: Offer, number: int) -> list[Block]:
+    """A nudge: its text and buttons that start a conversation (like App Home's)."""
+    blocks = _sections(offer.text)
+    if offer.actions:
+        buttons = [
+            ButtonElement(
+                text=PlainTextObject(text=shorten(label, 75), emoji=True),
+                action_id=f"regie:start:{intent}",
+                value=intent,
+            )
+            for intent, label in offer.actions
+        ]
+        blocks.append(ActionsBlock(block_id=f"regie:offer:{number}", elements=buttons))
+    return blocks
+
+
 def _legend(prompt: Prompt, t: Translate) -> str:
     if isinstance(prompt, ScalePrompt) and prompt.low_label:
         return t(
@@ -185,8 +202,13 @@ def messages(replies: Sequence[Reply], t: Translate) -> list[Message]:
             result.append(Message(_fallback(batch), [b.to_dict() for b in batch]))
             batch.clear()
 
-    for reply in replies:
-        blocks = _sections(reply.text) if isinstance(reply, Say) else prompt_blocks(reply, t)
+    for number, reply in enumerate(replies):
+        if isinstance(reply, Say):
+            blocks = _sections(reply.text)
+        elif isinstance(reply, Offer):
+            blocks = offer_blocks(reply, number)
+        else:
+            blocks = prompt_blocks(reply, t)
         if isinstance(reply, Prompt) and len(batch) + len(blocks) > MESSAGE_BLOCK_LIMIT:
             flush()
         while blocks:

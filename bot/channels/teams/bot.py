@@ -39,6 +39,12 @@ T = TypeVar("T")
 class Delivery:
     ok: bool
     reason: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+PERMANENT_STATUS = {401, 403, 404}
+"""Bot blocked or uninstalled, conversation gone: retrying will not help."""
 
 
 class TeamsBot(Bot):
@@ -81,6 +87,19 @@ class TeamsBot(Bot):
         ref = data.get("regie") if data else None
         action = None
         label = ""
+        if data and isinstance(data.get("regie_start"), str):  # a nudge's button
+            turn = Turn(
+                person_id=person_id,
+                intent=data["regie_start"],
+                inbound_id=_inbound_id(activity),
+                channel=CHANNEL,
+            )
+            handled = await self._run(self.runtime.handle_turn, turn)
+            t = self._translator(handled.language)
+            if activity.reply_to_id:
+                await self._settle(context, data, handled, str(data.get("label", "")), t)
+            await self._send(context, handled.replies, t)
+            return
         if isinstance(ref, dict):
             value, label = _answer_of(data or {})
             action = Action(
@@ -182,8 +201,16 @@ class TeamsBot(Bot):
                 reference, send, self.settings.microsoft_app_id or ""
             )
         except Exception as error:
-            log.warning("proactive Teams message to person %s failed: %s", person_id, error)
-            return Delivery(False, f"Teams refused the message: {type(error).__name__}")
+            response = getattr(error, "response", None)
+            status = getattr(response, "status_code", None)
+            log.warning("proactive Teams message to person %s failed (%s)", person_id, status)
+            retry = getattr(response, "headers", {}).get("Retry-After") if response else None
+            return Delivery(
+                False,
+                f"Teams answered HTTP {status}" if status else type(error).__name__,
+                permanent=status in PERMANENT_STATUS,
+                retry_after=float(retry) if retry else None,
+            )
         return Delivery(True)
 
     def _address(self, person_id: int) -> dict[str, Any] | None:

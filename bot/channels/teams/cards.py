@@ -17,6 +17,7 @@ from dialogs.replies import (
     ChoicePrompt,
     ConfirmPrompt,
     DatePrompt,
+    Offer,
     Prompt,
     Reply,
     ScalePrompt,
@@ -164,21 +165,30 @@ def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
     if not replies:
         return []
     prompt = next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
+    offer = next((r for r in replies if isinstance(r, Offer)), None)
+    if prompt is None and offer is not None:
+        said = [r for r in replies if r is not offer]
+        body = [text_block(r.text) for r in said] + [text_block(offer.text)]
+        starts = [
+            _submit(label, {"regie_start": intent, "label": label})
+            for intent, label in offer.actions
+        ]
+        return [_card_activity(summary_text(replies), card(body, starts))]
     if prompt is None:
         return [_text_activity(chunk) for chunk in _chunks(summary_text(replies))]
     said = [r for r in replies if r is not prompt]
     body = [text_block(r.text) for r in said]
     question, actions = prompt_parts(prompt, t)
-    return [
-        {
-            "type": "message",
-            "text": shorten(summary_text(replies), 4000),
-            "textFormat": "plain",
-            "attachments": [
-                {"contentType": CARD_CONTENT_TYPE, "content": card(body + question, actions)}
-            ],
-        }
-    ]
+    return [_card_activity(summary_text(replies), card(body + question, actions))]
+
+
+def _card_activity(text: str, content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "text": shorten(text, 4000),
+        "textFormat": "plain",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}],
+    }
 
 
 def _text_activity(text: str) -> dict[str, Any]:

@@ -1,0 +1,30 @@
+"""Proactive Teams messages for the outbox, through the stored conversation reference."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.channels.teams.bot import TeamsBot
+from bot.delivery import SendResult
+from dialogs.replies import Reply
+from storage.models import Person
+
+
+class TeamsSender:
+    channel = "teams"
+
+    def __init__(self, bot: TeamsBot) -> None:
+        self.bot = bot
+
+    def can_reach(self, person: Person) -> bool:
+        return bool(person.teams_aad_id)
+
+    async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult:
+        assert person.id is not None
+        delivery = await self.bot.notify(person.id, replies)
+        return SendResult(
+            delivery.ok,
+            permanent=delivery.permanent,
+            error=delivery.reason,
+            retry_after=delivery.retry_after,
+        )

@@ -1,0 +1,141 @@
+"""The outbox delivery worker: claims due messages and sends each through the person's chat
+channel, recording the outcome. Transient errors (HTTP 5xx, 429, timeouts) are retried with
+backoff and jitter; permanent ones (user gone, bot uninstalled) go to ``dead`` with the reason.
+People no chat channel can reach get their messages in the console the next time they chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dialogs.replies import Reply, reply_from_dict
+from storage.db import session_scope
+from storage.models import Outbound, OutboxState, Person, utcnow
+from storage.outbox import claim_due, mark_dead, mark_failed, mark_sent, mark_skipped, recover_stuck
+
+log = logging.getLogger(__name__)
+CONSOLE_RECHECK = timedelta(hours=6)
+"""How often a console-only person is checked again (they may have joined Slack or Teams)."""
+STUCK_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    permanent: bool = False
+    error: str = ""
+    retry_after: float | None = None
+
+
+class Sender(Protocol):
+    channel: str
+
+    def can_reach(self, person: Person) -> bool: ...
+
+    async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult: ...
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+    console: int = 0
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+class DeliveryWorker:
+    def __init__(
+        self, engine: Engine, senders: Sequence[Sender], *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.senders = list(senders)
+        self.clock = clock
+
+    async def run_once(self, *, limit: int = 100) -> DeliveryReport:
+        report = DeliveryReport()
+        now = self.clock()
+        with session_scope(self.engine) as db:
+            recover_stuck(db, older_than=now - STUCK_AFTER)
+            claimed = [(row.id, row.person_id) for row in claim_due(db, now=now, limit=limit)]
+        for row_id, person_id in claimed:
+            await self._deliver(row_id, person_id, report)
+        return report
+
+    async def run_forever(self, *, idle: float = 2.0) -> None:
+        while True:
+            try:
+                report = await self.run_once()
+                busy = report.sent + report.failed + report.dead + report.skipped
+            except Exception:
+                log.exception("outbox delivery pass failed")
+                busy = 0
+            if not busy:
+                await asyncio.sleep(idle)
+
+    async def _deliver(self, row_id: int | None, person_id: int, report: DeliveryReport) -> None:
+        with Session(self.engine, expire_on_commit=False) as db:
+            row = db.get(Outbound, row_id)
+            person = db.get(Person, person_id)
+        if row is None or person is None:
+            return  # the person was deleted (and their messages with them)
+        now = self.clock()
+        today = now.astimezone(ZoneInfo(person.timezone)).date()
+        outcome: Callable[[Outbound], None]
+        if (
+            row.kind != "system"
+            and person.nudge_paused_until
+            and person.nudge_paused_until >= today
+        ):
+            outcome = lambda r: mark_skipped(r, reason="paused")  # noqa: E731
+            report.skipped += 1
+        elif (sender := next((s for s in self.senders if s.can_reach(person)), None)) is None:
+            outcome = lambda r: _leave_for_console(r, now)  # noqa: E731
+            report.console += 1
+        else:
+            replies = [reply_from_dict(data) for data in row.payload]
+            try:
+                result = await sender.send(person, replies, key=row.idempotency_key)
+            except Exception as error:  # a bug or an unexpected client error: retry, visibly
+                log.exception("sending outbox row %s failed", row_id)
+                result = SendResult(False, error=f"{type(error).__name__}: {error}")
+            outcome = _recorder(result, sender.channel, now, report)
+        with session_scope(self.engine) as db:
+            fresh = db.get(Outbound, row_id)
+            if fresh is not None:
+                outcome(fresh)
+                db.add(fresh)
+
+
+def _recorder(
+    result: SendResult, channel: str, now: datetime, report: DeliveryReport
+) -> Callable[[Outbound], None]:
+    if result.ok:
+        report.sent += 1
+        report.by_channel[channel] = report.by_channel.get(channel, 0) + 1
+        return lambda row: mark_sent(row, channel=channel, now=now)
+    if result.permanent:
+        report.dead += 1
+        return lambda row: mark_dead(row, reason=f"{channel}: {result.error}")
+    report.failed += 1
+    return lambda row: mark_failed(
+        row, error=f"{channel}: {result.error}", now=now, retry_after=result.retry_after
+    )
+
+
+def _leave_for_console(row: Outbound, now: datetime) -> None:
+    """Kept pending for ``regie chat`` to show; looked at again later in case the person
+    can be reached in Slack or Teams by then."""
+    row.state = OutboxState.PENDING
+    row.channel = "console"
+    row.not_before = now + CONSOLE_RECHECK
+    row.attempts = max(row.attempts - 1, 0)

@@ -1,0 +1,53 @@
+"""What the scheduler runs. Importable callables with JSON arguments (APScheduler 3.x stores
+nothing but these), and the same code path as ``regie run-due``: a job's only effect is outbox
+rows with idempotency keys, so a job that fires twice sends once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.config import Settings, get_settings
+from dialogs.content import load_content
+from dialogs.nudges import NudgePolicy, due_nudges
+from storage.db import get_engine, session_scope
+from storage.models import utcnow
+from storage.outbox import enqueue
+
+log = logging.getLogger(__name__)
+RUN_DUE_JOB = "regie:run-due"
+
+
+def policy(settings: Settings) -> NudgePolicy:
+    return NudgePolicy(
+        time=settings.nudge_time,
+        weekday=settings.nudge_weekday,
+        country=settings.holidays_country,
+    )
+
+
+def enqueue_due(settings: Settings, now: datetime) -> int:
+    """Write every nudge due at ``now`` to the outbox; returns how many were new."""
+    engine = get_engine(settings.database_url)
+    with session_scope(engine) as db:
+        nudges = due_nudges(db, load_content(), now=now, policy=policy(settings))
+        added = sum(
+            enqueue(
+                db,
+                key=nudge.key,
+                person_id=nudge.person_id,
+                kind=nudge.kind,
+                payload=nudge.payload,
+                not_before=nudge.due,
+            )
+            for nudge in nudges
+        )
+    log.info("run-due at %s: %d due, %d new in the outbox", now.isoformat(), len(nudges), added)
+    return added
+
+
+def run_due(database_url: str, now_iso: str | None = None) -> int:
+    """The scheduler's job (JSON arguments only)."""
+    settings = get_settings().model_copy(update={"database_url": database_url})
+    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
+    return enqueue_due(settings, now)

@@ -1,0 +1,167 @@
+"""The outbox: every message the bot starts on its own, from decision to delivery.
+
+States: pending -> sending -> sent | failed (tried again after ``not_before``) | dead (a
+permanent error, with its reason) | skipped (no longer relevant). Workers claim due rows; on
+PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so several processes never take the same row.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import Outbound, OutboxState
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=2)
+
+
+def enqueue(
+    db: Session,
+    *,
+    key: str,
+    person_id: int,
+    kind: str,
+    payload: list[dict[str, Any]],
+    not_before: datetime,
+) -> bool:
+    """Add a message unless one with this idempotency key exists; True when added. One
+    statement, so a job that fires twice, or two workers deciding at once, send once."""
+    dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
+    statement = (
+        dialect.insert(Outbound)
+        .values(
+            idempotency_key=key,
+            person_id=person_id,
+            kind=kind,
+            payload=payload,
+            state=OutboxState.PENDING,
+            attempts=0,
+            not_before=not_before,
+            created_at=not_before,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return bool(db.connection().execute(statement).rowcount == 1)
+
+
+def claim_due(db: Session, *, now: datetime, limit: int = 50) -> list[Outbound]:
+    """Due rows, marked ``sending`` (commit right after, then deliver)."""
+    query = (
+        select(Outbound)
+        .where(col(Outbound.state).in_([OutboxState.PENDING, OutboxState.FAILED]))
+        .where(Outbound.not_before <= now)
+        .order_by(col(Outbound.not_before), col(Outbound.id))
+        .limit(limit)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(db.exec(query))
+    for row in rows:
+        row.state = OutboxState.SENDING
+        row.attempts += 1
+        row.not_before = now  # while sending: when it was claimed (see recover_stuck)
+        db.add(row)
+    return rows
+
+
+def mark_sent(row: Outbound, *, channel: str, now: datetime) -> None:
+    row.state, row.channel, row.sent_at, row.last_error = OutboxState.SENT, channel, now, None
+
+
+def mark_skipped(row: Outbound, *, reason: str) -> None:
+    row.state, row.last_error = OutboxState.SKIPPED, reason
+
+
+def mark_failed(
+    row: Outbound, *, error: str, now: datetime, retry_after: float | None = None
+) -> None:
+    """A transient error: back off exponentially with jitter (or as the platform asked), and
+    give up as dead after ``MAX_ATTEMPTS``."""
+    if row.attempts >= MAX_ATTEMPTS:
+        mark_dead(row, reason=f"gave up after {row.attempts} attempts: {error}")
+        return
+    delay = min(BACKOFF_BASE * 2 ** (row.attempts - 1), BACKOFF_CAP)
+    delay = delay * random.uniform(0.5, 1.0)  # jitter: retries of a burst spread out
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    row.state, row.last_error, row.not_before = OutboxState.FAILED, error, now + delay
+
+
+def mark_dead(row: Outbound, *, reason: str) -> None:
+    row.state, row.last_error = OutboxState.DEAD, reason
+
+
+def recover_stuck(db: Session, *, older_than: datetime) -> int:
+    """Rows left in ``sending`` by a process that died: back to pending (sent again)."""
+    rows = list(
+        db.exec(
+            select(Outbound)
+            .where(Outbound.state == OutboxState.SENDING)
+            .where(Outbound.not_before <= older_than)
+        )
+    )
+    for row in rows:
+        row.state = OutboxState.PENDING
+        db.add(row)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    counts: dict[str, int]
+    oldest_pending: datetime | None
+    dead_reasons: dict[str, int]
+
+
+def status(db: Session) -> OutboxStatus:
+    counts = {
+        str(state): int(n)
+        for state, n in db.exec(select(Outbound.state, func.count()).group_by(col(Outbound.state)))
+    }
+    oldest = db.exec(
+        select(func.min(Outbound.not_before)).where(
+            or_(
+                col(Outbound.state) == OutboxState.PENDING,
+                col(Outbound.state) == OutboxState.FAILED,
+            )
+        )
+    ).one()
+    reasons = {
+        str(reason): int(n)
+        for reason, n in db.exec(
+            select(Outbound.last_error, func.count())
+            .where(Outbound.state == OutboxState.DEAD)
+            .group_by(col(Outbound.last_error))
+        )
+    }
+    return OutboxStatus(counts, oldest, reasons)
+
+
+def retry_dead(db: Session, *, now: datetime) -> int:
+    rows = list(db.exec(select(Outbound).where(Outbound.state == OutboxState.DEAD)))
+    for row in rows:
+        row.state, row.attempts, row.not_before = OutboxState.PENDING, 0, now
+        db.add(row)
+    return len(rows)
+
+
+def pending_for(db: Session, person_id: int, *, now: datetime) -> list[Outbound]:
+    """A person's due messages, for a channel that shows them when the person comes by
+    (the console)."""
+    return list(
+        db.exec(
+            select(Outbound)
+            .where(Outbound.person_id == person_id)
+            .where(col(Outbound.state).in_([OutboxState.PENDING, OutboxState.FAILED]))
+            .where(or_(col(Outbound.channel) == "console", col(Outbound.not_before) <= now))
+            .order_by(col(Outbound.created_at), col(Outbound.id))
+        )
+    )

@@ -1,0 +1,173 @@
+"""The outbox delivery worker against the local fakes: Slack, Teams, errors and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from bot.channels.slack.client import web_client
+from bot.channels.slack.outbound import SlackSender
+from bot.channels.teams.outbound import TeamsSender
+from bot.delivery import DeliveryWorker
+from dialogs.content import load_content
+from dialogs.replies import Offer, reply_to_dict
+from storage.models import Outbound, Person
+from storage.outbox import enqueue, retry_dead, status
+from tests.bot.conftest import slack_settings
+from tests.bot.slack_fake import FakeSlack
+from tests.bot.teams_harness import card_of, card_text, run
+
+NOW = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+NUDGE = [
+    reply_to_dict(Offer("Time for a check-in?", (("checkin", "Check in now"), ("pause", "Pause"))))
+]
+REGIE = str(Path(sys.executable).parent / "regie")
+
+
+def add(engine, **fields) -> int:
+    with Session(engine) as db:
+        person = Person(
+            email=fields.pop("email", "kim@example.com"), name="Kim", welcomed_at=NOW, **fields
+        )
+        db.add(person)
+        db.flush()
+        enqueue(
+            db,
+            key=f"checkin:{person.id}",
+            person_id=person.id,
+            kind="checkin",
+            payload=NUDGE,
+            not_before=NOW,
+        )
+        db.commit()
+        return int(person.id)
+
+
+def rows(engine) -> list[Outbound]:
+    with Session(engine) as db:
+        return list(db.exec(select(Outbound).order_by(Outbound.id)))
+
+
+def deliver(engine, senders, now=NOW):
+    return asyncio.run(DeliveryWorker(engine, senders, clock=lambda: now).run_once())
+
+
+def test_a_slack_nudge_is_sent_once_with_its_key_and_start_buttons(engine) -> None:
+    add(engine, slack_user_id="U1")
+    with FakeSlack() as fake:
+        sender = SlackSender(web_client(slack_settings(fake)), load_content())
+        report = deliver(engine, [sender])
+        assert (report.sent, report.failed) == (1, 0)
+        assert deliver(engine, [sender]).sent == 0  # nothing twice
+        [message] = fake.calls_to("chat.postMessage")
+    assert message["channel"] == "U1"
+    assert message["metadata"]["event_payload"]["key"].startswith("checkin:")
+    buttons = [
+        e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["regie:start:checkin", "regie:start:pause"]
+    [row] = rows(engine)
+    assert (row.state, row.channel) == ("sent", "slack")
+
+
+def test_transient_errors_back_off_and_permanent_ones_die_with_a_reason(engine) -> None:
+    add(engine, slack_user_id="U1")
+    add(engine, email="gone@example.com", slack_user_id="U404")
+    with FakeSlack() as fake:
+        sender = SlackSender(web_client(slack_settings(fake)), load_content())
+        fake.fail_next("chat.postMessage", "internal_error")
+        fake.fail_next("chat.postMessage", "user_not_found")
+        report = deliver(engine, [sender])
+        assert (report.sent, report.failed, report.dead) == (0, 1, 1)
+        retrying, dead = rows(engine)
+        assert retrying.state == "failed" and retrying.not_before > NOW
+        assert dead.state == "dead" and dead.last_error == "slack: user_not_found"
+        assert deliver(engine, [sender], now=NOW + timedelta(seconds=5)).sent == 0  # not yet
+        assert deliver(engine, [sender], now=NOW + timedelta(minutes=5)).sent == 1  # after backoff
+        with Session(engine) as db:
+            assert status(db).dead_reasons == {"slack: user_not_found": 1}
+            assert retry_dead(db, now=NOW) == 1
+            db.commit()
+        assert deliver(engine, [sender], now=NOW + timedelta(minutes=6)).sent == 1
+        assert len(fake.calls_to("chat.postMessage")) == 4
+
+
+def test_a_rate_limit_waits_as_long_as_slack_asks(engine) -> None:
+    add(engine, slack_user_id="U1")
+    with FakeSlack() as fake:
+        sender = SlackSender(web_client(slack_settings(fake)), load_content())
+        sender.client.retry_handlers.clear()  # let the outbox handle it, not the client
+        fake.fail_next("chat.postMessage", "ratelimited")
+        deliver(engine, [sender])
+    [row] = rows(engine)
+    assert row.state == "failed" and row.not_before >= NOW + timedelta(seconds=1)
+
+
+def test_paused_people_are_skipped_and_console_only_people_wait_for_the_console(engine) -> None:
+    add(engine, slack_user_id="U1", nudge_paused_until=(NOW + timedelta(days=3)).date())
+    add(engine, email="console@example.com")
+    with FakeSlack() as fake:
+        report = deliver(engine, [SlackSender(web_client(slack_settings(fake)), load_content())])
+        assert fake.calls_to("chat.postMessage") == []
+    assert (report.skipped, report.console) == (1, 1)
+    paused, console = rows(engine)
+    assert paused.state == "skipped" and paused.last_error == "paused"
+    assert (console.state, console.channel) == ("pending", "console")
+
+
+def test_a_teams_nudge_goes_through_the_stored_conversation(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    teams.say("hi")
+    teams.next_sent()
+    with Session(world.engine) as db:
+        kim = db.exec(select(Person)).one()
+        enqueue(
+            db, key="checkin:teams", person_id=kim.id, kind="checkin", payload=NUDGE, not_before=NOW
+        )
+        db.commit()
+    worker = DeliveryWorker(world.engine, [TeamsSender(world.bot)], clock=lambda: NOW)
+    report = run(world.server.loop, worker.run_once())
+    assert report.sent == 1
+    nudge = teams.next_sent()
+    card = card_of(nudge)
+    assert "Time for a check-in?" in card_text(card)
+    start = next(a for a in card["actions"] if a["data"].get("regie_start") == "checkin")
+    teams.submit(nudge, start["data"])
+    energy = teams.next_sent()
+    assert "energy" in card_text(card_of(energy))
+    assert "✓ Check in now" in card_text(card_of(world.connector.wait_updates()[0]))
+
+
+def test_run_due_and_the_console_inbox(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
+    env["REGIE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'regie.db'}"
+
+    def regie(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [REGIE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+        )
+
+    regie("init")
+    regie("chat", "--as", "kim@example.com", stdin="hi\n1\nyes\n2\n")  # welcomed, every two weeks
+    today = datetime.now(UTC)
+    later = (today + timedelta(days=21)).replace(hour=8, minute=45)
+    while later.weekday() >= 5:
+        later += timedelta(days=1)
+    first = regie("run-due", "--now", later.isoformat())
+    assert first.returncode == 0, first.stderr
+    assert "1 new" in first.stdout and "waiting in the console 1" in first.stdout
+    assert "0 new" in regie("run-due", "--now", later.isoformat()).stdout  # once
+    shown = regie("chat", "--as", "kim@example.com", "--json")
+    texts = [json.loads(line).get("text", "") for line in shown.stdout.splitlines()]
+    assert any("Time for a quick check-in" in t for t in texts)
+    status_output = regie("outbox", "status").stdout
+    assert "sent 1" in status_output
+    again = regie("chat", "--as", "kim@example.com", "--json")
+    assert "Time for a quick check-in" not in again.stdout  # shown once
