@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -312,7 +312,11 @@ def _run_in_background(
     from bot.outbound import build_senders
     from bot.scheduler import start_scheduler
 
-    worker = DeliveryWorker(engine, build_senders(settings, runtime, engine, teams_bot=teams_bot))
+    worker = DeliveryWorker(
+        engine,
+        build_senders(settings, runtime, engine, teams_bot=teams_bot),
+        stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+    )
     scheduler = start_scheduler(settings, engine)
 
     async def start(app: Any) -> None:
@@ -397,7 +401,12 @@ def run_due(
         raise typer.Exit(2)
     added = enqueue_due(settings, instant)
     runtime = build_runtime(settings, engine)
-    worker = DeliveryWorker(engine, build_senders(settings, runtime, engine), clock=lambda: instant)
+    worker = DeliveryWorker(
+        engine,
+        build_senders(settings, runtime, engine),
+        clock=lambda: instant,
+        stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+    )
     report = asyncio.run(worker.run_once(limit=100_000))
     typer.echo(
         f"Due at {instant.isoformat()}: {added} new. Delivered {report.sent}, "

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     """Default local time of day for nudges (people can choose their own)."""
     nudge_weekday: int | None = None
     """Default weekday for periodic nudges, 0 = Monday; unset: any working day."""
+    outbox_stuck_after: float = 120.0
+    """Seconds after which a message still "sending" is taken to belong to a dead process."""
+    slack_send_rate: float = 10.0
+    """Messages per second the outbox sends to Slack at most (halved on each 429)."""
+    teams_send_rate: float = 50.0
+    """Requests per second to Teams for this app at most (Bot Framework: ~50/s per tenant)."""
+    teams_sends_per_conversation: float = 7.0
     host: str = "127.0.0.1"
     port: int = 3000
 

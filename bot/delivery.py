@@ -16,15 +16,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.ratelimit import AdaptiveRate
 from dialogs.replies import Reply, reply_from_dict
 from storage.db import session_scope
 from storage.models import Outbound, OutboxState, Person, utcnow
-from storage.outbox import claim_due, mark_dead, mark_failed, mark_sent, mark_skipped, recover_stuck
+from storage.outbox import (
+    INTERRUPTED,
+    claim_due,
+    mark_dead,
+    mark_failed,
+    mark_sent,
+    mark_skipped,
+    recover_stuck,
+)
 
 log = logging.getLogger(__name__)
 CONSOLE_RECHECK = timedelta(hours=6)
 """How often a console-only person is checked again (they may have joined Slack or Teams)."""
-STUCK_AFTER = timedelta(minutes=10)
+STUCK_AFTER = timedelta(minutes=2)
+"""A row in ``sending`` longer than this was left by a process that died (sends take seconds)."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +47,13 @@ class SendResult:
 
 class Sender(Protocol):
     channel: str
+    limiter: AdaptiveRate
 
     def can_reach(self, person: Person) -> bool: ...
+
+    async def already_sent(self, person: Person, *, key: str, since: datetime) -> bool:
+        """After a crash mid-send: did the message reach the platform? (False if unknowable.)"""
+        ...
 
     async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult: ...
 
@@ -55,20 +70,33 @@ class DeliveryReport:
 
 class DeliveryWorker:
     def __init__(
-        self, engine: Engine, senders: Sequence[Sender], *, clock: Callable[[], datetime] = utcnow
+        self,
+        engine: Engine,
+        senders: Sequence[Sender],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        concurrency: int = 16,
+        stuck_after: timedelta = STUCK_AFTER,
     ) -> None:
         self.engine = engine
         self.senders = list(senders)
         self.clock = clock
+        self.concurrency = concurrency
+        self.stuck_after = stuck_after
 
     async def run_once(self, *, limit: int = 100) -> DeliveryReport:
         report = DeliveryReport()
         now = self.clock()
         with session_scope(self.engine) as db:
-            recover_stuck(db, older_than=now - STUCK_AFTER)
+            recover_stuck(db, older_than=now - self.stuck_after)
             claimed = [(row.id, row.person_id) for row in claim_due(db, now=now, limit=limit)]
-        for row_id, person_id in claimed:
-            await self._deliver(row_id, person_id, report)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(row_id: int | None, person_id: int) -> None:
+            async with gate:
+                await self._deliver(row_id, person_id, report)
+
+        await asyncio.gather(*(one(row_id, person_id) for row_id, person_id in claimed))
         return report
 
     async def run_forever(self, *, idle: float = 2.0) -> None:
@@ -103,11 +131,21 @@ class DeliveryWorker:
             report.console += 1
         else:
             replies = [reply_from_dict(data) for data in row.payload]
+            await sender.limiter.acquire(str(person_id))
             try:
-                result = await sender.send(person, replies, key=row.idempotency_key)
+                if row.last_error == INTERRUPTED and await sender.already_sent(
+                    person, key=row.idempotency_key, since=row.not_before
+                ):
+                    result = SendResult(True)  # it did arrive before the crash: not again
+                else:
+                    result = await sender.send(person, replies, key=row.idempotency_key)
             except Exception as error:  # a bug or an unexpected client error: retry, visibly
                 log.exception("sending outbox row %s failed", row_id)
                 result = SendResult(False, error=f"{type(error).__name__}: {error}")
+            if result.retry_after is not None:
+                sender.limiter.slow_down()
+            elif result.ok:
+                sender.limiter.recovered()
             outcome = _recorder(result, sender.channel, now, report)
         with session_scope(self.engine) as db:
             fresh = db.get(Outbound, row_id)

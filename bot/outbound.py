@@ -19,10 +19,21 @@ def build_senders(
         from bot.channels.slack.client import web_client
         from bot.channels.slack.outbound import SlackSender
 
-        senders.append(SlackSender(web_client(settings), runtime.content))
+        senders.append(
+            SlackSender(
+                web_client(settings), runtime.content, engine, rate=settings.slack_send_rate
+            )
+        )
     if settings.teams_enabled:
         from bot.channels.teams.adapter import build_teams
         from bot.channels.teams.outbound import TeamsSender
 
-        senders.append(TeamsSender(teams_bot or build_teams(runtime, engine, settings)))
+        bot = teams_bot or build_teams(runtime, engine, settings)
+        senders.append(
+            TeamsSender(
+                bot,
+                rate=settings.teams_send_rate,
+                per_conversation=settings.teams_sends_per_conversation,
+            )
+        )
     return senders

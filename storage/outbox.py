@@ -99,8 +99,14 @@ def mark_dead(row: Outbound, *, reason: str) -> None:
     row.state, row.last_error = OutboxState.DEAD, reason
 
 
+INTERRUPTED = "interrupted while sending"
+"""Marks a row a dead process left in ``sending``: it may or may not have reached the platform,
+so the sender checks (Slack: the DM's history) before sending it again."""
+
+
 def recover_stuck(db: Session, *, older_than: datetime) -> int:
-    """Rows left in ``sending`` by a process that died: back to pending (sent again)."""
+    """Rows left in ``sending`` by a process that died: back to pending, marked interrupted;
+    ``not_before`` keeps the moment they were claimed."""
     rows = list(
         db.exec(
             select(Outbound)
@@ -110,6 +116,7 @@ def recover_stuck(db: Session, *, older_than: datetime) -> int:
     )
     for row in rows:
         row.state = OutboxState.PENDING
+        row.last_error = INTERRUPTED
         db.add(row)
     return len(rows)
 

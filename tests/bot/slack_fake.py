@@ -45,6 +45,10 @@ class FakeSlack:
         self._lock = threading.Lock()
         self._failures: dict[str, list[str]] = {}
         self._messages = 0
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        """Messages posted per channel (a user id counts as that user's DM, ``D<user>``)."""
+        self.latency = 0.0
+        """Seconds every chat.postMessage takes (for crash tests)."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -130,7 +134,7 @@ class FakeSlack:
                 return {"ok": False, "error": failures.pop(0)}
             if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
                 self._messages += 1
-                micros = _FIRST_TS_MICROS + 100 * self._messages
+                micros = max(_FIRST_TS_MICROS, int(time.time() * 1_000_000)) + self._messages
                 ts = f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
             by_id = dict(self.users)
         users = list(by_id.values())
@@ -145,8 +149,20 @@ class FakeSlack:
                 "bot_id": "BBOT",
             }
         if method == "chat.postMessage":
+            if self.latency:
+                time.sleep(self.latency)
             message = _message(params, ts)
-            return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": message}
+            channel = str(params.get("channel", ""))
+            channel = "D" + channel if channel.startswith("U") else channel
+            with self._lock:
+                self.history.setdefault(channel, []).append(message)
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.history":
+            with self._lock:
+                posted = list(self.history.get(str(params.get("channel")), []))
+            oldest = float(params.get("oldest") or 0)
+            newest_first = [m for m in reversed(posted) if float(m["ts"]) >= oldest]
+            return {"ok": True, "messages": newest_first[: int(params.get("limit") or 100)]}
         if method == "chat.update":
             ts = str(params.get("ts", ts))
             return {
@@ -228,12 +244,15 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-oauth-scopes", ",".join(fake.scopes))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-oauth-scopes", ",".join(fake.scopes))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client died mid-request (the crash tests kill it on purpose)
 
     return Handler
 

@@ -62,7 +62,7 @@ def deliver(engine, senders, now=NOW):
 def test_a_slack_nudge_is_sent_once_with_its_key_and_start_buttons(engine) -> None:
     add(engine, slack_user_id="U1")
     with FakeSlack() as fake:
-        sender = SlackSender(web_client(slack_settings(fake)), load_content())
+        sender = SlackSender(web_client(slack_settings(fake)), load_content(), engine)
         report = deliver(engine, [sender])
         assert (report.sent, report.failed) == (1, 0)
         assert deliver(engine, [sender]).sent == 0  # nothing twice
@@ -81,7 +81,7 @@ def test_transient_errors_back_off_and_permanent_ones_die_with_a_reason(engine) 
     add(engine, slack_user_id="U1")
     add(engine, email="gone@example.com", slack_user_id="U404")
     with FakeSlack() as fake:
-        sender = SlackSender(web_client(slack_settings(fake)), load_content())
+        sender = SlackSender(web_client(slack_settings(fake)), load_content(), engine)
         fake.fail_next("chat.postMessage", "internal_error")
         fake.fail_next("chat.postMessage", "user_not_found")
         report = deliver(engine, [sender])
@@ -102,7 +102,7 @@ def test_transient_errors_back_off_and_permanent_ones_die_with_a_reason(engine) 
 def test_a_rate_limit_waits_as_long_as_slack_asks(engine) -> None:
     add(engine, slack_user_id="U1")
     with FakeSlack() as fake:
-        sender = SlackSender(web_client(slack_settings(fake)), load_content())
+        sender = SlackSender(web_client(slack_settings(fake)), load_content(), engine)
         sender.client.retry_handlers.clear()  # let the outbox handle it, not the client
         fake.fail_next("chat.postMessage", "ratelimited")
         deliver(engine, [sender])
@@ -114,7 +114,9 @@ def test_paused_people_are_skipped_and_console_only_people_wait_for_the_console(
     add(engine, slack_user_id="U1", nudge_paused_until=(NOW + timedelta(days=3)).date())
     add(engine, email="console@example.com")
     with FakeSlack() as fake:
-        report = deliver(engine, [SlackSender(web_client(slack_settings(fake)), load_content())])
+        report = deliver(
+            engine, [SlackSender(web_client(slack_settings(fake)), load_content(), engine)]
+        )
         assert fake.calls_to("chat.postMessage") == []
     assert (report.skipped, report.console) == (1, 1)
     paused, console = rows(engine)

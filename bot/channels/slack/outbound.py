@@ -5,17 +5,26 @@ with a user id opens the app DM). Each message carries its idempotency key in Sl
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
 
 from bot.channels.slack.blocks import Translate, messages
 from bot.delivery import SendResult
+from bot.ratelimit import AdaptiveRate
 from dialogs.content import Content
 from dialogs.replies import Reply
-from storage.models import Person
+from storage.addresses import address_of, save_address
+from storage.db import session_scope
+from storage.models import Person, utcnow
+
+log = logging.getLogger(__name__)
 
 PERMANENT = {
     "user_not_found",
@@ -36,12 +45,58 @@ PERMANENT = {
 class SlackSender:
     channel = "slack"
 
-    def __init__(self, client: WebClient, content: Content) -> None:
+    def __init__(
+        self, client: WebClient, content: Content, engine: Engine, *, rate: float = 10.0
+    ) -> None:
         self.client = client
         self.content = content
+        self.engine = engine
+        self.limiter = AdaptiveRate(rate, per_conversation=1.0)
+        self._dms: dict[int, str] = {}
 
     def can_reach(self, person: Person) -> bool:
         return bool(person.slack_user_id)
+
+    async def already_sent(self, person: Person, *, key: str, since: datetime) -> bool:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, self._in_history, person, key, since
+        )
+
+    def _in_history(self, person: Person, key: str, since: datetime) -> bool:
+        """Look for the key in the metadata of the DM's recent messages."""
+        try:
+            channel = self._dm_channel(person)
+            history = self.client.conversations_history(
+                channel=channel,
+                # Slack's clock, not ours (run-due may run at a simulated instant)
+                oldest=f"{min(since.timestamp(), time.time()) - 300:.6f}",
+                limit=200,
+                include_all_metadata=True,
+            )
+        except SlackApiError as error:
+            log.warning("could not read DM history to reconcile: %s", error.response.get("error"))
+            return False
+        for message in history.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return True
+        return False
+
+    def _dm_channel(self, person: Person) -> str:
+        """The person's DM channel id: ``conversations.open`` once per person, then stored."""
+        assert person.id is not None
+        if person.id in self._dms:
+            return self._dms[person.id]
+        with session_scope(self.engine) as db:
+            stored = address_of(db, person.id, "slack")
+            if stored and stored.get("dm"):
+                channel = str(stored["dm"])
+            else:
+                opened = self.client.conversations_open(users=str(person.slack_user_id))
+                channel = str(opened["channel"]["id"])
+                save_address(db, person.id, "slack", {"dm": channel}, now=utcnow())
+        self._dms[person.id] = channel
+        return channel
 
     async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult:
         return await asyncio.get_running_loop().run_in_executor(

@@ -1,0 +1,80 @@
+"""A real crash: the delivery process killed with SIGKILL in the middle of sending, restarted,
+and every Slack recipient checked for exactly one message."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import Outbound, Person
+from tests.bot.slack_fake import FakeSlack
+
+REGIE = str(Path(sys.executable).parent / "regie")
+PEOPLE = 20
+
+
+def test_killed_mid_delivery_and_restarted_every_recipient_gets_exactly_one(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'regie.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)  # a Tuesday, 09:40 in Amsterdam
+    with Session(engine) as db:
+        db.add_all(
+            Person(
+                email=f"p{n}@example.com",
+                name=f"P{n}",
+                slack_user_id=f"U{n}",
+                welcomed_at=now - timedelta(days=14),
+            )
+            for n in range(PEOPLE)
+        )
+        db.commit()
+    with FakeSlack() as fake:
+        fake.latency = 0.15
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
+        env |= {
+            "REGIE_DATABASE_URL": url,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "s",
+            "REGIE_SLACK_API_URL": fake.url,
+            "REGIE_OUTBOX_STUCK_AFTER": "0",
+            "REGIE_SLACK_SEND_RATE": "40",
+        }
+        victim = subprocess.Popen(
+            [REGIE, "run-due", "--now", now.isoformat()],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(fake.calls_to("chat.postMessage")) < PEOPLE // 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        time.sleep(fake.latency * 2)  # let requests already on the wire land
+        with Session(engine) as db:
+            states = [row.state for row in db.exec(select(Outbound))]
+        assert "sending" in states, states  # killed in the middle: rows left "sending"
+        assert 0 < len(fake.calls_to("chat.postMessage")) < PEOPLE
+        again = subprocess.run(
+            [REGIE, "run-due", "--now", (now + timedelta(minutes=1)).isoformat()],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+        per_dm = {channel: len(messages) for channel, messages in fake.history.items()}
+    assert per_dm == {f"DU{n}": 1 for n in range(PEOPLE)}
+    with Session(engine) as db:
+        assert {row.state for row in db.exec(select(Outbound))} == {"sent"}
