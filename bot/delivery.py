@@ -10,11 +10,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import col, select
 
 from bot.ratelimit import AdaptiveRate
 from dialogs.replies import Reply, reply_from_dict
@@ -33,6 +33,7 @@ from storage.outbox import (
 log = logging.getLogger(__name__)
 CONSOLE_RECHECK = timedelta(hours=6)
 """How often a console-only person is checked again (they may have joined Slack or Teams)."""
+OUTCOME_BATCH = 50
 STUCK_AFTER = timedelta(minutes=2)
 """A row in ``sending`` longer than this was left by a process that died (sends take seconds)."""
 
@@ -85,18 +86,27 @@ class DeliveryWorker:
         self.stuck_after = stuck_after
 
     async def run_once(self, *, limit: int = 100) -> DeliveryReport:
+        """Claim what is due, send it concurrently, record the outcomes in batches (a crash
+        before a batch is written leaves those rows ``sending``: recovered and reconciled)."""
         report = DeliveryReport()
         now = self.clock()
-        with session_scope(self.engine) as db:
-            recover_stuck(db, older_than=now - self.stuck_after)
-            claimed = [(row.id, row.person_id) for row in claim_due(db, now=now, limit=limit)]
+        loop = asyncio.get_running_loop()
+        claimed = await loop.run_in_executor(None, self._claim, now, limit)
+        outcomes: list[tuple[int, Callable[[Outbound], None]]] = []
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(row_id: int | None, person_id: int) -> None:
+        async def one(item: _Claimed) -> None:
             async with gate:
-                await self._deliver(row_id, person_id, report)
+                outcome = await self._deliver(item, now, report)
+            outcomes.append((item.row_id, outcome))
+            if len(outcomes) >= OUTCOME_BATCH:
+                batch = outcomes[:]
+                outcomes.clear()
+                await loop.run_in_executor(None, self._record, batch)
 
-        await asyncio.gather(*(one(row_id, person_id) for row_id, person_id in claimed))
+        await asyncio.gather(*(one(item) for item in claimed))
+        if outcomes:
+            await loop.run_in_executor(None, self._record, outcomes)
         return report
 
     async def run_forever(self, *, idle: float = 2.0) -> None:
@@ -110,48 +120,83 @@ class DeliveryWorker:
             if not busy:
                 await asyncio.sleep(idle)
 
-    async def _deliver(self, row_id: int | None, person_id: int, report: DeliveryReport) -> None:
-        with Session(self.engine, expire_on_commit=False) as db:
-            row = db.get(Outbound, row_id)
-            person = db.get(Person, person_id)
-        if row is None or person is None:
-            return  # the person was deleted (and their messages with them)
-        now = self.clock()
+    def _claim(self, now: datetime, limit: int) -> list[_Claimed]:
+        with session_scope(self.engine) as db:
+            recover_stuck(db, older_than=now - self.stuck_after)
+            rows = claim_due(db, now=now, limit=limit)
+            ids = {row.person_id for row in rows}
+            people = (
+                {p.id: p for p in db.exec(select(Person).where(col(Person.id).in_(ids)))}
+                if ids
+                else {}
+            )
+            return [
+                _Claimed(
+                    row.id or 0,
+                    row.idempotency_key,
+                    row.kind,
+                    list(row.payload),
+                    row.last_error,
+                    row.not_before,
+                    people.get(row.person_id),
+                )
+                for row in rows
+            ]
+
+    def _record(self, outcomes: Sequence[tuple[int, Callable[[Outbound], None]]]) -> None:
+        with session_scope(self.engine) as db:
+            for row_id, outcome in outcomes:
+                row = db.get(Outbound, row_id)
+                if row is not None:
+                    outcome(row)
+                    db.add(row)
+
+    async def _deliver(
+        self, item: _Claimed, now: datetime, report: DeliveryReport
+    ) -> Callable[[Outbound], None]:
+        person = item.person
+        if person is None:  # deleted meanwhile (and the row with them)
+            return lambda row: None
         today = now.astimezone(ZoneInfo(person.timezone)).date()
-        outcome: Callable[[Outbound], None]
         if (
-            row.kind != "system"
+            item.kind != "system"
             and person.nudge_paused_until
             and person.nudge_paused_until >= today
         ):
-            outcome = lambda r: mark_skipped(r, reason="paused")  # noqa: E731
             report.skipped += 1
-        elif (sender := next((s for s in self.senders if s.can_reach(person)), None)) is None:
-            outcome = lambda r: _leave_for_console(r, now)  # noqa: E731
+            return lambda row: mark_skipped(row, reason="paused")
+        sender = next((s for s in self.senders if s.can_reach(person)), None)
+        if sender is None:
             report.console += 1
-        else:
-            replies = [reply_from_dict(data) for data in row.payload]
-            await sender.limiter.acquire(str(person_id))
-            try:
-                if row.last_error == INTERRUPTED and await sender.already_sent(
-                    person, key=row.idempotency_key, since=row.not_before
-                ):
-                    result = SendResult(True)  # it did arrive before the crash: not again
-                else:
-                    result = await sender.send(person, replies, key=row.idempotency_key)
-            except Exception as error:  # a bug or an unexpected client error: retry, visibly
-                log.exception("sending outbox row %s failed", row_id)
-                result = SendResult(False, error=f"{type(error).__name__}: {error}")
-            if result.retry_after is not None:
-                sender.limiter.slow_down()
-            elif result.ok:
-                sender.limiter.recovered()
-            outcome = _recorder(result, sender.channel, now, report)
-        with session_scope(self.engine) as db:
-            fresh = db.get(Outbound, row_id)
-            if fresh is not None:
-                outcome(fresh)
-                db.add(fresh)
+            return lambda row: _leave_for_console(row, now)
+        replies = [reply_from_dict(data) for data in item.payload]
+        await sender.limiter.acquire(str(person.id))
+        try:
+            if item.last_error == INTERRUPTED and await sender.already_sent(
+                person, key=item.key, since=item.claimed_at
+            ):
+                result = SendResult(True)  # it did arrive before the crash: not again
+            else:
+                result = await sender.send(person, replies, key=item.key)
+        except Exception as error:  # a bug or an unexpected client error: retry, visibly
+            log.exception("sending outbox row %s failed", item.row_id)
+            result = SendResult(False, error=f"{type(error).__name__}: {error}")
+        if result.retry_after is not None:
+            sender.limiter.slow_down()
+        elif result.ok:
+            sender.limiter.recovered()
+        return _recorder(result, sender.channel, now, report)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    row_id: int
+    key: str
+    kind: str
+    payload: list[dict[str, Any]]
+    last_error: str | None
+    claimed_at: datetime
+    person: Person | None
 
 
 def _recorder(

@@ -15,6 +15,7 @@ class AdaptiveRate:
         self.floor = min(floor, rate)
         self.spacing = 1.0 / per_conversation
         self._next = 0.0
+        self._slowed = 0.0
         self._last: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
@@ -30,8 +31,12 @@ class AdaptiveRate:
             await asyncio.sleep(delay)
 
     def slow_down(self) -> None:
-        """The platform said 429: halve the budget (never below the floor)."""
-        self.rate = max(self.floor, self.rate / 2)
+        """The platform said 429: take a fifth off the budget (once a second at most: a burst
+        of 429s is one signal), never below the floor."""
+        now = time.monotonic()
+        if now - self._slowed >= 1.0:
+            self._slowed = now
+            self.rate = max(self.floor, self.rate * 0.8)
 
     def recovered(self) -> None:
         """A send went through: creep back towards the configured budget."""

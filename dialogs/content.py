@@ -61,15 +61,19 @@ class Content:
         )
         self.words = self._words()
         self.intents = self._intents()
+        self._templates: dict[tuple[str, str], str] = {}
 
     def text(self, lang: str, key: str, **values: Any) -> str:
         """The text for ``key`` (dotted path) in ``lang``, falling back to English."""
-        raw = _lookup(self.texts.get(lang, {}), key)
-        if raw is None:
-            raw = _lookup(self.texts[DEFAULT_LANGUAGE], key)
-        if not isinstance(raw, str):
-            raise KeyError(f"no text for {key!r}")
-        return raw.format(**values) if values else raw
+        found = self._templates.get((lang, key))
+        if found is None:
+            raw = _lookup(self.texts.get(lang, {}), key)
+            if raw is None:
+                raw = _lookup(self.texts[DEFAULT_LANGUAGE], key)
+            if not isinstance(raw, str):
+                raise KeyError(f"no text for {key!r}")
+            found = self._templates[(lang, key)] = raw
+        return found.format(**values) if values else found
 
     def date(self, lang: str, value: date | str | None) -> str:
         """A date as people write it in their language: 15 Dec 2026 / 15 dec 2026."""

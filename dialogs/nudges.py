@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -76,6 +76,61 @@ class _History:
     experiments: dict[int, list[Experiment]] = field(default_factory=lambda: defaultdict(list))
 
 
+class Nudgeable(Protocol):
+    """What scheduling needs of a person (a ``Person`` row, or the light rows read in bulk)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def country(self) -> str: ...
+
+    @property
+    def nudge_frequency(self) -> str: ...
+
+    @property
+    def nudge_paused_until(self) -> date | None: ...
+
+    @property
+    def nudge_weekday(self) -> int | None: ...
+
+    @property
+    def nudge_time(self) -> str | None: ...
+
+    @property
+    def start_date(self) -> date | None: ...
+
+    @property
+    def welcomed_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int | None
+    name: str
+    language: str
+    timezone: str
+    country: str
+    nudge_frequency: str
+    nudge_paused_until: date | None
+    nudge_weekday: int | None
+    nudge_time: str | None
+    start_date: date | None
+    welcomed_at: datetime | None
+
+
+_ROW_COLUMNS = [getattr(Person, name) for name in _Row.__slots__]
+
+
 @cache
 def _holidays(country: str, year: int) -> holidays.HolidayBase:
     try:
@@ -84,11 +139,20 @@ def _holidays(country: str, year: int) -> holidays.HolidayBase:
         return holidays.HolidayBase()
 
 
+@cache
 def is_working_day(day: date, country: str) -> bool:
     return day.weekday() < 5 and day not in _holidays(country, day.year)
 
 
-def slot(person: Person, day: date, policy: NudgePolicy, *, weekday: int | None = None) -> datetime:
+@cache
+def _at(day: date, clock: str, zone: str) -> datetime:
+    hours, minutes = (int(part) for part in clock.split(":"))
+    return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def slot(
+    person: Nudgeable, day: date, policy: NudgePolicy, *, weekday: int | None = None
+) -> datetime:
     """The first working day on or after ``day`` (on ``weekday`` when given, after any pause),
     at the person's local nudge time, in UTC."""
     country = person.country or policy.country
@@ -96,15 +160,13 @@ def slot(person: Person, day: date, policy: NudgePolicy, *, weekday: int | None 
         day = person.nudge_paused_until + timedelta(days=1)
     while not is_working_day(day, country) or (weekday is not None and day.weekday() != weekday):
         day += timedelta(days=1)
-    hours, minutes = (int(part) for part in (person.nudge_time or policy.time).split(":"))
-    local = datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(person.timezone))
-    return local.astimezone(UTC)
+    return _at(day, person.nudge_time or policy.time, person.timezone)
 
 
-def _due_now(at: datetime, person: Person, now: datetime, policy: NudgePolicy) -> bool:
+def _due_now(at: datetime, local_now: datetime, now: datetime, policy: NudgePolicy) -> bool:
     if at > now or now - at > policy.grace:
         return False
-    return now.astimezone(ZoneInfo(person.timezone)).hour < LATEST_LOCAL_HOUR
+    return local_now.hour < LATEST_LOCAL_HOUR
 
 
 def _history(db: Session, now: datetime) -> _History:
@@ -150,23 +212,36 @@ def due_nudges(db: Session, content: Content, *, now: datetime, policy: NudgePol
     """Every nudge due at ``now``: at most one per person (the most specific), so nobody gets
     two messages at once."""
     history = _history(db, now)
-    people = db.exec(select(Person).where(col(Person.welcomed_at).is_not(None)))
+    rows = (
+        db.connection()
+        .execute(select(*_ROW_COLUMNS).where(col(Person.welcomed_at).is_not(None)))
+        .all()
+    )
+    local: dict[str, datetime] = {}  # the local "now" per time zone, computed once
     found: list[Nudge] = []
-    for person in people:
+    for values in rows:
+        person = _Row(*values)
         if person.nudge_frequency == "off" or person.id is None:
             continue
-        nudge = _for_person(person, history, content, now, policy)
+        if person.timezone not in local:
+            local[person.timezone] = now.astimezone(ZoneInfo(person.timezone))
+        nudge = _for_person(person, history, content, now, local[person.timezone], policy)
         if nudge is not None:
             found.append(nudge)
     return found
 
 
 def _for_person(
-    person: Person, history: _History, content: Content, now: datetime, policy: NudgePolicy
+    person: Nudgeable,
+    history: _History,
+    content: Content,
+    now: datetime,
+    local_now: datetime,
+    policy: NudgePolicy,
 ) -> Nudge | None:
     assert person.id is not None and person.welcomed_at is not None
     pid = person.id
-    today = now.astimezone(ZoneInfo(person.timezone)).date()
+    today = local_now.date()
     candidates: list[tuple[str, str, date, dict[str, str], int | None]] = []
     for experiment in history.experiments.get(pid, []):
         candidates += _experiment_candidates(experiment, today)
@@ -191,19 +266,17 @@ def _for_person(
             history.last_reflection.get(pid),
         ),
     ):
-        base = max(
-            d for d in (last, history.nudged.get((pid, kind)), person.welcomed_at) if d is not None
-        )
-        target = max(
-            base.astimezone(ZoneInfo(person.timezone)).date() + timedelta(days=days * stretch),
-            today,
-        )
-        candidates.append((kind, "", target, {}, weekday))
+        base = person.welcomed_at
+        for moment in (last, history.nudged.get((pid, kind))):
+            if moment is not None and moment > base:
+                base = moment
+        target = base.astimezone(local_now.tzinfo).date() + timedelta(days=days * stretch)
+        candidates.append((kind, "", target if target > today else today, {}, weekday))
     for kind, key, target, values, on_weekday in candidates:
         if key in history.keys:
             continue  # a one-off already sent
         at = slot(person, max(target, today), policy, weekday=on_weekday)
-        if not _due_now(at, person, now, policy):
+        if not _due_now(at, local_now, now, policy):
             continue
         key = key or f"{kind}:{pid}:{at.date().isoformat()}"
         return Nudge(key, pid, kind, at, [reply_to_dict(_offer(content, person, kind, values))])
@@ -262,7 +335,7 @@ NUDGE_ACTIONS = {
 }
 
 
-def _offer(content: Content, person: Person, kind: str, values: dict[str, str]) -> Offer:
+def _offer(content: Content, person: Nudgeable, kind: str, values: dict[str, str]) -> Offer:
     lang = person.language
     text = content.text(lang, f"nudges.{kind}", name=person.name.split()[0], **values)
     text += "\n" + content.text(lang, "nudges.footer")

@@ -28,6 +28,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.bot.fake_limits import Throttle
+
 BOT_SCOPES = ("chat:write", "im:history", "commands", "users:read", "users:read.email")
 _FIRST_TS_MICROS = 1_700_000_000_000_000
 
@@ -47,6 +49,8 @@ class FakeSlack:
         self._messages = 0
         self.history: dict[str, list[dict[str, Any]]] = {}
         """Messages posted per channel (a user id counts as that user's DM, ``D<user>``)."""
+        self.throttle: Throttle | None = None
+        """When set, chat.postMessage is rate limited (429) and fails now and then (500)."""
         self.latency = 0.0
         """Seconds every chat.postMessage takes (for crash tests)."""
         self._server: ThreadingHTTPServer | None = None
@@ -240,12 +244,24 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 params.update(json.loads(body))
             elif body:  # application/x-www-form-urlencoded (or no declared type)
                 params.update(_form(body.decode("utf-8")))
-            self._send(200, fake.handle(method, params))
+            refused = (
+                fake.throttle.check() if fake.throttle and method == "chat.postMessage" else None
+            )
+            if refused == 429:
+                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+            elif refused is not None:
+                self._send(refused, {"ok": False, "error": "internal_error"})
+            else:
+                self._send(200, fake.handle(method, params))
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
+        def _send(
+            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(payload).encode("utf-8")
             try:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.send_header("x-oauth-scopes", ",".join(fake.scopes))

@@ -40,6 +40,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tests.bot.fake_limits import Throttle
+
 _ACTIVITIES = re.compile(r"/v3/conversations/([^/]+)/activities(?:/([^/]+))?/?")
 _MEMBERS = re.compile(r"/v3/conversations/([^/]+)/members(?:/([^/]+))?/?")
 _CONVERSATIONS = re.compile(r"/v3/conversations/?")
@@ -56,6 +58,8 @@ class FakeConnector:
     """A tiny threaded HTTP server on 127.0.0.1:<free port> playing the Bot Connector service."""
 
     def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
+        self.throttle: Throttle | None = None
+        """When set, POSTs are rate limited (429) and fail now and then (500)."""
         self.sent: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.created: list[dict[str, Any]] = []
@@ -238,9 +242,18 @@ def _handler_for(fake: FakeConnector) -> type[BaseHTTPRequestHandler]:
                     body = json.loads(text)
                 except ValueError:
                     body = text  # e.g. a form-encoded token request
-            status, payload = fake.handle(method, self.path, body)
+            refused = fake.throttle.check() if fake.throttle and method == "POST" else None
+            if refused is not None:
+                status, payload = (
+                    refused,
+                    _error("Throttled" if refused == 429 else "ServiceError", "fake"),
+                )
+            else:
+                status, payload = fake.handle(method, self.path, body)
             data = json.dumps(payload).encode("utf-8")
             self.send_response(status)
+            if refused == 429:
+                self.send_header("Retry-After", "1")
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -193,13 +193,22 @@ class TeamsBot(Bot):
         reference = ConversationReference().deserialize(stored)
         t = self._translator(await self._run(self._language, person_id))
 
+        failures: list[Exception] = []
+
         async def send(context: TurnContext) -> None:
-            await self._send(context, list(replies), t)
+            # Caught here: the adapter's turn-error handler would otherwise swallow it (and
+            # answer the person with an apology instead of the message).
+            try:
+                await self._send(context, list(replies), t)
+            except Exception as error:
+                failures.append(error)
 
         try:
             await self.adapter.continue_conversation(
                 reference, send, self.settings.microsoft_app_id or ""
             )
+            if failures:
+                raise failures[0]
         except Exception as error:
             response = getattr(error, "response", None)
             status = getattr(response, "status_code", None)

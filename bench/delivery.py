@@ -1,0 +1,240 @@
+"""Benchmark: the outbox delivering to 10,000 recipients (half Slack, half Teams) against local
+fakes that enforce a rate limit (429 + Retry-After) and fail 1% of requests with a 5xx; and the
+time to compute the due nudges for 100,000 people on SQLite. Prints JSON.
+
+    .venv/bin/python bench/delivery.py [--recipients 10000] [--limit 100] [--people 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from bot.channels.slack.client import web_client
+from bot.channels.slack.outbound import SlackSender
+from bot.channels.teams.adapter import build_teams
+from bot.channels.teams.outbound import TeamsSender
+from bot.config import Settings
+from bot.delivery import DeliveryWorker
+from bot.wiring import build_runtime
+from dialogs.content import load_content
+from dialogs.nudges import NudgePolicy, due_nudges
+from dialogs.replies import Offer, reply_to_dict
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import ChannelAddress, Outbound, Person
+from storage.outbox import enqueue
+from tests.bot.fake_limits import Throttle
+from tests.bot.slack_fake import FakeSlack
+from tests.bot.teams_fake import FakeConnector
+
+NOW = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)
+PAYLOAD = [reply_to_dict(Offer("Time for a quick check-in?", (("checkin", "Check in now"),)))]
+
+
+def setup(engine, recipients: int, connector_url: str) -> None:  # type: ignore[no-untyped-def]
+    people = []
+    for n in range(recipients):
+        person = {
+            "email": f"p{n}@bench.example",
+            "name": f"P{n}",
+            "role": "employee",
+            "language": "en",
+            "timezone": "Europe/Amsterdam",
+            "country": "NL",
+            "department": "",
+            "nudge_frequency": "biweekly",
+            "default_visibility": "private",
+            "in_aggregates": True,
+            "welcomed_at": NOW,
+            "created_at": NOW,
+        }
+        person["slack_user_id"] = f"U{n}" if n % 2 == 0 else None
+        person["teams_aad_id"] = f"aad-{n}" if n % 2 else None
+        people.append(person)
+    with engine.begin() as connection:
+        connection.execute(insert(Person), people)
+    with Session(engine) as db:
+        ids = db.exec(select(Person.id, Person.teams_aad_id)).all()
+        for person_id, aad in ids:
+            if aad:
+                db.add(
+                    ChannelAddress(
+                        person_id=person_id,
+                        channel="teams",
+                        updated_at=NOW,
+                        address={
+                            "activityId": "a",
+                            "bot": {"id": "28:bot", "name": "Regie"},
+                            "user": {"id": f"29:{aad}", "name": "P", "aadObjectId": aad},
+                            "conversation": {"id": f"a:{aad}", "conversationType": "personal"},
+                            "channelId": "msteams",
+                            "serviceUrl": connector_url,
+                        },
+                    )
+                )
+            enqueue(
+                db,
+                key=f"bench:{person_id}",
+                person_id=person_id,
+                kind="checkin",
+                payload=PAYLOAD,
+                not_before=NOW,
+            )
+        db.commit()
+
+
+def delivery(recipients: int, limit: float, folder: Path) -> dict[str, object]:
+    engine = make_engine(f"sqlite:///{folder / 'delivery.db'}")
+    upgrade(engine)
+    slack_fake, connector = FakeSlack().start(), FakeConnector().start()
+    slack_fake.throttle = Throttle(limit, error_rate=0.01, seed=1)
+    connector.throttle = Throttle(limit, error_rate=0.01, seed=2)
+    setup(engine, recipients, connector.url)
+    settings = Settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET="s",  # type: ignore[call-arg]
+        slack_api_url=slack_fake.url,
+        teams_allow_unauthenticated=True,
+    )
+    runtime = build_runtime(settings, engine)
+    client = web_client(settings)
+    client.retry_handlers.clear()  # 429s go back to the outbox, which slows its own budget
+    slack = SlackSender(client, load_content(), engine, rate=limit)
+    offset = [timedelta(0)]
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+
+    async def teams_sender() -> TeamsSender:
+        return TeamsSender(build_teams(runtime, engine, settings), rate=limit, per_conversation=7)
+
+    teams = asyncio.run_coroutine_threadsafe(teams_sender(), loop).result()
+    worker = DeliveryWorker(engine, [slack, teams], clock=lambda: NOW + offset[0], concurrency=32)
+    finished: dict[str, list[float]] = {"slack": [], "teams": []}
+    for sender in (slack, teams):
+        original = sender.send
+
+        async def timed(person, replies, *, key, _send=original, _name=sender.channel):  # type: ignore[no-untyped-def]
+            result = await _send(person, replies, key=key)
+            if result.ok:
+                finished[_name].append(time.perf_counter())
+            return result
+
+        sender.send = timed  # type: ignore[method-assign]
+
+    def run_pass() -> None:
+        asyncio.run_coroutine_threadsafe(worker.run_once(limit=recipients), loop).result()
+
+    started = time.perf_counter()
+    run_pass()
+    rates = {
+        name: round(len(times) / (max(times) - started) / limit, 3) if times else None
+        for name, times in finished.items()
+    }
+    first_pass = time.perf_counter() - started
+    passes = 1
+    while passes < 20:
+        with Session(engine) as db:
+            waiting = len(db.exec(select(Outbound.id).where(Outbound.state != "sent")).all())
+        if not waiting:
+            break
+        offset[0] += timedelta(hours=3)  # skip the backoff wait: the retries are due now
+        run_pass()
+        passes += 1
+    total = time.perf_counter() - started
+    slack_counts = Counter(channel for channel in slack_fake.history)
+    teams_counts = Counter(a["_conversation"] for a in connector.sent if "_status" not in a)
+    with Session(engine) as db:
+        states = Counter(db.exec(select(Outbound.state)).all())
+    half = recipients // 2
+    slack_sent = sum(1 for n in slack_counts.values() if n >= 1)
+    teams_sent = sum(1 for n in teams_counts.values() if n >= 1)
+    slack_fake.stop()
+    connector.stop()
+    return {
+        "recipients": recipients,
+        "enforced_limit_per_s": limit,
+        "first_pass_seconds": round(first_pass, 2),
+        "total_seconds_with_retries": round(total, 2),
+        "passes": passes,
+        "achieved_rate_fraction": rates,
+        "throttled_429": {
+            "slack": slack_fake.throttle.throttled,
+            "teams": connector.throttle.throttled,
+        },
+        "injected_5xx": {"slack": slack_fake.throttle.errors, "teams": connector.throttle.errors},
+        "lost": {"slack": half - slack_sent, "teams": (recipients - half) - teams_sent},
+        "duplicates": {
+            "slack": sum(n - 1 for n in slack_counts.values() if n > 1),
+            "teams": sum(n - 1 for n in teams_counts.values() if n > 1),
+        },
+        "outbox_states": dict(states),
+        "targets": {"achieved_rate_fraction": ">= 0.95", "lost": 0, "duplicates_slack": 0},
+    }
+
+
+def due_time(people: int, folder: Path) -> dict[str, object]:
+    engine = make_engine(f"sqlite:///{folder / 'due.db'}")
+    upgrade(engine)
+    zones = ["Europe/Amsterdam", "Europe/London", "America/New_York", "Asia/Tokyo"]
+    rows = [
+        {
+            "email": f"p{n}@bench.example",
+            "name": f"P {n}",
+            "role": "employee",
+            "language": "nl" if n % 2 else "en",
+            "timezone": zones[n % 4],
+            "country": "NL",
+            "department": "",
+            "default_visibility": "private",
+            "nudge_frequency": ("weekly", "biweekly", "monthly")[n % 3],
+            "in_aggregates": True,
+            "welcomed_at": NOW - timedelta(days=n % 40),
+            "created_at": NOW,
+        }
+        for n in range(people)
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(Person), rows)
+    started = time.perf_counter()
+    with Session(engine) as db:
+        found = due_nudges(db, load_content(), now=NOW, policy=NudgePolicy())
+    seconds = time.perf_counter() - started
+    return {
+        "people": people,
+        "due": len(found),
+        "seconds": round(seconds, 3),
+        "target_seconds": 2.0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--limit", type=float, default=100.0)
+    parser.add_argument("--people", type=int, default=100_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="regie-bench-"))
+    result = {
+        "delivery": delivery(args.recipients, args.limit, folder),
+        "due_nudges": due_time(args.people, folder),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
