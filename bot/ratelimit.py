@@ -31,13 +31,13 @@ class AdaptiveRate:
             await asyncio.sleep(delay)
 
     def slow_down(self) -> None:
-        """The platform said 429: take a fifth off the budget (once a second at most: a burst
+        """The platform said 429: take a tenth off the budget (once a second at most: a burst
         of 429s is one signal), never below the floor."""
         now = time.monotonic()
         if now - self._slowed >= 1.0:
             self._slowed = now
-            self.rate = max(self.floor, self.rate * 0.8)
+            self.rate = max(self.floor, self.rate * 0.9)
 
     def recovered(self) -> None:
         """A send went through: creep back towards the configured budget."""
-        self.rate = min(self.ceiling, self.rate * 1.01 + 0.01)
+        self.rate = min(self.ceiling, self.rate * 1.02 + 0.01)

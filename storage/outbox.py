@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -53,23 +53,31 @@ def enqueue(
 
 
 def claim_due(db: Session, *, now: datetime, limit: int = 50) -> list[Outbound]:
-    """Due rows, marked ``sending`` (commit right after, then deliver)."""
-    query = (
-        select(Outbound)
+    """Due rows, marked ``sending`` in one ``UPDATE … RETURNING`` (commit right after, then
+    deliver). One statement is atomic on SQLite too; on PostgreSQL the rows are picked with
+    ``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same message."""
+    due = (
+        select(Outbound.id)
         .where(col(Outbound.state).in_([OutboxState.PENDING, OutboxState.FAILED]))
         .where(Outbound.not_before <= now)
         .order_by(col(Outbound.not_before), col(Outbound.id))
         .limit(limit)
     )
     if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(db.exec(query))
-    for row in rows:
-        row.state = OutboxState.SENDING
-        row.attempts += 1
-        row.not_before = now  # while sending: when it was claimed (see recover_stuck)
-        db.add(row)
-    return rows
+        due = due.with_for_update(skip_locked=True)
+    claim = (
+        update(Outbound)
+        .where(col(Outbound.id).in_(due.scalar_subquery()))
+        .values(
+            state=OutboxState.SENDING,
+            attempts=col(Outbound.attempts) + 1,
+            not_before=now,  # while sending: when it was claimed (see recover_stuck)
+        )
+        .returning(Outbound)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list(db.exec(claim).scalars())
+    return sorted(rows, key=lambda row: row.id or 0)
 
 
 def mark_sent(row: Outbound, *, channel: str, now: datetime) -> None:
