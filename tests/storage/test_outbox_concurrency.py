@@ -22,7 +22,9 @@ def test_concurrent_claims_take_each_row_once(any_engine) -> None:
         db.add(person)
         db.flush()
         for n in range(300):
-            enqueue(db, key=f"k{n}", person_id=person.id, kind="checkin", payload=[], not_before=NOW)
+            enqueue(
+                db, key=f"k{n}", person_id=person.id, kind="checkin", payload=[], not_before=NOW
+            )
         db.commit()
     taken: list[int] = []
     lock = threading.Lock()
