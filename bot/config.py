@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     """Default local time of day for nudges (people can choose their own)."""
     nudge_weekday: int | None = None
     """Default weekday for periodic nudges, 0 = Monday; unset: any working day."""
+    nudge_grace_hours: float = 24.0
+    """After downtime, a nudge that fell due at most this long ago is still sent (once)."""
     outbox_stuck_after: float = 120.0
     """Seconds after which a message still "sending" is taken to belong to a dead process."""
     slack_send_rate: float = 10.0

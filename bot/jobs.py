@@ -5,7 +5,7 @@ rows with idempotency keys, so a job that fires twice sends once."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Settings, get_settings
 from dialogs.content import load_content
@@ -22,6 +22,7 @@ def policy(settings: Settings) -> NudgePolicy:
     return NudgePolicy(
         time=settings.nudge_time,
         weekday=settings.nudge_weekday,
+        grace=timedelta(hours=settings.nudge_grace_hours),
         country=settings.holidays_country,
     )
 

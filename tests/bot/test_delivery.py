@@ -173,3 +173,44 @@ def test_run_due_and_the_console_inbox(tmp_path) -> None:
     assert "sent 1" in status_output
     again = regie("chat", "--as", "kim@example.com", "--json")
     assert "Time for a quick check-in" not in again.stdout  # shown once
+
+
+def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> None:
+    from tests.bot.fake_limits import Throttle
+
+    add(engine, slack_user_id="U1")
+    with FakeSlack() as fake:
+        fake.throttle = Throttle(per_second=0.001)  # everything is over the limit
+        sender = SlackSender(web_client(slack_settings(fake)), load_content(), engine)
+        sender.client.retry_handlers.clear()
+        before = sender.limiter.rate
+        report = deliver(engine, [sender])
+    assert report.failed == 1 and sender.limiter.rate < before
+    [row] = rows(engine)
+    assert row.state == "failed" and row.not_before >= NOW + timedelta(seconds=1)
+
+    world, teams = teams_world, teams_world.teams
+    teams.say("hi")
+    teams.next_sent()
+    with Session(world.engine) as db:
+        kim = db.exec(select(Person).where(Person.teams_aad_id.is_not(None))).one()
+        enqueue(
+            db, key="teams:429", person_id=kim.id, kind="checkin", payload=NUDGE, not_before=NOW
+        )
+        db.commit()
+    world.connector.throttle = Throttle(per_second=0.001)
+    worker = DeliveryWorker(world.engine, [TeamsSender(world.bot)], clock=lambda: NOW)
+    assert run(world.server.loop, worker.run_once()).failed == 1
+    with Session(world.engine) as db:
+        row = db.exec(select(Outbound).where(Outbound.idempotency_key == "teams:429")).one()
+    assert row.state == "failed" and "429" in (row.last_error or "")
+    world.connector.throttle = None
+    world.connector.fail_next(502)  # a transient 5xx: retried later too
+    later = DeliveryWorker(
+        world.engine, [TeamsSender(world.bot)], clock=lambda: NOW + timedelta(hours=1)
+    )
+    assert run(world.server.loop, later.run_once()).failed == 1
+    last = DeliveryWorker(
+        world.engine, [TeamsSender(world.bot)], clock=lambda: NOW + timedelta(hours=3)
+    )
+    assert run(world.server.loop, last.run_once()).sent == 1
