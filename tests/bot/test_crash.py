@@ -3,22 +3,19 @@ and every Slack recipient checked for exactly one message."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlmodel import Session, select
 
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Outbound, Person
+from storage.models import Outbound
+from tests.bot.outbox_helpers import REGIE, regie_env, slack_people_due
 from tests.bot.slack_fake import FakeSlack
 
-REGIE = str(Path(sys.executable).parent / "regie")
 PEOPLE = 20
 
 
@@ -27,28 +24,10 @@ def test_killed_mid_delivery_and_restarted_every_recipient_gets_exactly_one(tmp_
     engine = make_engine(url)
     upgrade(engine)
     now = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)  # a Tuesday, 09:40 in Amsterdam
-    with Session(engine) as db:
-        db.add_all(
-            Person(
-                email=f"p{n}@example.com",
-                name=f"P{n}",
-                slack_user_id=f"U{n}",
-                welcomed_at=now - timedelta(days=14),
-            )
-            for n in range(PEOPLE)
-        )
-        db.commit()
+    slack_people_due(engine, PEOPLE, now=now)
     with FakeSlack() as fake:
         fake.latency = 0.15
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
-        env |= {
-            "REGIE_DATABASE_URL": url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "REGIE_SLACK_API_URL": fake.url,
-            "REGIE_OUTBOX_STUCK_AFTER": "0",
-            "REGIE_SLACK_SEND_RATE": "40",
-        }
+        env = regie_env(url, fake.url, REGIE_OUTBOX_STUCK_AFTER="0", REGIE_SLACK_SEND_RATE="40")
         victim = subprocess.Popen(
             [REGIE, "run-due", "--now", now.isoformat()],
             env=env,

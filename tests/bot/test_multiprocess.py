@@ -3,20 +3,14 @@ gets exactly one message. Runs on SQLite and, in CI, on the real PostgreSQL serv
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-from sqlmodel import Session
+from datetime import UTC, datetime
 
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Person
+from tests.bot.outbox_helpers import REGIE, regie_env, slack_people_due
 from tests.bot.slack_fake import FakeSlack
 
-REGIE = str(Path(sys.executable).parent / "regie")
 PEOPLE = 40
 
 
@@ -24,28 +18,11 @@ def test_two_processes_deliver_each_message_once(any_db_url) -> None:
     engine = make_engine(any_db_url)
     upgrade(engine)
     now = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)
-    with Session(engine) as db:
-        db.add_all(
-            Person(
-                email=f"p{n}@example.com",
-                name=f"P{n}",
-                slack_user_id=f"U{n}",
-                welcomed_at=now - timedelta(days=14),
-            )
-            for n in range(PEOPLE)
-        )
-        db.commit()
+    slack_people_due(engine, PEOPLE, now=now)
     engine.dispose()
     with FakeSlack() as fake:
         fake.latency = 0.02
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
-        env |= {
-            "REGIE_DATABASE_URL": any_db_url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "s",
-            "REGIE_SLACK_API_URL": fake.url,
-            "REGIE_SLACK_SEND_RATE": "200",
-        }
+        env = regie_env(any_db_url, fake.url, REGIE_SLACK_SEND_RATE="200")
         runs = [
             subprocess.Popen(
                 [REGIE, "run-due", "--now", now.isoformat()],

@@ -1,0 +1,75 @@
+"""The messages the bot sends on its own: `regie run-due` and `regie outbox`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from bot.commands.common import database, err, ready_engine, settings_and_logging
+from bot.wiring import build_runtime
+from storage.models import utcnow
+
+app = typer.Typer()
+outbox_app = typer.Typer(help="Messages the bot sends on its own.", no_args_is_help=True)
+
+
+@app.command("run-due")
+def run_due(
+    now: Annotated[str | None, typer.Option(help="The instant, ISO 8601 (default: now).")] = None,
+) -> None:
+    """Run everything due at one instant once, then deliver what is due: for cron and tests."""
+    import asyncio
+
+    from bot.delivery import DeliveryWorker
+    from bot.jobs import enqueue_due
+    from bot.outbound import build_senders
+
+    settings = settings_and_logging()
+    engine = ready_engine(settings)
+    instant = datetime.fromisoformat(now) if now else utcnow()
+    if instant.tzinfo is None:
+        err.print("[red]--now needs a time zone, e.g. 2026-11-24T08:30:00+00:00[/]")
+        raise typer.Exit(2)
+    added = enqueue_due(settings, instant)
+    runtime = build_runtime(settings, engine)
+    worker = DeliveryWorker(
+        engine,
+        build_senders(settings, runtime, engine),
+        clock=lambda: instant,
+        stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+    )
+    report = asyncio.run(worker.run_once(limit=100_000))
+    typer.echo(
+        f"Due at {instant.isoformat()}: {added} new. Delivered {report.sent}, "
+        f"retry later {report.failed}, dead {report.dead}, skipped {report.skipped}, "
+        f"waiting in the console {report.console}."
+    )
+
+
+@outbox_app.command("status")
+def outbox_status() -> None:
+    """Counts per state, the oldest waiting message and why messages died."""
+    from storage.outbox import status
+
+    settings = settings_and_logging()
+    with database(settings) as db:
+        current = status(db)
+    counts = ", ".join(f"{state} {n}" for state, n in sorted(current.counts.items())) or "empty"
+    typer.echo(f"Outbox: {counts}.")
+    if current.oldest_pending is not None:
+        typer.echo(f"Oldest waiting since {current.oldest_pending.isoformat()}.")
+    for reason, n in sorted(current.dead_reasons.items(), key=lambda item: -item[1]):
+        typer.echo(f"  dead ({n}): {reason}")
+
+
+@outbox_app.command("retry-dead")
+def outbox_retry_dead() -> None:
+    """Send dead messages again (after fixing what killed them)."""
+    from storage.outbox import retry_dead
+
+    settings = settings_and_logging()
+    with database(settings) as db:
+        revived = retry_dead(db, now=utcnow())
+    typer.echo(f"{revived} message(s) back in the queue.")

@@ -1,0 +1,150 @@
+"""`regie serve` and the platform administration commands (Slack, Teams)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.engine import Engine
+
+from bot.commands.common import database, err, log, ready_engine, settings_and_logging
+from bot.config import Settings
+from bot.wiring import build_runtime
+
+app = typer.Typer()
+slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)
+teams_app = typer.Typer(help="Microsoft Teams administration.", no_args_is_help=True)
+
+
+@app.command()
+def serve() -> None:
+    """Run the chat channels that are configured, with one HTTP server (and GET /healthz)."""
+    from aiohttp import web
+
+    from bot.server import Handler, build_web_app
+
+    settings = settings_and_logging()
+    engine = ready_engine(settings)
+    runtime = build_runtime(settings, engine)
+    routes: dict[str, Handler] = {}
+    where = f"http://{settings.host}:{settings.port}"
+    if settings.slack_enabled:
+        from bot.channels.slack.app import SlackChannel
+        from bot.channels.slack.http import events_handler
+
+        slack = SlackChannel(runtime, engine, settings)
+        if settings.slack_app_token is not None:
+            slack.connect_socket_mode(settings.slack_app_token.get_secret_value())
+            typer.echo("Slack: Socket Mode connected.")
+        else:
+            routes["/slack/events"] = events_handler(slack.app)
+            typer.echo(f"Slack: Events API at {where}/slack/events")
+    else:
+        log.warning(
+            "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on."
+        )
+    teams_bot = None
+    if settings.teams_enabled:
+        from bot.channels.teams.adapter import build_teams, messages_handler
+
+        teams_bot = build_teams(runtime, engine, settings)
+        routes["/api/messages"] = messages_handler(teams_bot)
+        typer.echo(f"Teams: Bot Framework endpoint at {where}/api/messages")
+        if not settings.microsoft_app_id:
+            log.warning(
+                "TEAMS WITHOUT AUTHENTICATION (REGIE_TEAMS_ALLOW_UNAUTHENTICATED=true): anyone who "
+                "can reach %s can talk to Regie as anyone. Use this for local development only.",
+                where,
+            )
+    else:
+        log.warning(
+            "Teams channel off: set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) to turn it on."
+        )
+    channels = {"slack": settings.slack_enabled, "teams": settings.teams_enabled}
+    web_app = build_web_app(channels=channels, routes=routes)
+    _run_in_background(web_app, settings, runtime, engine, teams_bot)
+    typer.echo(f"Regie is serving on {where} (GET /healthz).")
+    web.run_app(web_app, host=settings.host, port=settings.port, print=None)
+
+
+def _run_in_background(
+    web_app: Any, settings: Settings, runtime: Any, engine: Engine, teams_bot: Any
+) -> None:
+    """The scheduler (one per deployment) and the outbox delivery worker, next to the
+    channels, for as long as the web app runs."""
+    import asyncio
+
+    from bot.delivery import DeliveryWorker
+    from bot.outbound import build_senders
+    from bot.scheduler import start_scheduler
+
+    worker = DeliveryWorker(
+        engine,
+        build_senders(settings, runtime, engine, teams_bot=teams_bot),
+        stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+    )
+    scheduler = start_scheduler(settings, engine)
+
+    async def start(app: Any) -> None:
+        app["delivery"] = asyncio.get_running_loop().create_task(worker.run_forever())
+
+    async def stop(app: Any) -> None:
+        app["delivery"].cancel()
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+
+    web_app.on_startup.append(start)
+    web_app.on_cleanup.append(stop)
+
+
+@slack_app.command("sync")
+def slack_sync() -> None:
+    """Link imported people to their Slack accounts by e-mail (pages through users.list)."""
+    from bot.channels.slack.client import web_client
+    from bot.channels.slack.sync import sync_users
+
+    settings = settings_and_logging()
+    if settings.slack_bot_token is None:
+        err.print("[red]SLACK_BOT_TOKEN is not set.[/]")
+        raise typer.Exit(2)
+    with database(settings) as db:
+        report = sync_users(web_client(settings), db)
+    typer.echo(
+        f"Matched {report.matched} (already linked {report.already_linked}), "
+        f"unmatched {len(report.unmatched)}, bots skipped {report.bots_skipped}, "
+        f"deactivated skipped {report.deactivated_skipped}."
+    )
+    for entry in report.unmatched:
+        typer.echo(f"  no person in Regie for {entry}")
+
+
+@teams_app.command("package")
+def teams_package(
+    app_id: Annotated[str, typer.Option("--app-id", help="The bot's Microsoft App ID (GUID).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
+        "regie-teams.zip"
+    ),
+    version: Annotated[str, typer.Option(help="App version (x.y.z).")] = "1.0.0",
+    developer: Annotated[str, typer.Option(help="Developer name shown in Teams.")] = "Regie",
+    website_url: Annotated[str, typer.Option(help="https URL of your Regie page.")] = "",
+    privacy_url: Annotated[str, typer.Option(help="https URL of your privacy statement.")] = "",
+    terms_url: Annotated[str, typer.Option(help="https URL of your terms of use.")] = "",
+) -> None:
+    """Build the Teams app package (manifest.json + icons) to upload in Teams."""
+    from bot.channels.teams.package import PackageError, PackageSettings, write_package
+
+    urls = {"website_url": website_url, "privacy_url": privacy_url, "terms_url": terms_url}
+    try:
+        settings = PackageSettings(
+            app_id=app_id,
+            version=version,
+            developer_name=developer,
+            **{key: value for key, value in urls.items() if value},
+        )
+        path = write_package(settings, out)
+    except PackageError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    typer.echo(f"Wrote {path}. Upload it in Teams: Apps → Manage your apps → Upload an app.")

@@ -1,0 +1,134 @@
+"""Setting up: the schema, the demo organisation, people, and a person's data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.commands.common import database, err, settings_and_logging
+from bot.wiring import engine_for
+from storage.migrate import current_revision, upgrade
+from storage.models import utcnow
+from storage.people import by_email, everyone
+from storage.people_import import import_people
+from storage.personal_data import export_person, forget_person
+
+app = typer.Typer()
+people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
+
+
+@app.command()
+def init() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    settings = settings_and_logging()
+    engine = engine_for(settings)
+    upgrade(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    typer.echo(f"Database ready ({where}, revision {current_revision(engine)}).")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo organisation (two teams, their managers and HR, with some history)."""
+    from bot.demo import DEMO_EMPLOYEE, load_demo
+
+    settings = settings_and_logging()
+    with database(settings) as db:
+        result = load_demo(db, now=utcnow())
+    typer.echo(
+        f"Demo organisation: {result.people} people ({result.created} new), "
+        f"{result.items} history items added."
+    )
+    typer.echo(f"Try: regie chat --as {DEMO_EMPLOYEE}")
+
+
+@people_app.command("import")
+def people_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Import or update people from a CSV file (all rows or none)."""
+    settings = settings_and_logging()
+    with database(settings) as db, file.open(encoding="utf-8", newline="") as source:
+        result = import_people(
+            db,
+            source,
+            default_language=settings.language,
+            default_timezone=settings.timezone,
+            default_country=settings.holidays_country,
+        )
+        if not result.ok:
+            db.rollback()
+            err.print(f"[red]Nothing imported: {len(result.errors)} problem(s) in {file}.[/]")
+            for error in result.errors:
+                err.print(f"  line {error.line}: {error.email or '-'}: {error.message}")
+            raise typer.Exit(1)
+    typer.echo(f"Imported {result.created} new and updated {result.updated} people.")
+
+
+@people_app.command("list")
+def people_list() -> None:
+    """List everyone, with their manager and role."""
+    settings = settings_and_logging()
+    with database(settings) as db:
+        people = everyone(db)
+        emails = {p.id: p.email for p in people}
+        header = ("email", "name", "role", "manager", "department", "language", "timezone")
+        rows = [
+            (
+                p.email,
+                p.name,
+                p.role,
+                emails.get(p.manager_id, ""),
+                p.department,
+                p.language,
+                p.timezone,
+            )
+            for p in people
+        ]
+    if sys.stdout.isatty():
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+    else:  # piped: one tab-separated line per person, for scripts
+        for row in (header, *rows):
+            typer.echo("\t".join(row))
+    typer.echo(f"{len(people)} people")
+
+
+@app.command()
+def export(email: Annotated[str, typer.Option("--person", help="E-mail of the person.")]) -> None:
+    """Print all of one person's data as JSON."""
+    settings = settings_and_logging()
+    with database(settings) as db:
+        person = by_email(db, email)
+        if person is None:
+            err.print(f"[red]No person with e-mail {email}.[/]")
+            raise typer.Exit(1)
+        data = export_person(db, person)
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def forget(
+    email: Annotated[str, typer.Option("--person", help="E-mail of the person.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+) -> None:
+    """Delete everything about one person; the audit log keeps only that it happened."""
+    settings = settings_and_logging()
+    if not yes:
+        err.print("[red]This deletes all of this person's data and cannot be undone.[/] Add --yes.")
+        raise typer.Exit(2)
+    with database(settings) as db:
+        person = by_email(db, email)
+        if person is None:
+            err.print(f"[red]No person with e-mail {email}.[/]")
+            raise typer.Exit(1)
+        forget_person(db, person, by="admin")
+    typer.echo(f"Deleted all data of {email}.")
