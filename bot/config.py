@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     """Default local time of day for nudges (people can choose their own)."""
     nudge_weekday: int | None = None
     """Default weekday for periodic nudges, 0 = Monday; unset: any working day."""
+    digest_weekday: int = 0
+    """Managers' digests come on this weekday (0 = Monday), at ``digest_time`` local time."""
+    digest_time: str = "09:00"
+    digest_nothing_new_note: bool = False
+    """Send a short "nothing new" note instead of skipping a week with nothing shared."""
     nudge_grace_hours: float = 24.0
     """After downtime, a nudge that fell due at most this long ago is still sent (once)."""
     outbox_stuck_after: float = 120.0

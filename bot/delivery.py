@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 CONSOLE_RECHECK = timedelta(hours=6)
 """How often a console-only person is checked again (they may have joined Slack or Teams)."""
 OUTCOME_BATCH = 50
+NOT_PAUSED = frozenset({"system", "digest"})
+"""Kinds a nudge pause does not hold back (a manager's digest is their information, not a nudge)."""
 STUCK_AFTER = timedelta(minutes=2)
 """A row in ``sending`` longer than this was left by a process that died (sends take seconds)."""
 

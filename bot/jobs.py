@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings, get_settings
 from dialogs.content import load_content
+from dialogs.digest import DIGEST_KIND, due_digests
 from dialogs.nudges import NudgePolicy, due_nudges
 from storage.db import get_engine, session_scope
-from storage.models import utcnow
+from storage.models import OutboxState, utcnow
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,9 @@ def policy(settings: Settings) -> NudgePolicy:
 def enqueue_due(settings: Settings, now: datetime) -> int:
     """Write every nudge due at ``now`` to the outbox; returns how many were new."""
     engine = get_engine(settings.database_url)
+    content = load_content()
     with session_scope(engine) as db:
-        nudges = due_nudges(db, load_content(), now=now, policy=policy(settings))
+        nudges = due_nudges(db, content, now=now, policy=policy(settings))
         added = sum(
             enqueue(
                 db,
@@ -42,6 +44,28 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
                 not_before=nudge.due,
             )
             for nudge in nudges
+        )
+    with session_scope(engine) as db:
+        digests = due_digests(
+            db,
+            content,
+            now=now,
+            min_group=settings.min_group_size,
+            weekday=settings.digest_weekday,
+            clock=settings.digest_time,
+            nothing_new_note=settings.digest_nothing_new_note,
+        )
+        added += sum(
+            enqueue(
+                db,
+                key=digest.key,
+                person_id=digest.manager_id,
+                kind=DIGEST_KIND,
+                payload=digest.payload,
+                not_before=digest.due,
+                state=OutboxState.SKIPPED if digest.empty else OutboxState.PENDING,
+            )
+            for digest in digests
         )
     log.info("run-due at %s: %d due, %d new in the outbox", now.isoformat(), len(nudges), added)
     return added

@@ -11,9 +11,21 @@ from dialogs.flows.preferences import settings
 from dialogs.flows.privacy import privacy
 from dialogs.flows.profile import profile
 from dialogs.flows.reflection import reflection
+from dialogs.flows.team import team
 from dialogs.flows.welcome import welcome
 
 DIALOGS: dict[str, Dialog] = {
     d.id: d
-    for d in (welcome, menu, reflection, experiment, checkin, plan, profile, privacy, settings)
+    for d in (
+        welcome,
+        menu,
+        reflection,
+        experiment,
+        checkin,
+        plan,
+        profile,
+        privacy,
+        settings,
+        team,
+    )
 }

@@ -42,6 +42,7 @@ DIALOG_INTENTS: dict[str, Start] = {
     "profile": Start("profile"),
     "privacy": Start("privacy"),
     "settings": Start("settings"),
+    "team": Start("team"),
     "pause": Start("privacy", {"from_overview": False}, step="pause"),
 }
 """Global intents that open a conversation, in any state."""
@@ -164,6 +165,8 @@ class Runtime:
         intent = turn.intent
         if intent is None and turn.action is None and text:
             intent = self.content.intents.get(normalise_keyword(text))
+            if intent is not None and self._is_an_option(active, text, person, now):
+                intent = None  # "team" typed at a question offering "team": the answer wins
         if intent is not None:
             return Handled(self._intent(db, person, now, intent, active, replies))
 
@@ -359,6 +362,18 @@ class Runtime:
             active.prompt = None
             return person, None
         return person, active
+
+    def _is_an_option(
+        self, active: DialogSession | None, text: str, person: Person, now: datetime
+    ) -> bool:
+        """Whether ``text`` picks one of the open question's options (its buttons)."""
+        if active is None or active.prompt is None:
+            return False
+        prompt = prompt_from_dict(active.prompt)
+        if not prompt.options():
+            return False
+        parsed = prompt.parse(text, self._parse_context(person, now))
+        return parsed.ok and not parsed.skipped
 
     def _reprompt(self, active: DialogSession | None) -> list[Reply]:
         if active is None or active.prompt is None:

@@ -31,6 +31,7 @@ def enqueue(
     kind: str,
     payload: list[dict[str, Any]],
     not_before: datetime,
+    state: str = OutboxState.PENDING,
 ) -> bool:
     """Add a message unless one with this idempotency key exists; True when added. One
     statement, so a job that fires twice, or two workers deciding at once, send once."""
@@ -42,7 +43,7 @@ def enqueue(
             person_id=person_id,
             kind=kind,
             payload=payload,
-            state=OutboxState.PENDING,
+            state=state,
             attempts=0,
             not_before=not_before,
             created_at=not_before,

@@ -50,6 +50,18 @@ class SharedItems:
     def __bool__(self) -> bool:
         return any((self.answers, self.experiments, self.check_ins, self.plan_items, self.profile))
 
+    def since(self, moment: datetime | None) -> SharedItems:
+        """What is new since ``moment`` (an experiment counts again when it changed)."""
+        if moment is None:
+            return self
+        return SharedItems(
+            answers=[a for a in self.answers if a.created_at > moment],
+            experiments=[e for e in self.experiments if max(e.created_at, e.updated_at) > moment],
+            check_ins=[c for c in self.check_ins if c.created_at > moment],
+            plan_items=[p for p in self.plan_items if p.created_at > moment],
+            profile=[p for p in self.profile if p.created_at > moment],
+        )
+
 
 def _shared(db: Session, owner_id: int) -> SharedItems:
     def rows(item_type: type[Any]) -> list[Any]:
@@ -113,3 +125,64 @@ def set_visibility(
 def min_group_size(configured: int) -> int:
     """The group size aggregates need: the configured one, never below the floor."""
     return max(configured, MIN_GROUP_FLOOR)
+
+
+@dataclass(frozen=True)
+class TeamCounts:
+    """Counts only, never text, and only over a group of at least the minimum size."""
+
+    people: int
+    with_experiment: int
+    checked_in: int
+
+
+def team_counts(
+    db: Session, *, manager: Person, since: datetime, min_group: int, now: datetime | None = None
+) -> TeamCounts | None:
+    """How the manager's direct reports who allow aggregates are doing, as counts; None when
+    that group is smaller than ``min_group`` (never below the floor). Audited."""
+    reports = [
+        p.id
+        for p in db.exec(select(Person).where(Person.manager_id == manager.id))
+        if p.in_aggregates and p.id is not None
+    ]
+    if len(reports) < min_group_size(min_group):
+        return None
+    experimenting = set(
+        db.exec(
+            select(Experiment.person_id).where(
+                col(Experiment.person_id).in_(reports),
+                col(Experiment.in_aggregates),
+                col(Experiment.updated_at) >= since,
+            )
+        )
+    )
+    checked = set(
+        db.exec(
+            select(CheckIn.person_id).where(
+                col(CheckIn.person_id).in_(reports),
+                col(CheckIn.in_aggregates),
+                col(CheckIn.created_at) >= since,
+            )
+        )
+    )
+    db.add(
+        AuditEntry(
+            at=now or utcnow(),
+            actor_id=manager.id,
+            action="manager_aggregate",
+            detail={"people": len(reports)},
+        )
+    )
+    return TeamCounts(len(reports), len(experimenting), len(checked))
+
+
+def seen_by(db: Session, person_id: int) -> list[tuple[AuditEntry, Person | None]]:
+    """Who read this person's shared items, newest first: "who has seen my data"."""
+    entries = db.exec(
+        select(AuditEntry)
+        .where(AuditEntry.subject_id == person_id)
+        .order_by(col(AuditEntry.at).desc())
+        .limit(50)
+    )
+    return [(e, db.get(Person, e.actor_id) if e.actor_id else None) for e in entries]

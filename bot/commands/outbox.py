@@ -73,3 +73,28 @@ def outbox_retry_dead() -> None:
     with database(settings) as db:
         revived = retry_dead(db, now=utcnow())
     typer.echo(f"{revived} message(s) back in the queue.")
+
+
+@app.command()
+def digest(
+    manager: Annotated[str, typer.Option("--manager", help="E-mail of the manager.")],
+    print_it: Annotated[bool, typer.Option("--print", help="Print it here (plain text).")] = True,
+) -> None:
+    """Compose a manager's digest now: what their direct reports shared since the last one."""
+    from bot.channels.console import render_text
+    from dialogs.content import load_content
+    from dialogs.digest import as_replies, compose
+    from storage.people import by_email
+
+    settings = settings_and_logging()
+    content = load_content()
+    with database(settings) as db:
+        person = by_email(db, manager)
+        if person is None:
+            err.print(f"[red]No person with e-mail {manager}.[/]")
+            raise typer.Exit(1)
+        composed = compose(db, content, person, now=utcnow(), min_group=settings.min_group_size)
+        replies = as_replies(content, composed)
+    if print_it:
+        for reply in replies:
+            typer.echo(render_text(reply) + "\n")

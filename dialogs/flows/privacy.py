@@ -6,18 +6,26 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
-from dialogs.flows.common import ask_choice, ask_confirm, ask_date, format_date, labelled
+from dialogs.flows.common import (
+    ask_choice,
+    ask_confirm,
+    ask_date,
+    bullet_list,
+    format_date,
+    labelled,
+)
 from dialogs.manager_view import render_shared
 from dialogs.text import shorten
 from storage.models import PERSONAL_ITEM_TYPES, Person, SharedItem, Visibility, table_name
 from storage.personal_data import export_person, forget_person
-from storage.privacy import ITEM_TYPES, set_visibility, shared_with_manager
+from storage.privacy import ITEM_TYPES, seen_by, set_visibility, shared_with_manager
 
-privacy = Dialog("privacy", version=1, first="overview", title="privacy.title")
+privacy = Dialog("privacy", version=2, first="overview", title="privacy.title")
 
 SHARE_LIST_LIMIT = 20
 
@@ -63,6 +71,7 @@ def overview(ctx: Ctx) -> Next:
         )
         actions = [
             "manager_view",
+            "seen",
             "share",
             "default",
             "aggregates",
@@ -87,6 +96,26 @@ def manager_view(ctx: Ctx) -> Next:
         ctx.say("privacy.manager_view_intro", manager=manager.name)
         items = shared_with_manager(ctx.db, ctx.person)
         ctx.say_text(render_shared(ctx.content, manager.language, ctx.person, items))
+    return Goto("overview")
+
+
+@privacy.step("seen")
+def seen(ctx: Ctx) -> Next:
+    """Who has looked at what this person shared (from the audit log)."""
+    assert ctx.person.id is not None
+    entries = seen_by(ctx.db, ctx.person.id)
+    if not entries:
+        ctx.say("privacy.seen_nobody")
+        return Goto("overview")
+    lines = [
+        ctx.t(
+            "privacy.seen_line",
+            who=reader.name if reader else ctx.t("privacy.seen_someone_gone"),
+            date=format_date(ctx, entry.at.astimezone(ZoneInfo(ctx.person.timezone)).date()),
+        )
+        for entry, reader in entries
+    ]
+    ctx.say_text(ctx.t("privacy.seen_heading") + "\n" + bullet_list(lines))
     return Goto("overview")
 
 

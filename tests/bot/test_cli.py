@@ -158,3 +158,13 @@ def test_export_and_forget(run) -> None:
     assert done.returncode == 0
     assert run("export", "--person", "leaving@example.com").returncode == 1
     assert "leaving@example.com" not in run("people", "list").stdout
+
+
+def test_digest_print_for_a_demo_manager(run) -> None:
+    run("init")
+    run("demo")
+    printed = run("digest", "--manager", "marieke.jansen@example.com", "--print")
+    assert printed.returncode == 0, printed.stderr
+    assert "Goedemorgen Marieke" in printed.stdout or "niets nieuws" in printed.stdout
+    assert "Iets om over te praten" in printed.stdout or "niets nieuws" in printed.stdout
+    assert run("digest", "--manager", "nobody@example.com").returncode == 1

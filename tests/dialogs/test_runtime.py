@@ -182,3 +182,13 @@ def test_a_dialog_that_changed_shape_starts_fresh(chat, engine) -> None:
         db.commit()
     tx.send("1")
     tx.expect(tx.t("menu.question", name="Sam"))
+
+
+def test_an_intent_word_that_is_also_an_option_answers_the_question(chat) -> None:
+    tx = chat("en")
+    tx.send("plan")
+    tx.choose("add")
+    tx.send("team")  # "team" is an intent (the team digest) and an option here
+    tx.expect(tx.t("plan.ask_title.team"))
+    tx.send("settings")  # not an option of a free-text question: the intent wins
+    tx.expect(tx.t("settings.options.language"))

@@ -1,0 +1,172 @@
+"""The manager's digest: what each direct report chose to share since the last digest, a few
+team counts (only over groups big enough to hide individuals, never text), and two or three
+conversation starters that fit what was shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from dialogs.content import Content
+from dialogs.manager_view import render_shared
+from dialogs.nudges import NudgePolicy, slot
+from dialogs.replies import Reply, Say, reply_to_dict
+from dialogs.text import shorten
+from storage.models import ExperimentStatus, Outbound, Person
+from storage.privacy import SharedItems, read_report, team_counts
+
+DIGEST_KIND = "digest"
+DEFAULT_WINDOW = timedelta(days=30)
+"""A manager's first digest looks back this far; later ones start at the previous digest."""
+
+
+@dataclass
+class Digest:
+    manager: Person
+    sections: list[str] = field(default_factory=list)
+    team: str | None = None
+    starters: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.sections and self.team is None
+
+
+def last_digest(db: Session, manager_id: int) -> datetime | None:
+    return db.exec(
+        select(func.max(Outbound.created_at)).where(
+            Outbound.person_id == manager_id, Outbound.kind == DIGEST_KIND
+        )
+    ).one()
+
+
+def direct_reports(db: Session, manager_id: int) -> list[Person]:
+    return list(
+        db.exec(select(Person).where(Person.manager_id == manager_id).order_by(col(Person.name)))
+    )
+
+
+def compose(
+    db: Session,
+    content: Content,
+    manager: Person,
+    *,
+    now: datetime,
+    min_group: int,
+    since: datetime | None = None,
+) -> Digest:
+    """Reads go through :mod:`storage.privacy` (audited): shared items of direct reports only."""
+    assert manager.id is not None
+    lang = manager.language
+    since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
+    digest = Digest(manager)
+    news: list[tuple[Person, SharedItems]] = []
+    for report in direct_reports(db, manager.id):
+        assert report.id is not None
+        items = read_report(db, manager=manager, report_id=report.id, now=now).since(since)
+        if items:
+            news.append((report, items))
+            digest.sections.append(render_shared(content, lang, report, items))
+    counts = team_counts(db, manager=manager, since=now - timedelta(days=90), min_group=min_group)
+    if counts is not None:
+        digest.team = content.text(
+            lang,
+            "digest.team",
+            experimenting=counts.with_experiment,
+            checked_in=counts.checked_in,
+            people=counts.people,
+        )
+    digest.starters = _starters(content, lang, news)
+    return digest
+
+
+def _starters(content: Content, lang: str, news: list[tuple[Person, SharedItems]]) -> list[str]:
+    """Fitting questions first (a finished experiment's lesson, a dream), then general ones."""
+    found: list[str] = []
+    for person, items in news:
+        first = person.name.split()[0]
+        for experiment in items.experiments:
+            if experiment.status == ExperimentStatus.DONE and experiment.learned:
+                title = shorten(experiment.title, 80)
+                found.append(content.text(lang, "digest.starters.learned", name=first, title=title))
+        for answer in items.answers:
+            if answer.question_id == "dot-on-horizon":
+                found.append(content.text(lang, "digest.starters.horizon", name=first))
+        if items.plan_items:
+            found.append(content.text(lang, "digest.starters.plan", name=first))
+    for general in ("general_1", "general_2", "general_3"):
+        found.append(content.text(lang, f"digest.starters.{general}"))
+    unique = list(dict.fromkeys(found))
+    return unique[:3]
+
+
+def as_replies(content: Content, digest: Digest) -> list[Reply]:
+    """The digest as replies, one section a message part, so channels split it sensibly."""
+    lang = digest.manager.language
+    name = digest.manager.name.split()[0]
+    if digest.empty:
+        return [Say(content.text(lang, "digest.nothing_new", name=name))]
+    replies: list[Reply] = [Say(content.text(lang, "digest.intro", name=name))]
+    replies += [Say(section) for section in digest.sections]
+    if not digest.sections:
+        replies.append(Say(content.text(lang, "digest.no_news")))
+    if digest.team:
+        replies.append(Say(digest.team))
+    starters = "\n".join(f"• {s}" for s in digest.starters)
+    replies.append(Say(content.text(lang, "digest.starters_heading") + "\n" + starters))
+    return replies
+
+
+@dataclass(frozen=True)
+class DueDigest:
+    key: str
+    manager_id: int
+    due: datetime
+    payload: list[dict[str, object]]
+    empty: bool = False
+    """Nothing to say this week: recorded (so the week is done) but not sent."""
+
+
+def due_digests(
+    db: Session,
+    content: Content,
+    *,
+    now: datetime,
+    min_group: int,
+    weekday: int = 0,
+    clock: str = "09:00",
+    grace: timedelta = timedelta(hours=24),
+    nothing_new_note: bool = False,
+) -> list[DueDigest]:
+    """Weekly digests due at ``now``: each manager's local Monday 09:00 (or the first working
+    day after), once per week; none when nothing was shared, unless a note is wanted."""
+    managers = db.exec(
+        select(Person).where(
+            col(Person.id).in_(select(Person.manager_id).where(col(Person.manager_id).is_not(None)))
+        )
+    )
+    found: list[DueDigest] = []
+    for manager in managers:
+        assert manager.id is not None
+        local_today = now.astimezone(ZoneInfo(manager.timezone)).date()
+        monday = local_today - timedelta(days=(local_today.weekday() - weekday) % 7)
+        policy = NudgePolicy(time=clock, country=manager.country)
+        at = slot(_at_clock(manager, clock), monday, policy)
+        if not (at <= now <= at + grace):
+            continue
+        key = f"{DIGEST_KIND}:{manager.id}:{monday.isoformat()}"
+        if db.exec(select(Outbound.id).where(Outbound.idempotency_key == key)).first():
+            continue
+        digest = compose(db, content, manager, now=now, min_group=min_group)
+        payload = [reply_to_dict(r) for r in as_replies(content, digest)]
+        found.append(DueDigest(key, manager.id, at, payload, digest.empty and not nothing_new_note))
+    return found
+
+
+def _at_clock(manager: Person, clock: str) -> Person:
+    """The manager as the slot sees them: digests come at the digest time, not their nudge
+    time, and are not held back by a nudge pause."""
+    return manager.model_copy(update={"nudge_time": clock, "nudge_paused_until": None})
