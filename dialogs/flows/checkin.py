@@ -3,12 +3,14 @@ step. Low energy gets a kind word, never advice nobody asked for."""
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.dialog import Ctx, Dialog, Goto, Next
 from dialogs.flows.common import ask_choice, ask_scale, ask_text, labelled
+from dialogs.flows.sharing import add_share_step, remember_saved
 from storage.items import open_experiments, own, owned_by, set_experiment_status
 from storage.models import CheckIn, Experiment, ExperimentStatus
 
 checkin = Dialog("checkin", version=1, first="energy", title="checkin.title")
+add_share_step(checkin, then=None)
 
 
 @checkin.step("energy")
@@ -50,16 +52,16 @@ def experiment_state(ctx: Ctx) -> Next:
 def next_step(ctx: Ctx) -> Next:
     if not ctx.answered:
         return ask_text(ctx, "checkin.next_step", skippable=True, max_chars=500)
-    ctx.db.add(
-        CheckIn(
-            **owned_by(ctx.person, now=ctx.now),
-            energy=ctx.values["energy"],
-            experiment_id=ctx.values.get("experiment_id"),
-            experiment_status=ctx.values.get("experiment_status"),
-            next_step=ctx.answer or "",
-        )
+    check_in = CheckIn(
+        **owned_by(ctx.person, now=ctx.now),
+        energy=ctx.values["energy"],
+        experiment_id=ctx.values.get("experiment_id"),
+        experiment_status=ctx.values.get("experiment_status"),
+        next_step=ctx.answer or "",
     )
+    ctx.db.add(check_in)
+    remember_saved(ctx, check_in)
     ctx.say("checkin.thanks")
     if ctx.values.get("experiment_status") == ExperimentStatus.DONE:
         ctx.say("checkin.reflect_hint")
-    return End()
+    return Goto("share")

@@ -10,6 +10,7 @@ from datetime import date
 
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
+from dialogs.flows.sharing import add_share_step, remember_saved
 from dialogs.text import shorten
 from storage.items import (
     done_in_year,
@@ -24,6 +25,7 @@ from storage.models import Experiment, ExperimentStatus
 YEARLY_GOAL = 3
 
 experiment = Dialog("experiment", version=1, first="overview", title="experiment.title")
+add_share_step(experiment, then=None)
 
 
 def progress(ctx: Ctx) -> str:
@@ -122,10 +124,11 @@ def when(ctx: Ctx) -> Next:
         updated_at=ctx.now,
     )
     ctx.db.add(item)
+    remember_saved(ctx, item)
     key = "experiment.saved_with_date" if planned else "experiment.saved"
     ctx.say(key, title=item.title, date=format_date(ctx, planned))
     ctx.say_text(progress(ctx))
-    return End()
+    return Goto("share")
 
 
 @experiment.step("choose_open")
@@ -202,6 +205,7 @@ def keep(ctx: Ctx) -> Next:
     item.keep_doing = ctx.answer
     item.updated_at = ctx.now
     ctx.db.add(item)
+    remember_saved(ctx, item)
     ctx.say("experiment.reflected")
     ctx.say_text(progress(ctx))
-    return End()
+    return Goto("share")

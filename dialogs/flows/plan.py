@@ -7,11 +7,13 @@ from datetime import date
 
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
+from dialogs.flows.sharing import add_share_step, remember_saved
 from dialogs.text import shorten
 from storage.items import open_plan_items, own, owned_by
 from storage.models import PlanItem, PlanKind
 
 plan = Dialog("plan", version=1, first="overview", title="plan.title")
+add_share_step(plan, then="overview")
 
 
 def describe(ctx: Ctx, item: PlanItem) -> str:
@@ -62,16 +64,16 @@ def add_date(ctx: Ctx) -> Next:
     target = date.fromisoformat(ctx.answer) if ctx.answer else None
     if target is not None and target < ctx.today:
         return Retry(ctx.t("plan.date_in_past"))
-    ctx.db.add(
-        PlanItem(
-            **owned_by(ctx.person, now=ctx.now),
-            kind=ctx.values["kind"],
-            title=ctx.values["title"],
-            target_date=target,
-        )
+    item = PlanItem(
+        **owned_by(ctx.person, now=ctx.now),
+        kind=ctx.values["kind"],
+        title=ctx.values["title"],
+        target_date=target,
     )
+    ctx.db.add(item)
+    remember_saved(ctx, item)
     ctx.say("plan.added", title=ctx.values["title"])
-    return Goto("overview")
+    return Goto("share")
 
 
 @plan.step("complete")

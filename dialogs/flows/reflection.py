@@ -11,12 +11,14 @@ from sqlmodel import Session
 from dialogs.content import COMPETENCIES, Content
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Start
 from dialogs.flows.common import ask_choice, ask_text, labelled
+from dialogs.flows.sharing import add_share_step, remember_saved
 from storage.items import owned_by, recent_question_ids
 from storage.models import Answer
 
 QUESTIONS_PER_REFLECTION = 3
 
 reflection = Dialog("reflection", version=1, first="intro", title="reflection.title")
+add_share_step(reflection, then="insight")
 
 
 def pick_questions(db: Session, content: Content, person_id: int) -> list[str]:
@@ -70,19 +72,23 @@ def question(ctx: Ctx) -> Next:
             question=current.text[ctx.lang],
         )
     if ctx.answer is not None:
-        ctx.db.add(
-            Answer(
-                **owned_by(ctx.person, now=ctx.now),
-                dialog_id=reflection.id,
-                question_id=current.id,
-                competency=current.competency,
-                frame=current.frame,
-                text=str(ctx.answer),
-            )
+        answer = Answer(
+            **owned_by(ctx.person, now=ctx.now),
+            dialog_id=reflection.id,
+            question_id=current.id,
+            competency=current.competency,
+            frame=current.frame,
+            text=str(ctx.answer),
         )
+        ctx.db.add(answer)
+        remember_saved(ctx, answer)
         ctx.values["answered"] = ctx.values.get("answered", 0) + 1
     ctx.values["index"] = index + 1
-    return Goto("question" if index + 1 < len(ctx.values["questions"]) else "insight")
+    if index + 1 < len(ctx.values["questions"]):
+        return Goto("question")
+    if ctx.values.get("answered"):
+        ctx.say("reflection.thanks")
+    return Goto("share")
 
 
 @reflection.step("insight")
@@ -91,7 +97,6 @@ def insight(ctx: Ctx) -> Next:
         if not ctx.values.get("answered"):
             ctx.say("reflection.all_skipped")
             return End()
-        ctx.say("reflection.thanks")
         options = labelled(ctx, "reflection.next", ("experiment", "plan", "nothing"))
         return ask_choice(ctx, "reflection.insight", options)
     if ctx.answer == "experiment":
