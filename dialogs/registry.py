@@ -11,6 +11,7 @@ from dialogs.flows.preferences import settings
 from dialogs.flows.privacy import privacy
 from dialogs.flows.profile import profile
 from dialogs.flows.reflection import reflection
+from dialogs.flows.report import report
 from dialogs.flows.team import team
 from dialogs.flows.welcome import welcome
 
@@ -27,5 +28,6 @@ DIALOGS: dict[str, Dialog] = {
         privacy,
         settings,
         team,
+        report,
     )
 }

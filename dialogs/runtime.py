@@ -43,6 +43,7 @@ DIALOG_INTENTS: dict[str, Start] = {
     "privacy": Start("privacy"),
     "settings": Start("settings"),
     "team": Start("team"),
+    "report": Start("report"),
     "pause": Start("privacy", {"from_overview": False}, step="pause"),
 }
 """Global intents that open a conversation, in any state."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -98,3 +99,40 @@ def digest(
     if print_it:
         for reply in replies:
             typer.echo(render_text(reply) + "\n")
+
+
+report_app = typer.Typer(help="Reports for HR: counts only, small groups suppressed.")
+
+
+@report_app.command("participation")
+def report_participation(
+    department: Annotated[str | None, typer.Option(help="Only this department.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV file.")] = None,
+) -> None:
+    """Participation in numbers (an operator tool: in chat only HR and admins may ask).
+
+    Every cell counts people; one that covers fewer than REGIE_MIN_GROUP_SIZE people shows
+    "<K" instead. No text anyone wrote ever appears."""
+    import csv
+
+    from storage.reports import participation
+
+    settings = settings_and_logging()
+    last = date.fromisoformat(end) if end else utcnow().date()
+    first = date.fromisoformat(start) if start else last.replace(month=1, day=1)
+    with database(settings) as db:
+        report = participation(
+            db, start=first, end=last, min_group=settings.min_group_size, department=department
+        )
+    typer.echo(f"Participation {first} – {last}" + (f", {department}" if department else ""))
+    for row in report.rows:
+        label = f"{row.metric} {row.period}".strip()
+        typer.echo(f"  {label:<40} {report.cell(row)}")
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["metric", "period", "people"])
+            writer.writerows([row.metric, row.period, report.cell(row)] for row in report.rows)
+        typer.echo(f"Wrote {csv_file}.")

@@ -1,0 +1,32 @@
+"""HR asking for the participation report in chat: counts only, small groups suppressed.
+Only people with the hr or admin role may see it."""
+
+from __future__ import annotations
+
+from dialogs.dialog import Ctx, Dialog, End, Next
+from storage.models import Role
+from storage.reports import participation
+
+report = Dialog("report", version=1, first="show", title="report.title")
+
+
+@report.step("show")
+def show(ctx: Ctx) -> Next:
+    if ctx.person.role not in (Role.HR, Role.ADMIN):
+        ctx.say("report.not_allowed")
+        return End()
+    start = ctx.today.replace(month=1, day=1)
+    result = participation(
+        ctx.db,
+        start=start,
+        end=ctx.today,
+        min_group=ctx.settings.min_group_size,
+        reader_id=ctx.person.id,
+    )
+    lines = [
+        f"• {ctx.t(f'report.metrics.{row.metric}')} {row.period}".rstrip() + f": {result.cell(row)}"
+        for row in result.rows
+    ]
+    heading = ctx.t("report.heading", start=ctx.content.date(ctx.lang, start), k=result.k)
+    ctx.say_text(heading + "\n" + "\n".join(lines))
+    return End()

@@ -1,0 +1,149 @@
+"""No path through the product leaks: a manager of team A gets nothing about team B, nobody
+gets another person's private item, and HR gets counts over groups of at least K only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session
+
+from dialogs.content import load_content
+from dialogs.digest import compose
+from dialogs.replies import Prompt
+from dialogs.runtime import DIALOG_INTENTS
+from storage.models import Answer, Experiment, Person, PlanItem
+from storage.reports import participation
+from tests.dialogs.conftest import NOW
+from tests.dialogs.transcript import Transcript
+
+
+def org(engine) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    with Session(engine) as db:
+        for name, role in (("manager.a", "manager"), ("manager.b", "manager"), ("hr", "hr")):
+            person = Person(
+                email=f"{name}@example.com", name=name.title(), role=role, welcomed_at=NOW
+            )
+            db.add(person)
+            db.flush()
+            ids[name] = person.id
+        recent = NOW - timedelta(days=2)
+        for team in ("a", "b"):
+            for n in range(5):
+                person = Person(
+                    email=f"{team}{n}@example.com",
+                    name=f"{team.upper()}{n} Person",
+                    manager_id=ids[f"manager.{team}"],
+                    welcomed_at=NOW - timedelta(days=60),
+                )
+                db.add(person)
+                db.flush()
+                ids[f"{team}{n}"] = person.id
+                marker = team.upper()
+                db.add(
+                    Experiment(
+                        person_id=person.id,
+                        title=f"{marker}-SHARED-{n}",
+                        visibility="manager",
+                        created_at=recent,
+                        updated_at=recent,
+                    )
+                )
+                db.add(
+                    Answer(
+                        person_id=person.id,
+                        dialog_id="reflection",
+                        question_id="dot-on-horizon",
+                        text=f"{marker}-PRIVATE-{n}",
+                        created_at=recent,
+                    )
+                )
+                db.add(
+                    PlanItem(
+                        person_id=person.id,
+                        kind="team",
+                        title=f"{marker}-PRIVATE-PLAN-{n}",
+                        created_at=recent,
+                    )
+                )
+        db.commit()
+    return ids
+
+
+def everything_said(runtime, person_id: int) -> str:
+    """Every intent in both languages, and every option of every first question."""
+    tx = Transcript(runtime, person_id)
+    seen: list[str] = []
+    for intent in [*DIALOG_INTENTS, "help"]:
+        tx.send(intent if intent != "team" else "my team")
+        seen.append(tx.text)
+        prompts = [r for r in tx.replies if isinstance(r, Prompt)]
+        for option in [o.value for o in prompts[-1].options()] if prompts else []:
+            if option in ("delete", "nothing", "done", "back"):
+                continue
+            tx.send(intent if intent != "team" else "my team")
+            try:
+                tx.choose(option)
+            except AssertionError:
+                continue
+            seen.append(tx.text)
+        tx.send("stop")
+    return "\n".join(seen)
+
+
+def test_a_manager_sees_only_what_their_own_people_shared(engine, runtime) -> None:
+    ids = org(engine)
+    said = everything_said(runtime, ids["manager.a"])
+    assert "A-SHARED-0" in said  # the digest works...
+    assert "B-" not in said  # ...and nothing of team B, by any intent
+    assert "PRIVATE" not in said
+    with Session(engine, expire_on_commit=False) as db:
+        manager_a = db.get(Person, ids["manager.a"])
+        digest = compose(db, load_content(), manager_a, now=NOW, min_group=5)
+    assert "B-" not in "\n".join(digest.sections) and "PRIVATE" not in "\n".join(digest.sections)
+
+
+def test_hr_gets_counts_only_and_employees_only_their_own(engine, runtime) -> None:
+    ids = org(engine)
+    hr = everything_said(runtime, ids["hr"])
+    assert "SHARED" not in hr and "PRIVATE" not in hr
+    assert "<5" in hr or "10" in hr  # the participation report answered, in numbers
+    employee = everything_said(runtime, ids["a1"])
+    assert "A-PRIVATE-1" in employee  # their own export
+    assert "A-PRIVATE-0" not in employee and "A-SHARED-0" not in employee and "B-" not in employee
+    refused = Transcript(runtime, ids["a1"])
+    refused.send("participation")
+    refused.expect(refused.t("report.not_allowed"))
+
+
+def test_report_cells_are_suppressed_below_k(engine) -> None:
+    ids = org(engine)
+    with Session(engine) as db:
+        for n in range(4):  # four people of team A reflect in November
+            db.add(
+                Answer(
+                    person_id=ids[f"a{n}"],
+                    dialog_id="reflection",
+                    question_id="x",
+                    text="t",
+                    created_at=datetime(2026, 11, 3, tzinfo=UTC),
+                )
+            )
+        db.add(
+            Answer(
+                person_id=ids["b0"],
+                dialog_id="reflection",
+                question_id="x",
+                text="t",
+                created_at=datetime(2026, 10, 3, tzinfo=UTC),
+            )
+        )
+        db.commit()
+        result = participation(db, start=date(2026, 1, 1), end=date(2026, 11, 30), min_group=5)
+        cells = {(r.metric, r.period): result.cell(r) for r in result.rows}
+        assert cells[("reflected", "2026-10")] == "<5"  # one person
+        assert cells[("reflected", "2026-11")] == "10"  # the ten seeded answers, plus four
+        result = participation(
+            db, start=date(2026, 1, 1), end=date(2026, 11, 30), min_group=5, department="nowhere"
+        )
+        assert all(result.cell(r) == "<5" for r in result.rows)
