@@ -16,7 +16,7 @@ from dialogs.nudges import NudgePolicy, slot
 from dialogs.replies import Reply, Say, reply_to_dict
 from dialogs.text import shorten
 from storage.models import ExperimentStatus, Outbound, Person
-from storage.privacy import SharedItems, read_report, team_counts
+from storage.privacy import SharedItems, read_team, team_counts
 
 DIGEST_KIND = "digest"
 DEFAULT_WINDOW = timedelta(days=30)
@@ -64,9 +64,9 @@ def compose(
     since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
     digest = Digest(manager)
     news: list[tuple[Person, SharedItems]] = []
+    shared = read_team(db, manager=manager, since=since, now=now)
     for report in direct_reports(db, manager.id):
-        assert report.id is not None
-        items = read_report(db, manager=manager, report_id=report.id, now=now).since(since)
+        items = shared.get(report.id or 0, SharedItems())
         if items:
             news.append((report, items))
             digest.sections.append(render_shared(content, lang, report, items))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -106,6 +107,54 @@ def read_report(
         )
     )
     return _shared(db, report_id)
+
+
+def read_team(
+    db: Session, *, manager: Person, since: datetime | None, now: datetime | None = None
+) -> dict[int, SharedItems]:
+    """What each direct report shared with this manager (new since ``since``): one query per
+    kind of item for the whole team, one audit entry per report. The digest reads this way."""
+    reports = [p.id for p in db.exec(select(Person).where(Person.manager_id == manager.id)) if p.id]
+    found: dict[int, SharedItems] = {report: SharedItems() for report in reports}
+    if not reports:
+        return found
+
+    def rows(item_type: Any, changed: Any) -> list[Any]:
+        query = (
+            select(item_type)
+            .where(col(item_type.person_id).in_(reports))
+            .where(item_type.visibility == Visibility.MANAGER)
+            .order_by(col(item_type.created_at), col(item_type.id))
+        )
+        if since is not None:
+            query = query.where(changed)
+        return list(db.exec(query))
+
+    after = since or utcnow()
+    for answer in rows(Answer, col(Answer.created_at) > after):
+        found[answer.person_id].answers.append(answer)
+    for experiment in rows(
+        Experiment, or_(col(Experiment.created_at) > after, col(Experiment.updated_at) > after)
+    ):
+        found[experiment.person_id].experiments.append(experiment)
+    for check_in in rows(CheckIn, col(CheckIn.created_at) > after):
+        found[check_in.person_id].check_ins.append(check_in)
+    for item in rows(PlanItem, col(PlanItem.created_at) > after):
+        found[item.person_id].plan_items.append(item)
+    for entry in rows(ProfileEntry, col(ProfileEntry.created_at) > after):
+        found[entry.person_id].profile.append(entry)
+    at = now or utcnow()
+    db.add_all(
+        AuditEntry(
+            at=at,
+            actor_id=manager.id,
+            subject_id=report,
+            action="manager_read",
+            detail={"manager": manager.email},
+        )
+        for report in reports
+    )
+    return found
 
 
 def set_visibility(
