@@ -109,14 +109,15 @@ def as_replies(content: Content, digest: Digest) -> list[Reply]:
     name = digest.manager.name.split()[0]
     if digest.empty:
         return [Say(content.text(lang, "digest.nothing_new", name=name))]
-    replies: list[Reply] = [Say(content.text(lang, "digest.intro", name=name))]
-    replies += [Say(section) for section in digest.sections]
+    replies: list[Reply] = [Say(content.text(lang, "digest.intro", name=name), section=True)]
+    replies += [Say(section, section=True) for section in digest.sections]
     if not digest.sections:
-        replies.append(Say(content.text(lang, "digest.no_news")))
+        replies.append(Say(content.text(lang, "digest.no_news"), section=True))
     if digest.team:
-        replies.append(Say(digest.team))
+        replies.append(Say(digest.team, section=True))
     starters = "\n".join(f"• {s}" for s in digest.starters)
-    replies.append(Say(content.text(lang, "digest.starters_heading") + "\n" + starters))
+    heading = content.text(lang, "digest.starters_heading")
+    replies.append(Say(heading + "\n" + starters, section=True))
     return replies
 
 

@@ -19,6 +19,8 @@ from dialogs.text import normalise_keyword
 @dataclass(frozen=True)
 class Say:
     text: str
+    section: bool = False
+    """Part of a structured message (a digest): rich channels may show it as a card section."""
     kind: ClassVar[str] = "say"
 
 
@@ -240,14 +242,14 @@ Reply = Say | Prompt | Offer
 
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, Say):
-        return {"kind": "say", "text": reply.text}
+        return {"kind": "say", "text": reply.text, "section": reply.section}
     return reply.to_dict()
 
 
 def reply_from_dict(data: Mapping[str, Any]) -> Reply:
     """Replies stored in the outbox, back as replies to render."""
     if data["kind"] == "say":
-        return Say(data["text"])
+        return Say(data["text"], bool(data.get("section", False)))
     if data["kind"] == "offer":
         return Offer(data["text"], tuple((str(i), str(label)) for i, label in data["actions"]))
     return prompt_from_dict(data)

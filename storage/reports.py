@@ -3,11 +3,11 @@ fewer than K people, never free text, and only people (and items) that allow agg
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import String, cast, distinct, func
 from sqlmodel import Session, col, select
 
 from storage.models import Answer, AuditEntry, CheckIn, DialogSession, Experiment, Person, utcnow
@@ -41,65 +41,83 @@ def participation(
     reader_id: int | None = None,
 ) -> Participation:
     k = min_group_size(min_group)
-    query = select(Person).where(col(Person.in_aggregates))
+    people = select(Person.id).where(col(Person.in_aggregates))
     if department:
-        query = query.where(Person.department == department)
-    people = {p.id: p for p in db.exec(query)}
-    ids = list(people)
+        people = people.where(Person.department == department)
+    ids = list(db.exec(people))
     since = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end, time.max, tzinfo=UTC)
     rows: list[Row] = []
 
-    def add(metric: str, period: str, who: set[Any]) -> None:
-        rows.append(Row(metric, period, len(who) if len(who) >= k else None))
+    def add(metric: str, period: str, count: int) -> None:
+        rows.append(Row(metric, period, count if count >= k else None))
 
-    add("people", "", set(ids))
-    onboarded = {p.id for p in people.values() if p.welcomed_at and since <= p.welcomed_at <= until}
-    add("onboarded", "", onboarded)
-    active = set(
-        db.exec(
-            select(DialogSession.person_id).where(
-                col(DialogSession.person_id).in_(ids),
+    def distinct_people(query: Any) -> int:
+        return int(db.exec(query).one())
+
+    counted = col(Person.id).in_(people.scalar_subquery())
+    add("people", "", len(ids))
+    add(
+        "onboarded",
+        "",
+        distinct_people(
+            select(func.count()).where(counted, col(Person.welcomed_at).between(since, until))
+        ),
+    )
+    add(
+        "active",
+        "",
+        distinct_people(
+            select(func.count(distinct(col(DialogSession.person_id)))).where(
+                col(DialogSession.person_id).in_(people.scalar_subquery()),
                 col(DialogSession.updated_at).between(since, until),
             )
-        )
+        ),
     )
-    add("active", "", active)
-    experiments = list(
-        db.exec(
-            select(Experiment.person_id, Experiment.status, Experiment.done_at).where(
-                col(Experiment.person_id).in_(ids), col(Experiment.in_aggregates)
-            )
-        )
-    )
+    mine = col(Experiment.person_id).in_(people.scalar_subquery())
     add(
         "experiment_planned",
         "",
-        {pid for pid, status, _ in experiments if status in ("planned", "doing")},
+        distinct_people(
+            select(func.count(distinct(col(Experiment.person_id)))).where(
+                mine,
+                col(Experiment.in_aggregates),
+                col(Experiment.status).in_(["planned", "doing"]),
+            )
+        ),
     )
-    done_this_year: dict[int, int] = defaultdict(int)
-    for pid, status, done_at in experiments:
-        if status == "done" and done_at is not None and done_at.year == end.year:
-            done_this_year[pid] += 1
-    for n in range(4):
-        label = f"{n}/3" if n < 3 else "3+/3"
-        add(
-            "experiments_done_this_year",
-            label,
-            {pid for pid in ids if pid is not None and min(done_this_year[pid], 3) == n},
-        )
+    year_start = datetime(end.year, 1, 1, tzinfo=UTC)
+    done = dict(
+        db.exec(
+            select(Experiment.person_id, func.count())
+            .where(
+                mine,
+                col(Experiment.in_aggregates),
+                Experiment.status == "done",
+                col(Experiment.done_at).between(year_start, until),
+            )
+            .group_by(col(Experiment.person_id))
+        ).all()
+    )
+    distribution = [0, 0, 0, 0]
+    for person_id in ids:
+        distribution[min(done.get(person_id or 0, 0), 3)] += 1
+    for n, count in enumerate(distribution):
+        add("experiments_done_this_year", f"{n}/3" if n < 3 else "3+/3", count)
     for metric, model in (("reflected", Answer), ("checked_in", CheckIn)):
-        by_month: dict[str, set[int]] = defaultdict(set)
-        for pid, at in db.exec(
-            select(model.person_id, model.created_at).where(
-                col(model.person_id).in_(ids),
+        month = func.substr(cast(model.created_at, String), 1, 7)
+        per_month = db.exec(
+            select(month, func.count(distinct(col(model.person_id))))
+            .where(
+                col(model.person_id).in_(people.scalar_subquery()),
                 col(model.in_aggregates),
                 col(model.created_at).between(since, until),
             )
-        ):
-            by_month[at.strftime("%Y-%m")].add(pid)
-        for month in sorted(by_month):
-            add(metric, month, by_month[month])
+            .group_by(month)
+            .order_by(month)
+        )
+        for period, count in per_month:
+            add(metric, str(period), int(count))
     db.add(
         AuditEntry(
             at=utcnow(),

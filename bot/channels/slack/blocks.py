@@ -205,6 +205,8 @@ def messages(replies: Sequence[Reply], t: Translate) -> list[Message]:
     for number, reply in enumerate(replies):
         if isinstance(reply, Say):
             blocks = _sections(reply.text)
+            if reply.section and number:  # the parts of a digest, set apart
+                blocks = [DividerBlock(), *blocks]
         elif isinstance(reply, Offer):
             blocks = offer_blocks(reply, number)
         else:

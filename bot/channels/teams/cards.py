@@ -20,6 +20,7 @@ from dialogs.replies import (
     Offer,
     Prompt,
     Reply,
+    Say,
     ScalePrompt,
     TextPrompt,
 )
@@ -174,12 +175,36 @@ def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
             for intent, label in offer.actions
         ]
         return [_card_activity(summary_text(replies), card(body, starts))]
+    if prompt is None and any(isinstance(r, Say) and r.section for r in replies):
+        return _section_cards(replies)
     if prompt is None:
         return [_text_activity(chunk) for chunk in _chunks(summary_text(replies))]
     said = [r for r in replies if r is not prompt]
     body = [text_block(r.text) for r in said]
     question, actions = prompt_parts(prompt, t)
     return [_card_activity(summary_text(replies), card(body + question, actions))]
+
+
+def _section_cards(replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    """A structured message (a digest) as cards of sections, split before Teams' size limit."""
+    result: list[dict[str, Any]] = []
+    batch: list[Reply] = []
+    for reply in replies:
+        if batch and len(summary_text([*batch, reply])) > MAX_TEXT_ACTIVITY:
+            result.append(_sections_card(batch))
+            batch = []
+        batch.append(reply)
+    result.append(_sections_card(batch))
+    return result
+
+
+def _sections_card(replies: Sequence[Reply]) -> dict[str, Any]:
+    body = [
+        text_block(shorten(r.text, MAX_TEXT_ACTIVITY))
+        | ({"separator": True, "spacing": "Medium"} if n else {})
+        for n, r in enumerate(replies)
+    ]
+    return _card_activity(summary_text(replies), card(body))
 
 
 def _card_activity(text: str, content: dict[str, Any]) -> dict[str, Any]:
