@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     digest_weekday: int = 0
     """Managers' digests come on this weekday (0 = Monday), at ``digest_time`` local time."""
     digest_time: str = "09:00"
+    digest_cadence: str = "weekly"
+    """weekly, biweekly or monthly; each manager can choose their own under settings."""
     digest_nothing_new_note: bool = False
     """Send a short "nothing new" note instead of skipping a week with nothing shared."""
     nudge_grace_hours: float = 24.0

@@ -54,6 +54,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             weekday=settings.digest_weekday,
             clock=settings.digest_time,
             nothing_new_note=settings.digest_nothing_new_note,
+            cadence=settings.digest_cadence,
         )
         added += sum(
             enqueue(

@@ -5,7 +5,7 @@ conversation starters that fit what was shared."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
@@ -141,6 +141,7 @@ def due_digests(
     clock: str = "09:00",
     grace: timedelta = timedelta(hours=24),
     nothing_new_note: bool = False,
+    cadence: str = "weekly",
 ) -> list[DueDigest]:
     """Weekly digests due at ``now``: each manager's local Monday 09:00 (or the first working
     day after), once per week; none when nothing was shared, unless a note is wanted."""
@@ -161,10 +162,24 @@ def due_digests(
         key = f"{DIGEST_KIND}:{manager.id}:{monday.isoformat()}"
         if db.exec(select(Outbound.id).where(Outbound.idempotency_key == key)).first():
             continue
+        if not _in_rhythm(db, manager, monday, manager.digest_cadence or cadence):
+            continue
         digest = compose(db, content, manager, now=now, min_group=min_group)
         payload = [reply_to_dict(r) for r in as_replies(content, digest)]
         found.append(DueDigest(key, manager.id, at, payload, digest.empty and not nothing_new_note))
     return found
+
+
+def _in_rhythm(db: Session, manager: Person, week: date, cadence: str) -> bool:
+    """Weekly: every week. Monthly: the first week of the month. Biweekly: two weeks or more
+    after the previous digest (counting skipped, empty weeks)."""
+    if cadence == "monthly":
+        return week.day <= 7
+    if cadence == "biweekly":
+        assert manager.id is not None
+        previous = last_digest(db, manager.id)
+        return previous is None or (week - previous.date()).days >= 13
+    return True
 
 
 def _at_clock(manager: Person, clock: str) -> Person:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from sqlmodel import select
+
 from dialogs.content import LANGUAGES
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
 from dialogs.text import normalise_keyword
+from storage.models import Person
 
 NUDGE_FREQUENCIES = ("weekly", "biweekly", "monthly", "off")
 
@@ -77,7 +80,7 @@ def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
 
 NUDGE_TIMES = ("08:30", "09:30", "11:00", "13:30", "16:00")
 
-settings = Dialog("settings", version=2, first="overview", title="settings.title")
+settings = Dialog("settings", version=3, first="overview", title="settings.title")
 add_preference_steps(
     settings, after={"language": "overview", "timezone": "overview", "nudges": "overview"}
 )
@@ -105,6 +108,23 @@ def time_of_day(ctx: Ctx) -> Next:
     return Goto("overview")
 
 
+@settings.step("digest")
+def digest_rhythm(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        options = labelled(ctx, "settings.digest_cadences", ("weekly", "biweekly", "monthly"))
+        return ask_choice(ctx, "settings.ask_digest", options)
+    ctx.person.digest_cadence = str(ctx.answer)
+    ctx.db.add(ctx.person)
+    ctx.say("settings.digest_set", cadence=ctx.t(f"settings.digest_cadences.{ctx.answer}"))
+    return Goto("overview")
+
+
+def _manages(ctx: Ctx) -> bool:
+    return (
+        ctx.db.exec(select(Person.id).where(Person.manager_id == ctx.person.id)).first() is not None
+    )
+
+
 def _when(ctx: Ctx) -> str:
     day = ctx.person.nudge_weekday
     days = ctx.t("settings.any_day") if day is None else ctx.t(f"settings.weekdays.d{day}")
@@ -115,7 +135,10 @@ def _when(ctx: Ctx) -> str:
 def overview(ctx: Ctx) -> Next:
     if not ctx.answered:
         frequency = ctx.t(f"preferences.frequencies.{ctx.person.nudge_frequency}")
-        actions = ("language", "timezone", "nudges", "weekday", "done")
+        actions: tuple[str, ...] = ("language", "timezone", "nudges", "weekday")
+        if _manages(ctx):
+            actions += ("digest",)
+        actions += ("done",)
         options = labelled(ctx, "settings.options", actions)
         return ask_choice(
             ctx,

@@ -227,3 +227,44 @@ def test_a_skip_level_manager_gets_no_individual_items(engine) -> None:
         skip = db.get(Person, ids["skip"])
         digest = compose(db, load_content(), skip, now=NOW, min_group=1)
     assert "Listening" not in "\n".join(digest.sections)
+
+
+@pytest.mark.parametrize(("cadence", "expected"), [("weekly", 4), ("biweekly", 2), ("monthly", 1)])
+def test_digest_rhythm(engine, cadence, expected) -> None:
+    ids = build_team(engine)
+    with Session(engine) as db:
+        boss = db.get(Person, ids["boss"])
+        boss.digest_cadence = cadence
+        db.add(boss)
+        db.commit()
+    sent = 0
+    for week in range(4):  # the Mondays 7, 14, 21, 28 December 09:05 Amsterdam
+        now = datetime(2026, 12, 7, 8, 5, tzinfo=UTC) + timedelta(weeks=week)
+        with Session(engine) as db:
+            for due in due_digests(db, load_content(), now=now, min_group=5, nothing_new_note=True):
+                if due.manager_id == ids["boss"]:
+                    enqueue(
+                        db,
+                        key=due.key,
+                        person_id=due.manager_id,
+                        kind="digest",
+                        payload=due.payload,
+                        not_before=due.due,
+                    )
+                    sent += 1
+            db.commit()
+    assert sent == expected
+
+
+def test_managers_choose_their_digest_rhythm_in_settings(engine, runtime) -> None:
+    ids = build_team(engine)
+    boss = Transcript(runtime, ids["boss"])
+    boss.send("instellingen")
+    boss.choose("digest")
+    boss.choose("monthly")
+    boss.expect(boss.t("settings.digest_set", cadence=boss.t("settings.digest_cadences.monthly")))
+    with Session(engine) as db:
+        assert db.get(Person, ids["boss"]).digest_cadence == "monthly"
+    employee = Transcript(runtime, ids["r0"])
+    employee.send("settings")
+    assert "digest" not in [o.value for o in employee.prompt.options()]

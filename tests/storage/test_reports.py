@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from storage.models import Answer, Person
+from storage.models import Answer, AuditEntry, Person
 from storage.reports import participation
 
 
@@ -39,6 +39,8 @@ def test_monthly_counts_of_people_with_k_suppression(any_engine) -> None:
         db.commit()
         report = participation(db, start=date(2026, 1, 1), end=date(2026, 12, 31), min_group=5)
         db.commit()
+        [audit] = db.exec(select(AuditEntry).where(AuditEntry.action == "hr_report")).all()
+        assert audit.subject_id is None  # about a group, never a person
     cells = {(r.metric, r.period): report.cell(r) for r in report.rows}
     assert cells[("reflected", "2026-11")] == "6"
     assert cells[("reflected", "2026-10")] == "<5"
