@@ -15,6 +15,8 @@ from bot.config import Settings, get_settings
 from bot.wiring import engine_for
 from storage.db import session_scope
 from storage.migrate import current_revision, head_revision
+from storage.models import Person
+from storage.people import by_email
 
 log = logging.getLogger("regie")
 err = Console(stderr=True)
@@ -43,3 +45,12 @@ def ready_engine(settings: Settings) -> Engine:
 def database(settings: Settings) -> Iterator[Session]:
     with session_scope(ready_engine(settings)) as db:
         yield db
+
+
+def person_or_exit(db: Session, email: str) -> Person:
+    """The person with this e-mail, or a clear message and exit code 1."""
+    person = by_email(db, email)
+    if person is None:
+        err.print(f"[red]No person with e-mail {email}.[/]")
+        raise typer.Exit(1)
+    return person

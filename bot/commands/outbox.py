@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.commands.common import database, err, ready_engine, settings_and_logging
+from bot.commands.common import database, err, person_or_exit, ready_engine, settings_and_logging
 from bot.wiring import build_runtime
 from storage.models import utcnow
 
@@ -85,15 +85,11 @@ def digest(
     from bot.channels.console import render_text
     from dialogs.content import load_content
     from dialogs.digest import as_replies, compose
-    from storage.people import by_email
 
     settings = settings_and_logging()
     content = load_content()
     with database(settings) as db:
-        person = by_email(db, manager)
-        if person is None:
-            err.print(f"[red]No person with e-mail {manager}.[/]")
-            raise typer.Exit(1)
+        person = person_or_exit(db, manager)
         composed = compose(db, content, person, now=utcnow(), min_group=settings.min_group_size)
         replies = as_replies(content, composed)
     if print_it:

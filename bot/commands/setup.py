@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.commands.common import database, err, settings_and_logging
+from bot.commands.common import database, err, person_or_exit, settings_and_logging
 from bot.wiring import engine_for
 from storage.migrate import current_revision, upgrade
 from storage.models import utcnow
-from storage.people import by_email, everyone
+from storage.people import everyone
 from storage.people_import import import_people
 from storage.personal_data import export_person, forget_person
 
@@ -107,10 +107,7 @@ def export(email: Annotated[str, typer.Option("--person", help="E-mail of the pe
     """Print all of one person's data as JSON."""
     settings = settings_and_logging()
     with database(settings) as db:
-        person = by_email(db, email)
-        if person is None:
-            err.print(f"[red]No person with e-mail {email}.[/]")
-            raise typer.Exit(1)
+        person = person_or_exit(db, email)
         data = export_person(db, person)
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -126,9 +123,6 @@ def forget(
         err.print("[red]This deletes all of this person's data and cannot be undone.[/] Add --yes.")
         raise typer.Exit(2)
     with database(settings) as db:
-        person = by_email(db, email)
-        if person is None:
-            err.print(f"[red]No person with e-mail {email}.[/]")
-            raise typer.Exit(1)
+        person = person_or_exit(db, email)
         forget_person(db, person, by="admin")
     typer.echo(f"Deleted all data of {email}.")
