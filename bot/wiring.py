@@ -24,7 +24,6 @@ def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
         content=load_content(),
         settings=DialogSettings(
             min_group_size=min_group_size(settings.min_group_size),
-            default_timezone=settings.timezone,
             nudge_time=settings.nudge_time,
         ),
     )

@@ -94,7 +94,6 @@ class DialogSettings:
     """Organisation settings a dialog needs to say true things (e.g. the privacy promise)."""
 
     min_group_size: int = 5
-    default_timezone: str = "Europe/Amsterdam"
     nudge_time: str = "09:30"
 
 

@@ -1,7 +1,8 @@
 """The one guarded way to read another person's data, and the sharing switches.
 
-A manager sees only items their *direct* reports shared with them (``visibility=manager``);
-every such read is written to the audit log. The owner's own preview of the same view goes
+A manager sees only items their *direct* reports shared with them (``visibility=manager``):
+``read_team`` takes the reader and returns nothing of anyone else; every read is written to the
+audit log. The owner's own preview of the same view goes
 through :func:`shared_with_manager` too, so "what my manager sees" is exactly what they see.
 HR never reads items here: aggregates (later) count rows and never return free text.
 """
@@ -36,10 +37,6 @@ MIN_GROUP_FLOOR = 3
 """Aggregates over fewer people than this would identify someone; no setting goes lower."""
 
 
-class NotYourReport(PermissionError):
-    """A manager asked for someone who is not their direct report."""
-
-
 @dataclass(frozen=True)
 class SharedItems:
     answers: list[Answer] = field(default_factory=list)
@@ -50,18 +47,6 @@ class SharedItems:
 
     def __bool__(self) -> bool:
         return any((self.answers, self.experiments, self.check_ins, self.plan_items, self.profile))
-
-    def since(self, moment: datetime | None) -> SharedItems:
-        """What is new since ``moment`` (an experiment counts again when it changed)."""
-        if moment is None:
-            return self
-        return SharedItems(
-            answers=[a for a in self.answers if a.created_at > moment],
-            experiments=[e for e in self.experiments if max(e.created_at, e.updated_at) > moment],
-            check_ins=[c for c in self.check_ins if c.created_at > moment],
-            plan_items=[p for p in self.plan_items if p.created_at > moment],
-            profile=[p for p in self.profile if p.created_at > moment],
-        )
 
 
 def _shared(db: Session, owner_id: int) -> SharedItems:
@@ -88,25 +73,6 @@ def shared_with_manager(db: Session, owner: Person) -> SharedItems:
     """The owner's own preview: everything their manager could see right now."""
     assert owner.id is not None
     return _shared(db, owner.id)
-
-
-def read_report(
-    db: Session, *, manager: Person, report_id: int, now: datetime | None = None
-) -> SharedItems:
-    """A manager reading one direct report's shared items; audited."""
-    report = db.get(Person, report_id)
-    if report is None or report.manager_id != manager.id:
-        raise NotYourReport(report_id)
-    db.add(
-        AuditEntry(
-            at=now or utcnow(),
-            actor_id=manager.id,
-            subject_id=report_id,
-            action="manager_read",
-            detail={"manager": manager.email},
-        )
-    )
-    return _shared(db, report_id)
 
 
 def read_team(

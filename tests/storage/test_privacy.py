@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from storage.models import Answer, AuditEntry, CheckIn, Experiment, Person, PlanItem, ProfileEntry
 from storage.personal_data import export_person, forget_person
-from storage.privacy import NotYourReport, min_group_size, read_report, set_visibility
+from storage.privacy import min_group_size, read_team, set_visibility
 
 
 @pytest.fixture
@@ -50,17 +50,14 @@ def test_a_manager_reads_only_shared_items_of_direct_reports_and_is_audited(
 ) -> None:
     with Session(any_engine) as db:
         boss = db.get(Person, org["boss"])
-        items = read_report(db, manager=boss, report_id=org["sam"])
+        team = read_team(db, manager=boss, since=None)
+        assert list(team) == [org["sam"]]  # skip-level: never individual items
+        items = team[org["sam"]]
         assert [e.title for e in items.experiments] == ["shared exp"]
         assert [a.text for a in items.answers] == ["shared answer"]
         assert [p.title for p in items.plan_items] == ["shared plan"]
         assert items.check_ins == [] and items.profile == []
-        with pytest.raises(NotYourReport):
-            read_report(
-                db, manager=boss, report_id=org["skip"]
-            )  # skip-level: never individual items
-        with pytest.raises(NotYourReport):
-            read_report(db, manager=db.get(Person, org["other"]), report_id=org["sam"])
+        assert read_team(db, manager=db.get(Person, org["other"]), since=None) == {}
         db.commit()
         [entry] = db.exec(select(AuditEntry)).all()
         assert (entry.actor_id, entry.subject_id, entry.action) == (
@@ -100,7 +97,7 @@ def test_only_the_owner_changes_visibility(any_engine, org) -> None:
 
 def test_export_contains_everything_of_the_person_and_nothing_of_others(any_engine, org) -> None:
     with Session(any_engine) as db:
-        read_report(db, manager=db.get(Person, org["boss"]), report_id=org["sam"])
+        read_team(db, manager=db.get(Person, org["boss"]), since=None)
         db.commit()
         data = export_person(db, db.get(Person, org["sam"]))
     text = json.dumps(data)
@@ -120,10 +117,8 @@ def test_export_contains_everything_of_the_person_and_nothing_of_others(any_engi
 
 def test_forget_deletes_everything_and_keeps_only_the_fact(any_engine, org) -> None:
     with Session(any_engine) as db:
-        read_report(
-            db, manager=db.get(Person, org["sam"]), report_id=org["skip"]
-        )  # sam reads skip's
-        read_report(db, manager=db.get(Person, org["boss"]), report_id=org["sam"])
+        read_team(db, manager=db.get(Person, org["sam"]), since=None)  # sam reads skip's
+        read_team(db, manager=db.get(Person, org["boss"]), since=None)
         db.commit()
         forget_person(db, db.get(Person, org["sam"]), by="admin")
         db.commit()
