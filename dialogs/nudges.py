@@ -163,6 +163,29 @@ def slot(
     return _at(day, person.nudge_time or policy.time, person.timezone)
 
 
+def next_checkin_day(
+    person: Nudgeable,
+    *,
+    last_checkin: datetime | None,
+    last_nudge: datetime | None,
+    today: date,
+    policy: NudgePolicy,
+) -> date | None:
+    """The day the next check-in nudge is planned for (what a home screen shows), by the same
+    rules as the scheduler; None when the person asked for no nudges."""
+    days = PERIODIC_DAYS.get(person.nudge_frequency)
+    if days is None or person.welcomed_at is None:
+        return None
+    base = max(d for d in (last_checkin, last_nudge, person.welcomed_at) if d is not None)
+    target = base.astimezone(ZoneInfo(person.timezone)).date() + timedelta(days=days)
+    weekday = person.nudge_weekday if person.nudge_weekday is not None else policy.weekday
+    return (
+        slot(person, max(target, today), policy, weekday=weekday)
+        .astimezone(ZoneInfo(person.timezone))
+        .date()
+    )
+
+
 def _due_now(at: datetime, local_now: datetime, now: datetime, policy: NudgePolicy) -> bool:
     if at > now or now - at > policy.grace:
         return False

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dialogs.content import Content
@@ -26,7 +26,7 @@ from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
 from dialogs.text import MAX_TEXT_CHARS, clean, normalise_keyword
 from dialogs.turn import Turn
 from storage.inbound import claim
-from storage.models import DialogSession, Person, ProcessedInbound, SessionStatus, utcnow
+from storage.models import DialogSession, Person, SessionStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +100,8 @@ class Runtime:
         """Like ``handle``, and says how the turn went, for channels that update the message
         a button was on (answered, stale...)."""
         with Session(self.engine, expire_on_commit=False) as db:
-            try:
-                handled = self._handle(db, turn)
-                db.commit()
-            except IntegrityError:
-                db.rollback()
-                if turn.inbound_id and db.get(ProcessedInbound, turn.inbound_id):
-                    log.info("inbound %s already handled by another worker", turn.inbound_id)
-                    return Handled([], Outcome.DUPLICATE)
-                raise
+            handled = self._handle(db, turn)
+            db.commit()
         return handled
 
     def resume(self, person_id: int) -> list[Reply]:
@@ -382,8 +375,6 @@ class Runtime:
         return [prompt_from_dict(active.prompt)]
 
     def _parse_context(self, person: Person, now: datetime) -> ParseContext:
-        from zoneinfo import ZoneInfo
-
         return ParseContext(
             today=now.astimezone(ZoneInfo(person.timezone)).date(), words=self.content.words
         )

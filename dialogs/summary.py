@@ -7,19 +7,19 @@ channel decides the layout.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, func, select
 
 from dialogs.content import Content
+from dialogs.flows.experiment import YEARLY_GOAL
+from dialogs.nudges import NudgePolicy, next_checkin_day
 from dialogs.text import shorten
-from storage.items import done_in_year, experiments, open_plan_items
-from storage.models import CheckIn, ExperimentStatus, Person, Visibility
+from storage.items import done_in_year, experiments_of_year, open_plan_items
+from storage.models import CheckIn, Outbound, Person, Visibility
 from storage.privacy import ITEM_TYPES
 
 HOME_ACTIONS = ("reflect", "experiment", "checkin", "plan", "profile", "privacy")
-NUDGE_INTERVAL_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
-YEARLY_GOAL = 3
 
 
 @dataclass(frozen=True)
@@ -35,22 +35,14 @@ class Summary:
     """(intent, label) for buttons that start a conversation."""
 
 
-def next_checkin(person: Person, *, last: date | None, today: date) -> date | None:
-    """The day the next check-in nudge is due: one interval after the last check-in (or the
-    welcome), never in the past, on a weekday, after any pause. None when nudges are off."""
-    days = NUDGE_INTERVAL_DAYS.get(person.nudge_frequency)
-    if days is None:
-        return None
-    start = last or (person.welcomed_at.date() if person.welcomed_at else today)
-    due = max(start + timedelta(days=days), today)
-    if person.nudge_paused_until is not None and due <= person.nudge_paused_until:
-        due = person.nudge_paused_until + timedelta(days=1)
-    while due.weekday() >= 5:
-        due += timedelta(days=1)
-    return due
-
-
-def build_summary(db: Session, content: Content, person: Person, *, today: date) -> Summary:
+def build_summary(
+    db: Session,
+    content: Content,
+    person: Person,
+    *,
+    today: date,
+    policy: NudgePolicy | None = None,
+) -> Summary:
     assert person.id is not None
     lang = person.language
 
@@ -58,23 +50,27 @@ def build_summary(db: Session, content: Content, person: Person, *, today: date)
         return content.text(lang, key, **values)
 
     year = today.year
-    shown = [
-        e
-        for e in experiments(db, person.id)
-        if e.created_at.year == year
-        or e.status in (ExperimentStatus.PLANNED, ExperimentStatus.DOING)
-    ]
+    shown = experiments_of_year(db, person.id, year)
     lines = [f"{shorten(e.title, 80)} ({t(f'experiment.states.{e.status}')})" for e in shown] or [
         t("home.no_experiments")
     ]
     done = len(done_in_year(db, person.id, year))
 
-    last = db.exec(
-        select(CheckIn.created_at)
-        .where(CheckIn.person_id == person.id)
-        .order_by(col(CheckIn.created_at).desc())
-    ).first()
-    due = next_checkin(person, last=last.date() if last else None, today=today)
+    last_checkin = db.exec(
+        select(func.max(CheckIn.created_at)).where(CheckIn.person_id == person.id)
+    ).one()
+    last_nudge = db.exec(
+        select(func.max(Outbound.created_at)).where(
+            Outbound.person_id == person.id, Outbound.kind == "checkin"
+        )
+    ).one()
+    due = next_checkin_day(
+        person,
+        last_checkin=last_checkin,
+        last_nudge=last_nudge,
+        today=today,
+        policy=policy or NudgePolicy(country=person.country),
+    )
     if due is None:
         checkin_line = t("home.checkin_off")
     else:

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 _engines: dict[str, Engine] = {}
 
@@ -59,6 +60,16 @@ def dispose_engines() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+
+
+def insert_if_new(db: Session, model: type[SQLModel], *, unique: str, **values: Any) -> bool:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING`` in one statement, on SQLite and PostgreSQL:
+    True when the row is new. De-duplication without a read first, and race-free."""
+    dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
+    statement = (
+        dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
+    )
+    return bool(db.connection().execute(statement).rowcount == 1)
 
 
 @contextmanager

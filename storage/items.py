@@ -57,6 +57,15 @@ def experiments(db: Session, person_id: int) -> list[Experiment]:
     )
 
 
+def experiments_of_year(db: Session, person_id: int, year: int) -> list[Experiment]:
+    """What "my experiments" shows: this calendar year's, and older ones still open."""
+    return [
+        e
+        for e in experiments(db, person_id)
+        if e.created_at.year == year or e.status in OPEN_EXPERIMENT_STATES
+    ]
+
+
 def open_experiments(db: Session, person_id: int) -> list[Experiment]:
     return [e for e in experiments(db, person_id) if e.status in OPEN_EXPERIMENT_STATES]
 

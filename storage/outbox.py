@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage.db import insert_if_new
 from storage.models import Outbound, OutboxState
 
 MAX_ATTEMPTS = 8
@@ -35,22 +35,19 @@ def enqueue(
 ) -> bool:
     """Add a message unless one with this idempotency key exists; True when added. One
     statement, so a job that fires twice, or two workers deciding at once, send once."""
-    dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(Outbound)
-        .values(
-            idempotency_key=key,
-            person_id=person_id,
-            kind=kind,
-            payload=payload,
-            state=state,
-            attempts=0,
-            not_before=not_before,
-            created_at=not_before,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return insert_if_new(
+        db,
+        Outbound,
+        unique="idempotency_key",
+        idempotency_key=key,
+        person_id=person_id,
+        kind=kind,
+        payload=payload,
+        state=state,
+        attempts=0,
+        not_before=not_before,
+        created_at=not_before,
     )
-    return bool(db.connection().execute(statement).rowcount == 1)
 
 
 def claim_due(db: Session, *, now: datetime, limit: int = 50) -> list[Outbound]:

@@ -15,6 +15,7 @@ from dialogs.text import shorten
 from storage.items import (
     done_in_year,
     experiments,
+    experiments_of_year,
     open_experiments,
     own,
     owned_by,
@@ -48,8 +49,7 @@ def _selected(ctx: Ctx) -> Experiment | None:
 @experiment.step("overview")
 def overview(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
-    mine = [e for e in experiments(ctx.db, ctx.person.id) if e.created_at.year == ctx.today.year]
-    mine += [e for e in open_experiments(ctx.db, ctx.person.id) if e not in mine]
+    mine = experiments_of_year(ctx.db, ctx.person.id, ctx.today.year)
     if not ctx.answered:
         if not mine:
             ctx.say("experiment.intro", goal=YEARLY_GOAL)

@@ -209,3 +209,14 @@ def test_experiment_nudges_planned_date_missing_reflection_and_follow_up(engine)
 def test_nobody_unwelcomed_or_deleted_is_nudged(engine) -> None:
     person(engine, welcomed_at=None)
     assert due(engine, datetime(2026, 12, 23, 8, 30, tzinfo=UTC)) == []
+
+
+def test_the_home_screen_shows_the_day_the_scheduler_will_nudge(engine) -> None:
+    from dialogs.summary import build_summary
+
+    sam = person(engine, nudge_paused_until=date(2026, 11, 24))
+    with Session(engine) as db:
+        home = build_summary(db, load_content(), db.get(Person, sam.id), today=date(2026, 11, 20))
+    assert "25 Nov 2026" in home.next_checkin  # after the pause, on a working day
+    assert due(engine, datetime(2026, 11, 24, 8, 30, tzinfo=UTC)) == []
+    assert [n.kind for n in due(engine, datetime(2026, 11, 25, 8, 30, tzinfo=UTC))] == ["checkin"]

@@ -36,6 +36,7 @@ from bot.channels.slack.blocks import (
 from bot.channels.slack.client import web_client
 from bot.channels.slack.people import NotEnrolled, SlackPeople
 from bot.config import Settings
+from bot.jobs import policy as nudge_policy
 from dialogs.replies import Reply
 from dialogs.runtime import Handled, Outcome, Runtime, UnknownPerson
 from dialogs.summary import build_summary
@@ -278,7 +279,9 @@ class SlackChannel:
                 self.people.forget(user)
                 return
             today = self.runtime.clock().astimezone(ZoneInfo(person.timezone)).date()
-            summary = build_summary(db, self.runtime.content, person, today=today)
+            summary = build_summary(
+                db, self.runtime.content, person, today=today, policy=nudge_policy(self.settings)
+            )
         self._call(self.client.views_publish, user_id=user, view=home_view(summary))
 
     def _language(self, person_id: int | None) -> str:
