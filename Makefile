@@ -34,6 +34,8 @@ lint: install
 bench: install
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	$(BIN)/python bench/turns.py
+	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/digest.py
 
 clean:
 	rm -rf $(VENV) regie.db regie.db-wal regie.db-shm .pytest_cache .mypy_cache .ruff_cache

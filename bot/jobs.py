@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings, get_settings
 from dialogs.content import load_content
-from dialogs.digest import DIGEST_KIND, due_digests
-from dialogs.nudges import NudgePolicy, due_nudges
+from dialogs.digest import due_digests
+from dialogs.nudges import NudgePolicy, due_nudges, enqueue_all
 from storage.db import get_engine, session_scope
-from storage.models import OutboxState, utcnow
-from storage.outbox import enqueue
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 RUN_DUE_JOB = "regie:run-due"
@@ -34,17 +33,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     content = load_content()
     with session_scope(engine) as db:
         nudges = due_nudges(db, content, now=now, policy=policy(settings))
-        added = sum(
-            enqueue(
-                db,
-                key=nudge.key,
-                person_id=nudge.person_id,
-                kind=nudge.kind,
-                payload=nudge.payload,
-                not_before=nudge.due,
-            )
-            for nudge in nudges
-        )
+        added = enqueue_all(db, nudges)
     with session_scope(engine) as db:
         digests = due_digests(
             db,
@@ -56,18 +45,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             nothing_new_note=settings.digest_nothing_new_note,
             cadence=settings.digest_cadence,
         )
-        added += sum(
-            enqueue(
-                db,
-                key=digest.key,
-                person_id=digest.manager_id,
-                kind=DIGEST_KIND,
-                payload=digest.payload,
-                not_before=digest.due,
-                state=OutboxState.SKIPPED if digest.empty else OutboxState.PENDING,
-            )
-            for digest in digests
-        )
+        added += enqueue_all(db, digests)
     log.info("run-due at %s: %d due, %d new in the outbox", now.isoformat(), len(nudges), added)
     return added
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from dialogs.content import Content
 from dialogs.manager_view import render_shared
-from dialogs.nudges import NudgePolicy, slot
+from dialogs.nudges import Nudge, NudgePolicy, slot
 from dialogs.replies import Reply, Say, reply_to_dict
 from dialogs.text import shorten
 from storage.models import ExperimentStatus, Outbound, Person
@@ -121,16 +121,6 @@ def as_replies(content: Content, digest: Digest) -> list[Reply]:
     return replies
 
 
-@dataclass(frozen=True)
-class DueDigest:
-    key: str
-    manager_id: int
-    due: datetime
-    payload: list[dict[str, object]]
-    empty: bool = False
-    """Nothing to say this week: recorded (so the week is done) but not sent."""
-
-
 def due_digests(
     db: Session,
     content: Content,
@@ -142,7 +132,7 @@ def due_digests(
     grace: timedelta = timedelta(hours=24),
     nothing_new_note: bool = False,
     cadence: str = "weekly",
-) -> list[DueDigest]:
+) -> list[Nudge]:
     """Weekly digests due at ``now``: each manager's local Monday 09:00 (or the first working
     day after), once per week; none when nothing was shared, unless a note is wanted."""
     managers = db.exec(
@@ -150,7 +140,7 @@ def due_digests(
             col(Person.id).in_(select(Person.manager_id).where(col(Person.manager_id).is_not(None)))
         )
     )
-    found: list[DueDigest] = []
+    found: list[Nudge] = []
     for manager in managers:
         assert manager.id is not None
         local_today = now.astimezone(ZoneInfo(manager.timezone)).date()
@@ -166,7 +156,8 @@ def due_digests(
             continue
         digest = compose(db, content, manager, now=now, min_group=min_group)
         payload = [reply_to_dict(r) for r in as_replies(content, digest)]
-        found.append(DueDigest(key, manager.id, at, payload, digest.empty and not nothing_new_note))
+        skipped = digest.empty and not nothing_new_note
+        found.append(Nudge(key, manager.id, DIGEST_KIND, at, payload, skipped))
     return found
 
 

@@ -15,6 +15,7 @@ the grace period is not sent late, the next one is used instead.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -35,8 +36,10 @@ from storage.models import (
     Experiment,
     ExperimentStatus,
     Outbound,
+    OutboxState,
     Person,
 )
+from storage.outbox import enqueue
 
 PERIODIC_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
 REFLECTION_DAYS = 30
@@ -58,11 +61,31 @@ class NudgePolicy:
 
 @dataclass(frozen=True)
 class Nudge:
+    """Something the bot will say on its own (a nudge, a digest), ready for the outbox."""
+
     key: str
     person_id: int
     kind: str
     due: datetime
     payload: list[dict[str, Any]]
+    skipped: bool = False
+    """Nothing to say this time: recorded (so the slot counts as done) but not sent."""
+
+
+def enqueue_all(db: Session, nudges: Iterable[Nudge]) -> int:
+    """Write them to the outbox; returns how many were new (the keys make repeats no-ops)."""
+    return sum(
+        enqueue(
+            db,
+            key=n.key,
+            person_id=n.person_id,
+            kind=n.kind,
+            payload=n.payload,
+            not_before=n.due,
+            state=OutboxState.SKIPPED if n.skipped else OutboxState.PENDING,
+        )
+        for n in nudges
+    )
 
 
 @dataclass

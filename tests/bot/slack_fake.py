@@ -23,23 +23,24 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.bot.fake_limits import Throttle
+from tests.bot.fake_server import LocalServer
 
 BOT_SCOPES = ("chat:write", "im:history", "commands", "users:read", "users:read.email")
 _FIRST_TS_MICROS = 1_700_000_000_000_000
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """A tiny threaded HTTP server on 127.0.0.1:<free port> that records Web API calls."""
 
     def __init__(
         self, users: dict[str, dict[str, Any]] | None = None, users_page_size: int = 2
     ) -> None:
+        super().__init__()
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.users: dict[str, dict[str, Any]] = dict(users or {})
         self.users_page_size = users_page_size
@@ -53,50 +54,11 @@ class FakeSlack:
         """When set, chat.postMessage is rate limited (429) and fails now and then (500)."""
         self.latency = 0.0
         """Seconds every chat.postMessage takes (for crash tests)."""
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------------
+    path = "/api/"
 
-    @property
-    def url(self) -> str:
-        """The Web API base URL, e.g. ``http://127.0.0.1:54321/api/`` (ends with a slash)."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
-
-    def start(self) -> FakeSlack:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- what tests ask --------------------------------------------------------------------------
 

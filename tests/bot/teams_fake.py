@@ -35,12 +35,12 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.bot.fake_limits import Throttle
+from tests.bot.fake_server import LocalServer
 
 _ACTIVITIES = re.compile(r"/v3/conversations/([^/]+)/activities(?:/([^/]+))?/?")
 _MEMBERS = re.compile(r"/v3/conversations/([^/]+)/members(?:/([^/]+))?/?")
@@ -54,10 +54,11 @@ FAKE_TOKEN = {
 }
 
 
-class FakeConnector:
+class FakeConnector(LocalServer):
     """A tiny threaded HTTP server on 127.0.0.1:<free port> playing the Bot Connector service."""
 
     def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
+        super().__init__()
         self.throttle: Throttle | None = None
         """When set, POSTs are rate limited (429) and fail now and then (500)."""
         self.sent: list[dict[str, Any]] = []
@@ -70,50 +71,11 @@ class FakeConnector:
         self._lock = threading.Lock()
         self._failures: list[int] = []
         self._ids = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------------
+    path = "/"
 
-    @property
-    def url(self) -> str:
-        """The service URL, e.g. ``http://127.0.0.1:54321/`` (ends with a slash)."""
-        if self._server is None:
-            raise RuntimeError("FakeConnector is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def start(self) -> FakeConnector:
-        if self._server is not None:
-            return self
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakeConnector:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # -- what tests ask --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from bot.channels.slack.blocks import messages
 from dialogs.content import load_content
 from dialogs.digest import as_replies, compose, due_digests
+from dialogs.nudges import enqueue_all
 from storage.models import Answer, AuditEntry, CheckIn, Experiment, Person
 from storage.outbox import enqueue
 from tests.dialogs.transcript import Transcript
@@ -159,10 +160,10 @@ def test_nothing_new_means_no_digest_unless_a_note_is_wanted(engine) -> None:
         noted = due_digests(
             db, content, now=NOW + timedelta(days=7), min_group=5, nothing_new_note=True
         )
-    [skipped] = [d for d in quiet if d.manager_id == ids["boss"]]
-    assert skipped.empty
-    [note] = [d for d in noted if d.manager_id == ids["boss"]]
-    assert not note.empty and "niets nieuws" in note.payload[0]["text"]
+    [skipped] = [d for d in quiet if d.person_id == ids["boss"]]
+    assert skipped.skipped
+    [note] = [d for d in noted if d.person_id == ids["boss"]]
+    assert not note.skipped and "niets nieuws" in note.payload[0]["text"]
 
 
 @pytest.mark.parametrize(
@@ -196,12 +197,12 @@ def test_digests_come_at_the_managers_local_monday_morning(engine, zone, monday,
         assert not [
             d
             for d in due_digests(db, content, now=slot_utc - timedelta(minutes=1), min_group=5)
-            if d.manager_id == ids["boss"]
+            if d.person_id == ids["boss"]
         ]
         [due] = [
             d
             for d in due_digests(db, content, now=slot_utc, min_group=5)
-            if d.manager_id == ids["boss"]
+            if d.person_id == ids["boss"]
         ]
     assert due.due == slot_utc and due.key.endswith(monday.date().isoformat())
 
@@ -242,16 +243,8 @@ def test_digest_rhythm(engine, cadence, expected) -> None:
         now = datetime(2026, 12, 7, 8, 5, tzinfo=UTC) + timedelta(weeks=week)
         with Session(engine) as db:
             for due in due_digests(db, load_content(), now=now, min_group=5, nothing_new_note=True):
-                if due.manager_id == ids["boss"]:
-                    enqueue(
-                        db,
-                        key=due.key,
-                        person_id=due.manager_id,
-                        kind="digest",
-                        payload=due.payload,
-                        not_before=due.due,
-                    )
-                    sent += 1
+                if due.person_id == ids["boss"]:
+                    sent += enqueue_all(db, [due])
             db.commit()
     assert sent == expected
 

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from dialogs.content import load_content
 from dialogs.nudges import NudgePolicy, due_nudges, slot
+from dialogs.nudges import enqueue_all as enqueue_nudges
 from storage.models import CheckIn, Experiment, Person
-from storage.outbox import enqueue
 
 POLICY = NudgePolicy()
 WELCOMED = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # Monday 9 November
@@ -34,17 +34,7 @@ def due(engine, now: datetime) -> list:
 
 def enqueue_all(engine, nudges) -> int:
     with Session(engine) as db:
-        added = sum(
-            enqueue(
-                db,
-                key=n.key,
-                person_id=n.person_id,
-                kind=n.kind,
-                payload=n.payload,
-                not_before=n.due,
-            )
-            for n in nudges
-        )
+        added = enqueue_nudges(db, nudges)
         db.commit()
         return added
 
