@@ -214,3 +214,33 @@ def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> 
         world.engine, [TeamsSender(world.bot)], clock=lambda: NOW + timedelta(hours=3)
     )
     assert run(world.server.loop, last.run_once()).sent == 1
+
+
+def test_outbox_and_report_commands(tmp_path) -> None:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
+    env["REGIE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'regie.db'}"
+    engine = make_engine(env["REGIE_DATABASE_URL"])
+    upgrade(engine)
+    add(engine, slack_user_id="U404")
+    with Session(engine) as db:
+        row = db.exec(select(Outbound)).one()
+        row.state, row.last_error = "dead", "slack: user_not_found"
+        db.add(row)
+        db.commit()
+
+    def regie(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([REGIE, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    status_output = regie("outbox", "status").stdout
+    assert "dead 1" in status_output and "dead (1): slack: user_not_found" in status_output
+    assert "1 message(s) back in the queue" in regie("outbox", "retry-dead").stdout
+    assert "pending 1" in regie("outbox", "status").stdout
+    report = regie(
+        "report", "participation", "--from", "2026-01-01", "--csv", str(tmp_path / "p.csv")
+    )
+    assert report.returncode == 0, report.stderr
+    assert "people" in report.stdout and "<5" in report.stdout  # one person: suppressed
+    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "metric,period,people"

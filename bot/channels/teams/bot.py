@@ -56,7 +56,9 @@ class TeamsBot(Bot):
         self.settings = settings
         self.adapter = adapter
         self.people = TeamsPeople(engine, settings)
-        self._saved: dict[int, dict[str, Any]] = {}
+        self._saved: dict[int, tuple[str | None, ...]] = {}
+        """Per person, what identifies their stored conversation reference (a cheap comparison
+        on every turn; the reference is serialised and stored only when it changed)."""
         self._locks: dict[str, asyncio.Lock] = {}
 
     # -- inbound ------------------------------------------------------------------------
@@ -143,9 +145,8 @@ class TeamsBot(Bot):
             person_id = await self._person(context, user)
             if person_id is None:
                 return
-            reference = TurnContext.get_conversation_reference(context.activity).serialize()
-            if self._saved.get(person_id) != reference:
-                await self._run(self._remember_address, person_id, reference)
+            if self._saved.get(person_id) != _where(context.activity):
+                await self._run(self._remember_address, person_id, context.activity)
             try:
                 await handler(context, person_id)
             except UnknownPerson:  # deleted since the id was cached; the next message enrols anew
@@ -173,10 +174,11 @@ class TeamsBot(Bot):
             log.info("a Teams user is not enrolled and open enrolment is off")
             return None
 
-    def _remember_address(self, person_id: int, reference: dict[str, Any]) -> None:
+    def _remember_address(self, person_id: int, activity: Activity) -> None:
+        reference = TurnContext.get_conversation_reference(activity).serialize()
         with session_scope(self.engine) as db:
             save_address(db, person_id, CHANNEL, reference, now=utcnow())
-        self._saved[person_id] = reference
+        self._saved[person_id] = _where(activity)
 
     def _forget_address(self, person_id: int) -> None:
         with session_scope(self.engine) as db:
@@ -295,6 +297,17 @@ def _activity(data: dict[str, Any]) -> Activity:
             for a in data.get("attachments", [])
         ]
         or None,
+    )
+
+
+def _where(activity: Activity) -> tuple[str | None, ...]:
+    """What a proactive message needs to reach the same chat."""
+    return (
+        activity.service_url,
+        activity.channel_id,
+        getattr(activity.conversation, "id", None),
+        getattr(activity.recipient, "id", None),
+        getattr(activity.from_property, "id", None),
     )
 
 
