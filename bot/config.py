@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     teams_send_rate: float = 50.0
     """Requests per second to Teams for this app at most (Bot Framework: ~50/s per tenant)."""
     teams_sends_per_conversation: float = 7.0
+    campaigns_dir: str = "campaigns"
+    """Campaign files HR can launch from chat ("campaigns"); the CLI takes any path."""
     host: str = "127.0.0.1"
     port: int = 3000
 

@@ -5,26 +5,19 @@ rows with idempotency keys, so a job that fires twice sends once."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.config import Settings, get_settings
+from bot.wiring import policy
+from dialogs.campaigns import due_messages
 from dialogs.content import load_content
 from dialogs.digest import due_digests
-from dialogs.nudges import NudgePolicy, due_nudges, enqueue_all
+from dialogs.nudges import due_nudges, enqueue_all
 from storage.db import get_engine, session_scope
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 RUN_DUE_JOB = "regie:run-due"
-
-
-def policy(settings: Settings) -> NudgePolicy:
-    return NudgePolicy(
-        time=settings.nudge_time,
-        weekday=settings.nudge_weekday,
-        grace=timedelta(hours=settings.nudge_grace_hours),
-        country=settings.holidays_country,
-    )
 
 
 def enqueue_due(settings: Settings, now: datetime) -> int:
@@ -34,6 +27,9 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     with session_scope(engine) as db:
         nudges = due_nudges(db, content, now=now, policy=policy(settings))
         added = enqueue_all(db, nudges)
+    with session_scope(engine) as db:
+        messages = due_messages(db, content, now=now, policy=policy(settings))
+        added += enqueue_all(db, messages)
     with session_scope(engine) as db:
         digests = due_digests(
             db,
@@ -46,7 +42,13 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             cadence=settings.digest_cadence,
         )
         added += enqueue_all(db, digests)
-    log.info("run-due at %s: %d due, %d new in the outbox", now.isoformat(), len(nudges), added)
+    log.info(
+        "run-due at %s: %d nudges and %d campaign messages due, %d new in the outbox",
+        now.isoformat(),
+        len(nudges),
+        len(messages),
+        added,
+    )
     return added
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from dialogs.content import load_content
 from dialogs.dialog import DialogSettings
+from dialogs.nudges import NudgePolicy
 from dialogs.registry import DIALOGS
 from dialogs.runtime import Runtime
 from storage.db import get_engine
@@ -17,6 +20,16 @@ def engine_for(settings: Settings) -> Engine:
     return get_engine(settings.database_url)
 
 
+def policy(settings: Settings) -> NudgePolicy:
+    """When the bot may speak up on its own: the organisation's nudge settings."""
+    return NudgePolicy(
+        time=settings.nudge_time,
+        weekday=settings.nudge_weekday,
+        grace=timedelta(hours=settings.nudge_grace_hours),
+        country=settings.holidays_country,
+    )
+
+
 def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
     return Runtime(
         engine or engine_for(settings),
@@ -25,5 +38,7 @@ def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
         settings=DialogSettings(
             min_group_size=min_group_size(settings.min_group_size),
             nudge_time=settings.nudge_time,
+            policy=policy(settings),
+            campaigns_dir=settings.campaigns_dir,
         ),
     )

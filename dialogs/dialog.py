@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from dialogs.content import Content
+from dialogs.nudges import NudgePolicy
 from dialogs.replies import Prompt, Reply, Say
 from storage.models import Person
 
@@ -95,6 +96,10 @@ class DialogSettings:
 
     min_group_size: int = 5
     nudge_time: str = "09:30"
+    policy: NudgePolicy = field(default_factory=NudgePolicy)
+    """When nudges and campaign messages may come (time, working days, grace)."""
+    campaigns_dir: str = "campaigns"
+    """Where HR keeps campaign files ready to launch from chat."""
 
 
 class Dialog:

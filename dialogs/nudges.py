@@ -39,7 +39,7 @@ from storage.models import (
     OutboxState,
     Person,
 )
-from storage.outbox import enqueue
+from storage.outbox import Queued, enqueue_many
 
 PERIODIC_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
 REFLECTION_DAYS = 30
@@ -70,21 +70,29 @@ class Nudge:
     payload: list[dict[str, Any]]
     skipped: bool = False
     """Nothing to say this time: recorded (so the slot counts as done) but not sent."""
+    campaign_id: int | None = None
+    note: str | None = None
+    """Why it is skipped (paused, opted out), for the counts HR sees."""
 
 
 def enqueue_all(db: Session, nudges: Iterable[Nudge]) -> int:
-    """Write them to the outbox; returns how many were new (the keys make repeats no-ops)."""
-    return sum(
-        enqueue(
-            db,
-            key=n.key,
-            person_id=n.person_id,
-            kind=n.kind,
-            payload=n.payload,
-            not_before=n.due,
-            state=OutboxState.SKIPPED if n.skipped else OutboxState.PENDING,
-        )
-        for n in nudges
+    """Write them to the outbox in one statement; returns how many were new (the keys make
+    repeats no-ops)."""
+    return enqueue_many(
+        db,
+        [
+            Queued(
+                key=n.key,
+                person_id=n.person_id,
+                kind=n.kind,
+                payload=n.payload,
+                not_before=n.due,
+                state=OutboxState.SKIPPED if n.skipped else OutboxState.PENDING,
+                campaign_id=n.campaign_id,
+                note=n.note,
+            )
+            for n in nudges
+        ],
     )
 
 
@@ -168,7 +176,8 @@ def is_working_day(day: date, country: str) -> bool:
 
 
 @cache
-def _at(day: date, clock: str, zone: str) -> datetime:
+def local_instant(day: date, clock: str, zone: str) -> datetime:
+    """``clock`` (HH:MM) on ``day`` in time zone ``zone``, as UTC."""
     hours, minutes = (int(part) for part in clock.split(":"))
     return datetime.combine(day, time(hours, minutes), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
@@ -183,7 +192,7 @@ def slot(
         day = person.nudge_paused_until + timedelta(days=1)
     while not is_working_day(day, country) or (weekday is not None and day.weekday() != weekday):
         day += timedelta(days=1)
-    return _at(day, person.nudge_time or policy.time, person.timezone)
+    return local_instant(day, person.nudge_time or policy.time, person.timezone)
 
 
 def next_checkin_day(
@@ -231,9 +240,11 @@ def _history(db: Session, now: datetime) -> _History:
     )
     for person_id, at in db.exec(seen):
         history.last_seen[person_id] = at
-    recent = select(
-        Outbound.person_id, Outbound.kind, Outbound.created_at, Outbound.idempotency_key
-    ).where(Outbound.created_at >= now - timedelta(days=400))
+    recent = (
+        select(Outbound.person_id, Outbound.kind, Outbound.created_at, Outbound.idempotency_key)
+        .where(Outbound.created_at >= now - timedelta(days=400))
+        .where(col(Outbound.campaign_id).is_(None))  # HR's campaigns are not the person's rhythm
+    )
     for person_id, kind, at, key in db.exec(recent):
         history.keys.add(key)
         of_kind = (person_id, kind)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dialogs.dialog import Dialog
+from dialogs.flows.campaign_reply import campaign_reply
+from dialogs.flows.campaigns import campaigns
 from dialogs.flows.checkin import checkin
 from dialogs.flows.experiment import experiment
 from dialogs.flows.menu import menu
@@ -29,5 +31,7 @@ DIALOGS: dict[str, Dialog] = {
         settings,
         team,
         report,
+        campaigns,
+        campaign_reply,
     )
 }

@@ -26,15 +26,28 @@ class Say:
 
 @dataclass(frozen=True)
 class Offer:
-    """Something the bot says on its own with buttons that start a conversation (a nudge):
-    ``actions`` are (intent, label) pairs; typing the intent word works as well."""
+    """Something the bot says on its own with buttons that start a conversation (a nudge, a
+    campaign message): ``actions`` are (intent, label) pairs — an intent may carry an argument
+    after a colon (``campaign:12:kickoff:interested``); typing a plain intent word works as
+    well. ``links`` are (label, url) pairs that open in the browser; ``image`` an https URL."""
 
     text: str
     actions: tuple[tuple[str, str], ...] = ()
+    image: str | None = None
+    links: tuple[tuple[str, str], ...] = ()
     kind: ClassVar[str] = "offer"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "actions": [list(a) for a in self.actions]}
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "text": self.text,
+            "actions": [list(a) for a in self.actions],
+        }
+        if self.image:
+            data["image"] = self.image
+        if self.links:
+            data["links"] = [list(link) for link in self.links]
+        return data
 
 
 @dataclass(frozen=True)
@@ -251,7 +264,12 @@ def reply_from_dict(data: Mapping[str, Any]) -> Reply:
     if data["kind"] == "say":
         return Say(data["text"], bool(data.get("section", False)))
     if data["kind"] == "offer":
-        return Offer(data["text"], tuple((str(i), str(label)) for i, label in data["actions"]))
+        return Offer(
+            data["text"],
+            tuple((str(i), str(label)) for i, label in data["actions"]),
+            image=data.get("image"),
+            links=tuple((str(label), str(url)) for label, url in data.get("links", [])),
+        )
     return prompt_from_dict(data)
 
 

@@ -45,8 +45,13 @@ DIALOG_INTENTS: dict[str, Start] = {
     "team": Start("team"),
     "report": Start("report"),
     "pause": Start("privacy", {"from_overview": False}, step="pause"),
+    "campaigns": Start("campaigns"),
+    "campaign": Start("campaign_reply"),
 }
-"""Global intents that open a conversation, in any state."""
+"""Global intents that open a conversation, in any state. A button's intent may carry an
+argument after a colon (``campaign:12:kickoff:interested``): the dialog gets it as ``arg``."""
+BUTTON_ONLY_INTENTS = frozenset({"campaign"})
+"""Intents only a button sends (with its argument); no typed phrase maps to them."""
 
 
 class UnknownPerson(LookupError):
@@ -153,7 +158,9 @@ class Runtime:
                 replies.append(self._say(person, "runtime.stale"))
                 return Handled(replies + self._reprompt(active), Outcome.STALE)
 
-        if person.welcomed_at is None and active is None:
+        button_only = (turn.intent or "").partition(":")[0] in BUTTON_ONLY_INTENTS
+        if person.welcomed_at is None and active is None and not button_only:
+            # (a campaign button still counts for someone the bot has not welcomed yet)
             return Handled(self._start(db, person, now, Start("welcome"), replies))
 
         intent = turn.intent
@@ -208,10 +215,14 @@ class Runtime:
             db.add(person)
             replies.append(self._say(person, "runtime.resumed"))
             return replies + self._reprompt(active)
-        if intent not in DIALOG_INTENTS:
-            log.info("unknown intent %r; showing the menu", intent)
-            intent = "menu"
-        return self._start(db, person, now, DIALOG_INTENTS[intent], replies, put_aside=active)
+        name, _, arg = intent.partition(":")
+        if name not in DIALOG_INTENTS:
+            log.info("unknown intent %r; showing the menu", name)
+            name, arg = "menu", ""
+        start = DIALOG_INTENTS[name]
+        if arg:
+            start = replace(start, values={**start.values, "arg": arg[:200]})
+        return self._start(db, person, now, start, replies, put_aside=active)
 
     # -- running steps ------------------------------------------------------------------
 

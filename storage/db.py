@@ -7,7 +7,7 @@ disk before the bot answers. PostgreSQL is the production store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -62,14 +62,35 @@ def dispose_engines() -> None:
     _engines.clear()
 
 
-def insert_if_new(db: Session, model: type[SQLModel], *, unique: str, **values: Any) -> bool:
+def insert_if_new(
+    db: Session, model: type[SQLModel], *, unique: str | Sequence[str], **values: Any
+) -> bool:
     """``INSERT … ON CONFLICT (unique) DO NOTHING`` in one statement, on SQLite and PostgreSQL:
     True when the row is new. De-duplication without a read first, and race-free."""
-    dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
-    statement = (
-        dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique])
-    )
+    statement = _insert_ignoring(db, model, unique).values(**values)
     return bool(db.connection().execute(statement).rowcount == 1)
+
+
+def insert_many_if_new(
+    db: Session,
+    model: type[SQLModel],
+    *,
+    unique: str | Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+) -> int:
+    """``insert_if_new`` for many rows in one round trip (executemany); how many were new."""
+    if not rows:
+        return 0
+    # RETURNING counts the new rows on both databases (psycopg reports no rowcount for many).
+    key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
+    statement = _insert_ignoring(db, model, unique).returning(key)
+    return len(db.connection().execute(statement, [dict(r) for r in rows]).all())
+
+
+def _insert_ignoring(db: Session, model: type[SQLModel], unique: str | Sequence[str]) -> Any:
+    dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
+    columns = [unique] if isinstance(unique, str) else list(unique)
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=columns)
 
 
 @contextmanager

@@ -98,6 +98,8 @@ class Person(SQLModel, table=True):
     """Preferred local time of day for nudges, "HH:MM"; None: the organisation's default."""
     default_visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
     in_aggregates: bool = True
+    campaigns_opt_out: bool = False
+    """No messages from HR campaigns (people can say so in settings)."""
     welcomed_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -154,6 +156,10 @@ class Experiment(SharedItem, table=True):
     keep_doing: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaign.id", ondelete="SET NULL", nullable=True, index=True
+    )
+    """The campaign whose message it was started from (counted, never shown, in its report)."""
 
 
 class CheckIn(SharedItem, table=True):
@@ -221,7 +227,9 @@ class OutboxState(StrEnum):
     DEAD = "dead"
     """A permanent error, with ``last_error`` saying why; ``regie outbox retry-dead`` revives."""
     SKIPPED = "skipped"
-    """No longer relevant when its turn came (paused, already done)."""
+    """No longer relevant when its turn came (paused, already done, campaign cancelled)."""
+    HELD = "held"
+    """Waiting for its campaign to be resumed: not sent while held."""
 
 
 class Outbound(SQLModel, table=True):
@@ -242,6 +250,10 @@ class Outbound(SQLModel, table=True):
     )
     """The replies, as channel-neutral dicts (rendered per channel when sent)."""
     state: str = Field(default=OutboxState.PENDING, sa_type=String(16))
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaign.id", ondelete="CASCADE", nullable=True, index=True
+    )
+    """Set for a campaign's messages: its status and report count them."""
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
     not_before: datetime = Field(default_factory=utcnow)
@@ -269,6 +281,79 @@ class AuditEntry(SQLModel, table=True):
     subject_id: int | None = Field(default=None, index=True)
     action: str = Field(sa_type=String(64))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CampaignState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+
+
+class Campaign(SQLModel, table=True):
+    """An HR campaign launched from a campaign file; ``spec`` is the file as last launched."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(40), unique=True)
+    name: str = Field(sa_type=String(200))
+    owner_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    state: str = Field(default=CampaignState.RUNNING, sa_type=String(16))
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    spec_hash: str = Field(sa_type=String(64))
+    version: int = 1
+    launched_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CampaignRecipient(SQLModel, table=True):
+    """Someone a campaign was launched to (its audience, fixed at launch; for campaigns that
+    follow each person's start date, new hires join as they arrive)."""
+
+    __tablename__ = "campaign_recipient"
+    __table_args__ = (UniqueConstraint("campaign_id", "person_id", name="uq_campaign_recipient"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
+    person_id: int = _person_fk()
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+class CampaignResponse(SQLModel, table=True):
+    """A button someone pressed on a campaign message (interested, not for me, signed up…)."""
+
+    __tablename__ = "campaign_response"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "step", "person_id", "kind", name="uq_campaign_response"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
+    step: str = Field(sa_type=String(40))
+    person_id: int = _person_fk()
+    kind: str = Field(sa_type=String(32))
+    at: datetime = Field(default_factory=utcnow)
+
+
+class RsvpState(StrEnum):
+    GOING = "going"
+    WAITLIST = "waitlist"
+    CANCELLED = "cancelled"
+
+
+class CampaignRsvp(SQLModel, table=True):
+    """A place at a campaign's workshop, or on its waitlist. The campaign owner sees these by
+    name (the sign-up button says so)."""
+
+    __tablename__ = "campaign_rsvp"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "workshop", "person_id", name="uq_campaign_rsvp"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
+    workshop: str = Field(sa_type=String(40))
+    person_id: int = _person_fk()
+    state: str = Field(default=RsvpState.GOING, sa_type=String(16))
+    at: datetime = Field(default_factory=utcnow)
 
 
 PERSONAL_ITEM_TYPES: tuple[type[SharedItem], ...] = (

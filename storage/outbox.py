@@ -8,6 +8,7 @@ PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so several processes never take the s
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,12 +16,41 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from storage.db import insert_if_new
+from storage.db import insert_many_if_new
 from storage.models import Outbound, OutboxState
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A message to add to the outbox."""
+
+    key: str
+    person_id: int
+    kind: str
+    payload: list[dict[str, Any]]
+    not_before: datetime
+    state: str = OutboxState.PENDING
+    campaign_id: int | None = None
+    note: str | None = None
+    """Kept as ``last_error``: why a message is recorded as skipped."""
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "idempotency_key": self.key,
+            "person_id": self.person_id,
+            "kind": self.kind,
+            "payload": self.payload,
+            "state": self.state,
+            "attempts": 0,
+            "not_before": self.not_before,
+            "created_at": self.not_before,
+            "campaign_id": self.campaign_id,
+            "last_error": self.note,
+        }
 
 
 def enqueue(
@@ -35,19 +65,13 @@ def enqueue(
 ) -> bool:
     """Add a message unless one with this idempotency key exists; True when added. One
     statement, so a job that fires twice, or two workers deciding at once, send once."""
-    return insert_if_new(
-        db,
-        Outbound,
-        unique="idempotency_key",
-        idempotency_key=key,
-        person_id=person_id,
-        kind=kind,
-        payload=payload,
-        state=state,
-        attempts=0,
-        not_before=not_before,
-        created_at=not_before,
-    )
+    return enqueue_many(db, [Queued(key, person_id, kind, payload, not_before, state)]) == 1
+
+
+def enqueue_many(db: Session, messages: Sequence[Queued]) -> int:
+    """``enqueue`` for many messages in one round trip; returns how many were new."""
+    rows = [message.row() for message in messages]
+    return insert_many_if_new(db, Outbound, unique="idempotency_key", rows=rows)
 
 
 def claim_due(db: Session, *, now: datetime, limit: int = 50) -> list[Outbound]:

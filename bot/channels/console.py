@@ -21,8 +21,9 @@ from dialogs.turn import Action, Turn
 def render_text(reply: Reply) -> str:
     if isinstance(reply, Say):
         return reply.text
-    if isinstance(reply, Offer):  # the text says which word starts it; the console has no buttons
-        return reply.text
+    if isinstance(reply, Offer):  # the console has no buttons: a nudge's text names its word
+        lines = [reply.text] + [f"  → {label}: {url}" for label, url in reply.links]
+        return "\n".join(lines)
     lines = [reply.text]
     options = reply.options()
     if isinstance(reply, ScalePrompt):
@@ -46,7 +47,13 @@ def render_json(reply: Reply) -> dict[str, Any]:
         return {"type": "say", "kind": "text", "text": reply.text, "choices": []}
     if isinstance(reply, Offer):
         offered = [{"label": label, "value": intent} for intent, label in reply.actions]
-        return {"type": "say", "kind": "offer", "text": reply.text, "choices": offered}
+        offer: dict[str, Any] = {"type": "say", "kind": "offer", "text": reply.text}
+        offer["choices"] = offered
+        if reply.image:
+            offer["image"] = reply.image
+        if reply.links:
+            offer["links"] = [{"label": label, "url": url} for label, url in reply.links]
+        return offer
     choices: list[dict[str, Any]] = [{"label": o.label, "value": o.value} for o in reply.options()]
     if reply.skip_label is not None:
         choices.append({"label": reply.skip_label, "value": None})
@@ -82,19 +89,40 @@ def parse_line(line: str, *, json_mode: bool) -> tuple[str | None, Action | None
     return stripped, None
 
 
+BUTTON_KEYS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def render_with_buttons(reply: Reply, buttons: dict[str, str]) -> str:
+    """Plain text; an offer's buttons become ``[a] label`` lines, recorded in ``buttons``
+    (key -> intent) so typing the key presses the button."""
+    if not isinstance(reply, Offer) or not reply.actions:
+        return render_text(reply)
+    lines = [render_text(reply)]
+    for intent, label in reply.actions:
+        key = BUTTON_KEYS[len(buttons) % len(BUTTON_KEYS)]
+        buttons[key] = intent
+        lines.append(f"  [{key}] {label}")
+    return "\n".join(lines)
+
+
 class ConsoleChannel:
     def __init__(self, runtime: Runtime, person_id: int, out: TextIO, *, json_mode: bool) -> None:
         self.runtime = runtime
         self.person_id = person_id
         self.out = out
         self.json_mode = json_mode
+        self.buttons: dict[str, str] = {}
+        """The buttons of the messages shown last (a nudge, a campaign message): [a], [b]…"""
 
     def emit(self, replies: Iterable[Reply]) -> None:
+        replies = list(replies)
+        if any(isinstance(r, Offer) and r.actions for r in replies):
+            self.buttons = {}
         for reply in replies:
             if self.json_mode:
                 self.out.write(json.dumps(render_json(reply), ensure_ascii=False) + "\n")
             else:
-                self.out.write(render_text(reply) + "\n\n")
+                self.out.write(render_with_buttons(reply, self.buttons) + "\n\n")
         if self.json_mode:
             self.out.write(json.dumps({"type": "turn_end"}) + "\n")
         self.out.flush()
@@ -105,9 +133,26 @@ class ConsoleChannel:
 
     def send(self, line: str) -> list[Reply]:
         text, action = parse_line(line, json_mode=self.json_mode)
-        replies = self.runtime.handle(Turn(person_id=self.person_id, text=text, action=action))
+        intent = self._pressed(line)
+        if intent is not None:
+            text, action = None, None
+        turn = Turn(person_id=self.person_id, text=text, action=action, intent=intent)
+        replies = self.runtime.handle(turn)
         self.emit(replies)
         return replies
+
+    def _pressed(self, line: str) -> str | None:
+        """A button of the last nudge or campaign message: ``[a]``/``a`` as typed, or (JSON
+        mode) ``{"intent": "…"}``."""
+        stripped = line.strip()
+        if self.json_mode and stripped.startswith("{"):
+            try:
+                data = json.loads(stripped)
+            except json.JSONDecodeError:
+                return None
+            intent = data.get("intent") if isinstance(data, dict) else None
+            return intent if isinstance(intent, str) else None
+        return self.buttons.get(stripped.strip("[]").lower()) if len(stripped) <= 3 else None
 
     def open(self, *, greet: bool) -> None:
         """On start: show the open question of an unfinished conversation; with ``greet``

@@ -92,6 +92,20 @@ def pick_idea(ctx: Ctx) -> Next:
     return Goto("why")
 
 
+@experiment.step("proposed")
+def proposed(ctx: Ctx) -> Next:
+    """Started from a campaign's "try it as an experiment" button, with a title to propose."""
+    if not ctx.answered:
+        options = labelled(ctx, "experiment.proposed_options", ("yes", "own", "later"))
+        return ask_choice(
+            ctx, "experiment.proposed", options, title=shorten(ctx.values["title"], 200)
+        )
+    if ctx.answer == "later":
+        ctx.say("experiment.bye")
+        return End()
+    return Goto("why" if ctx.answer == "yes" else "title")
+
+
 @experiment.step("title")
 def title(ctx: Ctx) -> Next:
     if not ctx.answered:
@@ -122,6 +136,7 @@ def when(ctx: Ctx) -> Next:
         why=ctx.values.get("why", ""),
         planned_date=planned,
         updated_at=ctx.now,
+        campaign_id=ctx.values.get("campaign_id"),
     )
     ctx.db.add(item)
     remember_saved(ctx, item)

@@ -11,6 +11,7 @@ from dialogs.content import LANGUAGES
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
 from dialogs.text import normalise_keyword
+from storage.campaigns import drop_unsent
 from storage.models import Person
 
 NUDGE_FREQUENCIES = ("weekly", "biweekly", "monthly", "off")
@@ -108,6 +109,19 @@ def time_of_day(ctx: Ctx) -> Next:
     return Goto("overview")
 
 
+@settings.step("campaigns")
+def campaigns(ctx: Ctx) -> Next:
+    if not ctx.answered:
+        options = labelled(ctx, "settings.campaigns_choices", ("on", "off"))
+        return ask_choice(ctx, "settings.ask_campaigns", options)
+    ctx.person.campaigns_opt_out = ctx.answer == "off"
+    ctx.db.add(ctx.person)
+    if ctx.person.campaigns_opt_out and ctx.person.id is not None:
+        drop_unsent(ctx.db, reason="opted out of campaigns", person_id=ctx.person.id)
+    ctx.say(f"settings.campaigns_set.{ctx.answer}")
+    return Goto("overview")
+
+
 @settings.step("digest")
 def digest_rhythm(ctx: Ctx) -> Next:
     if not ctx.answered:
@@ -135,7 +149,7 @@ def _when(ctx: Ctx) -> str:
 def overview(ctx: Ctx) -> Next:
     if not ctx.answered:
         frequency = ctx.t(f"preferences.frequencies.{ctx.person.nudge_frequency}")
-        actions: tuple[str, ...] = ("language", "timezone", "nudges", "weekday")
+        actions: tuple[str, ...] = ("language", "timezone", "nudges", "weekday", "campaigns")
         if _manages(ctx):
             actions += ("digest",)
         actions += ("done",)
@@ -148,6 +162,11 @@ def overview(ctx: Ctx) -> Next:
             zone=ctx.person.timezone,
             frequency=frequency,
             when=_when(ctx),
+            campaigns=ctx.t(
+                "settings.campaigns_off"
+                if ctx.person.campaigns_opt_out
+                else "settings.campaigns_on"
+            ),
         )
     if ctx.answer == "done":
         ctx.say("settings.bye")

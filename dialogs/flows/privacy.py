@@ -113,6 +113,7 @@ def seen(ctx: Ctx) -> Next:
             who=reader.name if reader else ctx.t("privacy.seen_someone_gone"),
             date=format_date(ctx, entry.at.astimezone(ZoneInfo(ctx.person.timezone)).date()),
         )
+        + (f" ({ctx.t('privacy.seen_sign_ups')})" if entry.action == "campaign_sign_ups" else "")
         for entry, reader in entries
     ]
     ctx.say_text(ctx.t("privacy.seen_heading") + "\n" + bullet_list(lines))

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,10 +16,33 @@ from bot.channels.teams.bot import TeamsBot
 from bot.config import Settings
 from bot.server import build_web_app
 from bot.wiring import build_runtime
+from tests.bot.outbox_helpers import REGIE
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.slack_harness import SIGNING_SECRET, SlackClient, WebServer
 from tests.bot.teams_fake import FakeConnector
 from tests.bot.teams_harness import TeamsClient
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The ``regie`` command as a person runs it: a real process on a SQLite file in tmp_path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGIE_")}
+    env["REGIE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'regie.db'}"
+
+    def regie(
+        *args: str, stdin: str = "", extra_env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [REGIE, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env | (extra_env or {}),
+            timeout=120,
+        )
+
+    return regie
 
 
 def slack_settings(fake: FakeSlack, **extra: object) -> Settings:

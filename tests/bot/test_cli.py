@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from storage.migrate import head_revision
 
 REGIE = str(Path(sys.executable).parent / "regie")
-
-
-@pytest.fixture
-def run(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGIE_")}
-    env["REGIE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'regie.db'}"
-
-    def regie(
-        *args: str, stdin: str = "", extra_env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [REGIE, *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            env=env | (extra_env or {}),
-            timeout=120,
-        )
-
-    return regie
 
 
 def test_commands_before_init_say_what_to_do(run) -> None:

@@ -36,7 +36,7 @@ from bot.channels.slack.blocks import (
 from bot.channels.slack.client import web_client
 from bot.channels.slack.people import NotEnrolled, SlackPeople
 from bot.config import Settings
-from bot.jobs import policy as nudge_policy
+from bot.wiring import policy as nudge_policy
 from dialogs.replies import Reply
 from dialogs.runtime import Handled, Outcome, Runtime, UnknownPerson
 from dialogs.summary import build_summary
@@ -87,6 +87,7 @@ class SlackChannel:
         app.action(re.compile(r"^regie:answer:"))(self.on_answer)
         app.action("regie:modal")(self.on_open_modal)
         app.action(re.compile(r"^regie:start:"))(self.on_start)
+        app.action(re.compile(r"^regie:link:"))(self.on_link)
         app.view("regie:long")(self.on_long_answer)
         app.command("/regie")(self.on_command)
         app.event(re.compile(".*"))(self.on_other_event)  # last: anything not handled above
@@ -166,6 +167,10 @@ class SlackChannel:
             self._settle(body, action["block_id"], handled, label)
         else:
             self.publish_home(user)
+
+    def on_link(self, ack: Ack) -> None:
+        """A link button: Slack opens the URL; it only needs to hear the click arrived."""
+        ack()
 
     def on_command(self, ack: Ack, command: dict[str, Any]) -> None:
         word = normalise_keyword(command.get("text") or "")

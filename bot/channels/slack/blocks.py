@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     DatePickerElement,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -155,17 +156,29 @@ def prompt_blocks(prompt: Prompt, t: Translate) -> list[Block]:
 
 
 def offer_blocks(offer: Offer, number: int) -> list[Block]:
-    """A nudge: its text and buttons that start a conversation (like App Home's)."""
-    blocks = _sections(offer.text)
-    if offer.actions:
-        buttons = [
-            ButtonElement(
-                text=PlainTextObject(text=shorten(label, 75), emoji=True),
-                action_id=f"regie:start:{intent}",
-                value=intent,
-            )
-            for intent, label in offer.actions
-        ]
+    """A nudge or campaign message: its image, text, and buttons that start a conversation
+    (like App Home's) or open a link."""
+    blocks: list[Block] = []
+    if offer.image:
+        blocks.append(ImageBlock(image_url=offer.image, alt_text=shorten(offer.text, 100)))
+    blocks += _sections(offer.text)
+    buttons = [
+        ButtonElement(
+            text=PlainTextObject(text=shorten(label, 75), emoji=True),
+            action_id=f"regie:start:{intent}",
+            value=intent,
+        )
+        for intent, label in offer.actions
+    ]
+    buttons += [
+        ButtonElement(
+            text=PlainTextObject(text=shorten(label, 75), emoji=True),
+            action_id=f"regie:link:{n}",
+            url=url,
+        )
+        for n, (label, url) in enumerate(offer.links)
+    ]
+    if buttons:
         blocks.append(ActionsBlock(block_id=f"regie:offer:{number}", elements=buttons))
     return blocks
 

@@ -98,7 +98,7 @@ class TeamsBot(Bot):
             )
             handled = await self._run(self.runtime.handle_turn, turn)
             t = self._translator(handled.language)
-            if activity.reply_to_id:
+            if activity.reply_to_id and "p" in data:  # one offer: show what was chosen
                 await self._settle(context, data, handled, str(data.get("label", "")), t)
             await self._send(context, handled.replies, t)
             return

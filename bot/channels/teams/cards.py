@@ -71,6 +71,31 @@ def _ref(prompt: Prompt) -> dict[str, Any]:
     }
 
 
+def _start(offer: Offer, intent: str, label: str, *, settle: bool) -> dict[str, Any]:
+    """A button that starts a conversation. ``p`` (the text) lets the card be updated to show
+    the choice; a card with several parts (workshops to sign up for) is left as it is."""
+    data: dict[str, Any] = {"regie_start": intent, "label": label}
+    if settle:
+        data["p"] = shorten(offer.text, 500)
+    return _submit(label, data)
+
+
+def _open_url(label: str, url: str) -> dict[str, Any]:
+    return {"type": "Action.OpenUrl", "title": shorten(label, 80), "url": url}
+
+
+def _offer_body(offer: Offer) -> list[dict[str, Any]]:
+    body: list[dict[str, Any]] = []
+    if offer.image:
+        body.append({"type": "Image", "url": offer.image, "altText": shorten(offer.text, 100)})
+    body.append(text_block(offer.text, separator=True, spacing="Medium"))
+    buttons = [_start(offer, intent, label, settle=False) for intent, label in offer.actions]
+    buttons += [_open_url(label, url) for label, url in offer.links]
+    if buttons:
+        body.append({"type": "ActionSet", "actions": buttons})
+    return body
+
+
 def _submit(title: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
     action: dict[str, Any] = {"type": "Action.Submit", "title": shorten(title, 80), "data": data}
     if style:
@@ -166,15 +191,18 @@ def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
     if not replies:
         return []
     prompt = next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
-    offer = next((r for r in replies if isinstance(r, Offer)), None)
-    if prompt is None and offer is not None:
-        said = [r for r in replies if r is not offer]
-        body = [text_block(r.text) for r in said] + [text_block(offer.text)]
-        starts = [
-            _submit(label, {"regie_start": intent, "label": label})
-            for intent, label in offer.actions
-        ]
+    offers = [r for r in replies if isinstance(r, Offer)]
+    if prompt is None and len(offers) == 1 and not offers[0].image:
+        offer = offers[0]
+        body = [text_block(r.text) for r in replies]
+        starts = [_start(offer, intent, label, settle=True) for intent, label in offer.actions]
+        starts += [_open_url(label, url) for label, url in offer.links]
         return [_card_activity(summary_text(replies), card(body, starts))]
+    if prompt is None and offers:  # a campaign message: each part with its own buttons
+        body = []
+        for reply in replies:
+            body += _offer_body(reply) if isinstance(reply, Offer) else [text_block(reply.text)]
+        return [_card_activity(summary_text(replies), card(body))]
     if prompt is None and any(isinstance(r, Say) and r.section for r in replies):
         return _section_cards(replies)
     if prompt is None:

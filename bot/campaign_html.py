@@ -1,0 +1,172 @@
+"""A campaign's report as a file: CSV for spreadsheets, and one self-contained HTML page with
+two charts (the response funnel, and sign-ups per workshop) drawn as inline SVG — no scripts,
+no external files, so it can be mailed or put on an intranet as it is."""
+
+from __future__ import annotations
+
+import csv
+from html import escape
+from pathlib import Path
+
+from dialogs.campaign_report import CampaignReport
+from storage.campaigns import Attendee
+
+BAR_HEIGHT = 26
+CHART_WIDTH = 560
+LABEL_WIDTH = 220
+
+
+def funnel(report: CampaignReport) -> list[tuple[str, int, str]]:
+    """(label, value for the bar, shown text): targeted -> reached -> responded -> experiments.
+    A suppressed count (<K) draws no bar."""
+    f = report.figures
+    rows = [
+        ("People targeted", f.targeted, str(f.targeted)),
+        ("Reached (a message sent)", f.reached, str(f.reached)),
+        ("Responded (pressed a button)", f.responded, f.cell(f.responded)),
+        ("Started an experiment from it", f.experiments, f.cell(f.experiments)),
+    ]
+    return [(label, value if shown.isdigit() else 0, shown) for label, value, shown in rows]
+
+
+def _bars(rows: list[tuple[str, list[tuple[int, str, str]]]], title: str) -> str:
+    """A horizontal bar chart: each row a label and stacked (value, colour, text) parts."""
+    biggest = max([sum(v for v, _, _ in parts) for _, parts in rows] + [1])
+    scale = (CHART_WIDTH - LABEL_WIDTH - 60) / biggest
+    height = BAR_HEIGHT * len(rows) + 10
+    parts_svg: list[str] = []
+    for n, (label, parts) in enumerate(rows):
+        y = n * BAR_HEIGHT + 5
+        parts_svg.append(f'<text x="0" y="{y + 17}" class="label">{escape(label)}</text>')
+        x = float(LABEL_WIDTH)
+        texts: list[str] = []
+        for value, colour, text in parts:
+            width = value * scale
+            parts_svg.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT - 6}" '
+                f'fill="{colour}"><title>{escape(label)}: {escape(text)}</title></rect>'
+            )
+            x += width
+            texts.append(text)
+        parts_svg.append(
+            f'<text x="{x + 6:.1f}" y="{y + 17}" class="value">{escape(" + ".join(texts))}</text>'
+        )
+    return (
+        f'<svg role="img" aria-label="{escape(title)}" width="{CHART_WIDTH}" height="{height}" '
+        f'viewBox="0 0 {CHART_WIDTH} {height}">{"".join(parts_svg)}</svg>'
+    )
+
+
+def render_html(report: CampaignReport, names: dict[str, list[Attendee]] | None = None) -> str:
+    spec = report.spec
+    f = report.figures
+    lang = spec.default_language
+    title = spec.text(spec.name, lang)
+    funnel_chart = _bars(
+        [(label, [(value, "#3b7dd8", shown)]) for label, value, shown in funnel(report)],
+        "Response funnel",
+    )
+    workshops = [
+        (
+            spec.text(w.title, lang),
+            [
+                (report.going(w.id), "#2a9d5c", f"{report.going(w.id)} going"),
+                (report.waiting(w.id), "#e0a030", f"{report.waiting(w.id)} waitlist"),
+            ],
+        )
+        for w in spec.workshops
+    ]
+    rsvp_chart = _bars(workshops, "Sign-ups per workshop") if workshops else ""
+    step_rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{escape(str(cell))}</td>"
+            for cell in (
+                step.id,
+                step.day,
+                s.queued + s.held,
+                s.sent,
+                s.failed,
+                s.skipped,
+                f.cell(s.responded) if step.answerable else "",
+            )
+        )
+        + "</tr>"
+        for step in spec.steps
+        if (s := f.steps.get(step.id)) is not None
+    )
+    failures = "".join(
+        f"<li>{n} × {escape(reason)}</li>" for reason, n in f.failure_reasons.most_common()
+    )
+    named = ""
+    if names:
+        lists = []
+        for w in spec.workshops:
+            people = "".join(
+                f"<li>{escape(a.name)}{' (waitlist)' if a.state != 'going' else ''}</li>"
+                for a in names.get(w.id, [])
+            )
+            lists.append(f"<h3>{escape(spec.text(w.title, lang))}</h3><ol>{people}</ol>")
+        named = (
+            "<section><h2>Who signed up (for the campaign owner only)</h2>"
+            + "".join(lists)
+            + "</section>"
+        )
+    return f"""<!doctype html>
+<html lang="{escape(lang)}"><head><meta charset="utf-8">
+<title>{escape(title)}: campaign report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #222; }}
+h1 {{ font-size: 1.6rem; }} table {{ border-collapse: collapse; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .3rem .7rem; text-align: right; }}
+td:first-child, th:first-child {{ text-align: left; }}
+svg .label {{ font-size: 13px; fill: #333; }} svg .value {{ font-size: 13px; fill: #555; }}
+.note {{ color: #666; font-size: .9rem; }}
+</style></head><body>
+<h1>{escape(title)}</h1>
+<p>State: <strong>{escape(report.state)}</strong>. Launched
+{report.campaign.launched_at:%Y-%m-%d}, version {report.campaign.version}.</p>
+<section><h2>Response funnel</h2>{funnel_chart}</section>
+{f"<section><h2>Sign-ups per workshop</h2>{rsvp_chart}</section>" if rsvp_chart else ""}
+<section><h2>Messages per step</h2><table>
+<tr><th>step</th><th>day</th><th>waiting</th><th>sent</th><th>failed</th><th>skipped</th>
+<th>responded</th></tr>{step_rows}</table>
+{f"<h3>Failed, by reason</h3><ul>{failures}</ul>" if failures else ""}</section>
+{named}
+<p class="note">Counts of people under {f.k} show as &lt;{f.k}, so nobody can be singled out.
+People who do not allow aggregates are not counted in responses. No answer anyone wrote appears
+in this report.</p>
+</body></html>
+"""
+
+
+def write_csv(
+    report: CampaignReport, path: Path, names: dict[str, list[Attendee]] | None = None
+) -> None:
+    f = report.figures
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["section", "item", "measure", "value"])
+        for label, _, shown in funnel(report):
+            writer.writerow(["funnel", "", label, shown])
+        for step in report.spec.steps:
+            s = f.steps.get(step.id)
+            if s is None:
+                continue
+            for measure, value in (
+                ("waiting", str(s.queued + s.held)),
+                ("sent", str(s.sent)),
+                ("failed", str(s.failed)),
+                ("skipped", str(s.skipped)),
+                ("responded", f.cell(s.responded) if step.answerable else ""),
+            ):
+                writer.writerow(["step", step.id, measure, value])
+        for w in report.spec.workshops:
+            writer.writerow(["workshop", w.id, "going", report.going(w.id)])
+            writer.writerow(["workshop", w.id, "waitlist", report.waiting(w.id)])
+            writer.writerow(["workshop", w.id, "capacity", w.capacity or ""])
+        for reason, n in f.failure_reasons.most_common():
+            writer.writerow(["failed", "", reason, n])
+        for workshop, people in (names or {}).items():
+            for a in people:
+                writer.writerow(["sign-up", workshop, a.state, f"{a.name} <{a.email}>"])

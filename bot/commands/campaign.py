@@ -1,0 +1,438 @@
+"""``regie campaign``: HR campaigns from one YAML file (see docs/campaigns.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlmodel import Session
+
+from bot.commands.common import database, err, person_or_exit, settings_and_logging
+from bot.config import Settings
+from bot.wiring import policy
+from dialogs.campaign_report import CampaignReport, build, sign_ups
+from dialogs.campaign_spec import CampaignFileError, CampaignSpec, load_file
+from dialogs.campaigns import (
+    CampaignError,
+    LaunchPlan,
+    cancel,
+    language_of,
+    launch,
+    message,
+    pause,
+    plan_launch,
+    resume,
+    send_at,
+)
+from dialogs.content import load_content
+from storage import campaigns as stored
+from storage.addresses import address_of
+from storage.models import Campaign, Person, utcnow
+from storage.people import by_email
+
+campaign_app = typer.Typer(
+    help="HR campaigns: validate, preview, launch, follow and report.", no_args_is_help=True
+)
+out = Console(width=None if sys.stdout.isatty() else 160)
+"""Wide when piped (a log, a script): rows are never cut or wrapped."""
+FileArg = Annotated[Path, typer.Argument(help="The campaign file (YAML).")]
+IdArg = Annotated[str, typer.Argument(help="The campaign's id (from its file) or number.")]
+
+
+def _load(path: Path) -> CampaignSpec:
+    try:
+        return load_file(path)
+    except CampaignFileError as error:
+        typer.echo(f"{path}: {len(error.problems)} problem(s)", err=True)
+        for problem in error.problems:
+            where = f"{path}:{problem.line or '?'}"
+            typer.echo(f"  {where}  {problem.path or '(top)'}: {problem.message}", err=True)
+        raise typer.Exit(1) from error
+
+
+def _campaign(db: Session, ref: str) -> Campaign:
+    found = stored.find(db, ref)
+    if found is None:
+        err.print(f"[red]No campaign {ref!r}.[/] See [bold]regie campaign list[/].")
+        raise typer.Exit(1)
+    return found
+
+
+@campaign_app.command("validate")
+def validate(file: FileArg) -> None:
+    """Check a campaign file: every problem with its line and YAML path (exit 1 if any)."""
+    spec = _load(file)
+    workshops = f", {len(spec.workshops)} workshops" if spec.workshops else ""
+    start = spec.start.isoformat() if spec.start else "each person's start date"
+    typer.echo(
+        f"{file}: OK. {spec.text(spec.name, spec.default_language)}: {len(spec.steps)} steps"
+        f"{workshops}, day 0 = {start}."
+    )
+
+
+@campaign_app.command("preview")
+def preview(
+    file: FileArg,
+    email: Annotated[str, typer.Option("--as", help="E-mail of the person to preview as.")],
+    channel: Annotated[
+        str, typer.Option(help="slack, teams or console: the payload of that channel.")
+    ] = "console",
+) -> None:
+    """Exactly what one person would receive for each step, and when (their local time)."""
+    if channel not in ("slack", "teams", "console"):
+        err.print("[red]--channel must be slack, teams or console.[/]")
+        raise typer.Exit(2)
+    spec = _load(file)
+    settings = settings_and_logging()
+    content = load_content()
+    with database(settings) as db:
+        person = person_or_exit(db, email)
+        existing = stored.by_slug(db, spec.id)
+        campaign_id = existing.id if existing and existing.id else 0
+        in_audience = person.id in {p.id for p in plan_launch(db, spec, now=utcnow()).recipients}
+    lang = language_of(spec, person)
+    typer.echo(
+        f"{spec.text(spec.name, lang)}, as {person.name} <{person.email}> ({lang}, {channel})"
+    )
+    if not in_audience:
+        typer.echo("Note: this person is not in the campaign's audience (or opted out).")
+    if not campaign_id:
+        typer.echo("Note: not launched yet; buttons will carry the campaign's number once it is.")
+    for step in spec.steps:
+        at = send_at(spec, step, person, policy(settings))
+        when = at.astimezone(_zone(person)).strftime("%a %d %b %Y %H:%M %Z") if at else "-"
+        condition = (
+            f", only if {step.only[0].replace('_', ' ')} to {step.only[1]}" if step.only else ""
+        )
+        typer.echo(f"\n── step {step.id}: day {step.day}, {when}{condition}")
+        typer.echo(
+            _payload(channel, message(content, spec, campaign_id, step, person), content, lang)
+        )
+
+
+def _zone(person: Person) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(person.timezone)
+
+
+def _payload(channel: str, replies: list[Any], content: Any, lang: str) -> str:
+    def t(key: str, **values: Any) -> str:
+        return str(content.text(lang, key, **values))
+
+    if channel == "slack":
+        from bot.channels.slack.blocks import messages
+
+        posts = [{"text": m.text, "blocks": m.blocks} for m in messages(replies, t)]
+        return json.dumps(posts, indent=2, ensure_ascii=False)
+    if channel == "teams":
+        from bot.channels.teams.cards import activities
+
+        return json.dumps(activities(replies, t), indent=2, ensure_ascii=False)
+    from bot.channels.console import render_with_buttons
+
+    buttons: dict[str, str] = {}
+    return "\n\n".join(render_with_buttons(reply, buttons) for reply in replies)
+
+
+@campaign_app.command("launch")
+def launch_command(
+    file: FileArg,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask for confirmation (scripts).")
+    ] = False,
+) -> None:
+    """Launch a campaign (or apply the file's changes to a running one): the audience per
+    language and channel and who cannot be reached, then, after confirming, queue it."""
+    spec = _load(file)
+    settings = settings_and_logging()
+    content = load_content()
+    now = utcnow()
+    with database(settings) as db:
+        try:
+            plan = plan_launch(db, spec, now=now)
+        except CampaignError as error:
+            err.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+        owner = by_email(db, spec.owner)
+        if owner is None:
+            err.print(f"[red]owner: nobody with e-mail {spec.owner}[/] (import them first).")
+            raise typer.Exit(1)
+        _describe(db, settings, plan)
+        if plan.unchanged:
+            typer.echo("Already running, and the file has not changed: nothing to do.")
+            return
+        if dry_run:
+            typer.echo("Dry run: nothing was changed.")
+            return
+        question = "Apply these changes?" if plan.is_edit else "Launch it now?"
+        if not yes and not typer.confirm(question, default=False):
+            typer.echo("Not launched.")
+            raise typer.Exit(1)
+        campaign = launch(db, content, plan, owner=owner, now=now, policy=policy(settings))
+        slug = campaign.slug
+    if plan.is_edit:
+        typer.echo(
+            f"Changes applied: {plan.updated_messages} waiting message(s) updated, "
+            f"{plan.dropped_messages} dropped, {plan.new_recipients} new recipient(s). "
+            "Messages already sent stay as they were."
+        )
+    else:
+        typer.echo(f"Launched {slug}: {plan.queued} message(s) queued.")
+    typer.echo(f"Follow it with: regie campaign status {slug}")
+
+
+def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
+    spec = plan.spec
+    if plan.is_edit:
+        changed = ", ".join(plan.changed_steps) or "none"
+        typer.echo(
+            f"{spec.id} is already running (version {plan.existing.version if plan.existing else 1})."  # noqa: E501
+        )
+        typer.echo(
+            f"Steps changed: {changed}. Steps removed: {', '.join(plan.removed_steps) or 'none'}."
+        )
+        typer.echo("Only messages not sent yet change; messages already sent stay as they were.")
+    typer.echo(f"Audience of {spec.id}: {plan.audience} people")
+    table = Table()
+    table.add_column("language")
+    table.add_column("channel")
+    table.add_column("people", justify="right")
+    channels: Counter[tuple[str, str]] = Counter()
+    unreachable: list[tuple[Person, str]] = []
+    for person in plan.recipients:
+        channel, reason = _channel(db, settings, person)
+        channels[(language_of(spec, person), channel)] += 1
+        if reason:
+            unreachable.append((person, reason))
+    for (lang, channel), n in sorted(channels.items()):
+        table.add_row(lang, channel, str(n))
+    out.print(table)
+    typer.echo(
+        f"Skipped and counted: {plan.opted_out} opted out of campaigns; "
+        f"{plan.paused} paused their nudges (no messages while paused)."
+    )
+    if unreachable:
+        typer.echo(f"Not reachable in Slack or Teams ({len(unreachable)}):")
+        for person, reason in unreachable[:50]:
+            typer.echo(f"  {person.email}: {reason}")
+        if len(unreachable) > 50:
+            typer.echo(f"  … and {len(unreachable) - 50} more")
+
+
+def _channel(db: Session, settings: Settings, person: Person) -> tuple[str, str]:
+    """Where a person's messages go, and why they cannot be reached in chat (if so)."""
+    if settings.slack_enabled and person.slack_user_id:
+        return "slack", ""
+    if settings.teams_enabled and person.teams_aad_id:
+        assert person.id is not None
+        if address_of(db, person.id, "teams") is None:
+            return "console", "has not opened Regie in Teams yet (no conversation to write to)"
+        return "teams", ""
+    if not (settings.slack_enabled or settings.teams_enabled):
+        return "console", ""
+    return "console", "no Slack or Teams account known; sees it at 'regie chat'"
+
+
+@campaign_app.command("pause")
+def pause_command(campaign: IdArg) -> None:
+    """Hold every message not sent yet, until resume."""
+    settings = settings_and_logging()
+    with database(settings) as db:
+        found = _campaign(db, campaign)
+        held = _or_exit(lambda: pause(db, found, now=utcnow()))
+    typer.echo(f"Paused {found.slug}: {held} message(s) wait until you resume.")
+
+
+@campaign_app.command("resume")
+def resume_command(campaign: IdArg) -> None:
+    """Send the held messages again (a moment that passed moves to the next working day)."""
+    settings = settings_and_logging()
+    with database(settings) as db:
+        found = _campaign(db, campaign)
+        n = _or_exit(lambda: resume(db, found, now=utcnow(), policy=policy(settings)))
+    typer.echo(f"Resumed {found.slug}: {n} held message(s) back in the queue.")
+
+
+@campaign_app.command("cancel")
+def cancel_command(
+    campaign: IdArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Stop for good: messages not sent yet are dropped; sent ones stay."""
+    settings = settings_and_logging()
+    with database(settings) as db:
+        found = _campaign(db, campaign)
+        if not yes and not typer.confirm(f"Cancel {found.slug} for good?", default=False):
+            raise typer.Exit(1)
+        dropped = cancel(db, found, now=utcnow())
+    typer.echo(f"Cancelled {found.slug}: {dropped} message(s) not sent yet were dropped.")
+
+
+def _or_exit(fn: Any) -> Any:
+    try:
+        return fn()
+    except CampaignError as error:
+        err.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+
+
+@campaign_app.command("list")
+def list_command() -> None:
+    """Every campaign, newest first."""
+    settings = settings_and_logging()
+    table = Table()
+    for column in ("id", "name", "state", "people", "reached", "launched"):
+        table.add_column(column)
+    with database(settings) as db:
+        for campaign in stored.listing(db):
+            report = build(db, campaign, min_group=settings.min_group_size, now=utcnow())
+            table.add_row(
+                campaign.slug,
+                campaign.name,
+                report.state,
+                str(report.figures.targeted),
+                str(report.figures.reached),
+                f"{campaign.launched_at:%Y-%m-%d}",
+            )
+    out.print(table)
+
+
+@campaign_app.command("status")
+def status_command(
+    campaign: IdArg,
+    watch: Annotated[
+        bool, typer.Option(help="Show a live progress bar while messages are going out.")
+    ] = True,
+) -> None:
+    """Targeted, sent, failed (with reasons), responded, and sign-ups per workshop."""
+    settings = settings_and_logging()
+    if watch and out.is_terminal:
+        _progress(settings, campaign)
+    with database(settings) as db:
+        report = build(db, _campaign(db, campaign), min_group=settings.min_group_size, now=utcnow())
+    _print_report(report)
+
+
+def _progress(settings: Settings, ref: str) -> None:
+    """A live bar of messages due so far against those sent, until nothing due is waiting."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("sending", total=None)
+        while True:
+            with database(settings) as db:
+                due, sent = stored.due_and_sent(db, _campaign(db, ref).id or 0, now=utcnow())
+            bar.update(task, total=due, completed=sent)
+            if sent >= due:
+                return
+            time.sleep(1.0)
+
+
+def _print_report(report: CampaignReport) -> None:
+    f = report.figures
+    spec = report.spec
+    lang = spec.default_language
+    out.print(
+        f"[bold]{spec.text(spec.name, lang)}[/] ({spec.id}): {report.state}. "
+        f"Targeted {f.targeted}, reached {f.reached}, responded {f.cell(f.responded)}, "
+        f"experiments started {f.cell(f.experiments)}."
+    )
+    table = Table(title="Messages per step")
+    for column in ("step", "day", "queued", "held", "sent", "failed", "skipped", "responded"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for step in spec.steps:
+        s = f.steps.get(step.id)
+        if s is None:
+            continue
+        table.add_row(
+            step.id,
+            str(step.day),
+            str(s.queued),
+            str(s.held),
+            str(s.sent),
+            str(s.failed),
+            str(s.skipped),
+            f.cell(s.responded) if step.answerable else "",
+        )
+    out.print(table)
+    if f.failure_reasons:
+        out.print("Failed, by reason:")
+        for reason, n in f.failure_reasons.most_common():
+            out.print(f"  {n:>6}  {reason}")
+    if f.skip_reasons:
+        out.print("Skipped, by reason:")
+        for reason, n in f.skip_reasons.most_common():
+            out.print(f"  {n:>6}  {reason}")
+    if spec.workshops:
+        workshops = Table(title="Workshop sign-ups")
+        for column in ("workshop", "going", "places", "waitlist"):
+            workshops.add_column(column, justify="left" if column == "workshop" else "right")
+        for w in spec.workshops:
+            workshops.add_row(
+                spec.text(w.title, lang),
+                str(report.going(w.id)),
+                str(w.capacity or "∞"),
+                str(report.waiting(w.id)),
+            )
+        out.print(workshops)
+    out.print(f"Counts of people under {f.k} show as <{f.k}, so nobody can be singled out.")
+
+
+@campaign_app.command("report")
+def report_command(
+    campaign: IdArg,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the figures as CSV.")
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="Write an HTML report with charts.")
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--as", help="The campaign owner's e-mail: adds the sign-ups by name."),
+    ] = None,
+) -> None:
+    """The campaign's figures (and, for its owner, who signed up for which workshop)."""
+    from bot.campaign_html import render_html, write_csv
+
+    settings = settings_and_logging()
+    with database(settings) as db:
+        found = _campaign(db, campaign)
+        report = build(db, found, min_group=settings.min_group_size, now=utcnow())
+        names = None
+        if owner is not None:
+            reader = person_or_exit(db, owner)
+            names = sign_ups(db, found, reader, now=utcnow())
+            if names is None:
+                err.print("[yellow]Only the campaign's owner sees sign-ups by name.[/]")
+    _print_report(report)
+    if names:
+        for w in report.spec.workshops:
+            people = names.get(w.id, [])
+            out.print(f"[bold]{report.spec.text(w.title, report.spec.default_language)}[/]")
+            for attendee in people:
+                mark = "" if attendee.state == "going" else "  (waitlist)"
+                out.print(f"  {attendee.name} <{attendee.email}>{mark}")
+    if csv_file is not None:
+        write_csv(report, csv_file, names)
+        typer.echo(f"Wrote {csv_file}.")
+    if html_file is not None:
+        html_file.write_text(render_html(report, names), encoding="utf-8")
+        typer.echo(f"Wrote {html_file}.")

@@ -1,0 +1,120 @@
+"""What HR sees of a campaign: delivery and response figures (counts of people under the
+minimum group size suppressed) and, for the campaign's owner only, the workshop sign-ups by
+name. One module for the CLI, the chat and the HTML report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from dialogs.campaign_spec import CampaignSpec, from_stored
+from dialogs.content import Content
+from storage import campaigns as stored
+from storage.campaigns import Attendee, Figures
+from storage.models import Campaign, CampaignState, Person, RsvpState
+
+
+@dataclass(frozen=True)
+class CampaignReport:
+    campaign: Campaign
+    spec: CampaignSpec
+    figures: Figures
+    finished: bool
+
+    @property
+    def state(self) -> str:
+        if self.campaign.state == CampaignState.RUNNING and self.finished:
+            return "finished"
+        return str(self.campaign.state)
+
+    def going(self, workshop: str) -> int:
+        counts = self.figures.rsvps.get(workshop)
+        return counts[RsvpState.GOING] if counts is not None else 0
+
+    def waiting(self, workshop: str) -> int:
+        counts = self.figures.rsvps.get(workshop)
+        return counts[RsvpState.WAITLIST] if counts is not None else 0
+
+
+def build(db: Session, campaign: Campaign, *, min_group: int, now: datetime) -> CampaignReport:
+    spec = from_stored(campaign.spec)
+    figures = stored.figures(db, campaign, step_ids=[s.id for s in spec.steps], min_group=min_group)
+    last = (
+        spec.start + timedelta(days=spec.last_day + 16) if spec.start is not None else None
+    )  # the last step, moved past holidays, and its grace period
+    finished = last is not None and now.date() > last and figures.unsent == 0
+    return CampaignReport(campaign, spec, figures, finished)
+
+
+def status_text(content: Content, lang: str, report: CampaignReport) -> str:
+    """The chat's status: the figures in a few lines."""
+    f = report.figures
+    unsent = sum(s.queued + s.held for s in f.steps.values())
+    lines = [
+        content.text(
+            lang,
+            "campaigns.hr.status",
+            name=report.spec.text(report.spec.name, lang),
+            state=_state(content, lang, report.state),
+            targeted=f.targeted,
+            sent=f.sent,
+            waiting=unsent,
+            failed=sum(s.failed for s in f.steps.values()),
+            skipped=sum(s.skipped for s in f.steps.values()),
+            responded=f.cell(f.responded),
+            experiments=f.cell(f.experiments),
+        )
+    ]
+    for workshop in report.spec.workshops:
+        lines.append(
+            content.text(
+                lang,
+                "campaigns.hr.workshop",
+                workshop=report.spec.text(workshop.title, lang),
+                going=report.going(workshop.id),
+                waiting=report.waiting(workshop.id),
+            )
+        )
+    lines.append(content.text(lang, "campaigns.hr.small_groups", k=f.k))
+    return "\n".join(lines)
+
+
+def _state(content: Content, lang: str, state: str) -> str:
+    if state == "finished":
+        return content.text(lang, "campaigns.hr.states.running") + " ✓"
+    return content.text(lang, f"campaigns.hr.states.{state}")
+
+
+def sign_ups(
+    db: Session, campaign: Campaign, reader: Person, *, now: datetime
+) -> dict[str, list[Attendee]] | None:
+    """Who signed up for which workshop, by name: only for the campaign's owner (None for
+    anyone else); every look is audited."""
+    assert campaign.id is not None
+    if reader.id is None or reader.id != campaign.owner_id:
+        return None
+    return stored.sign_up_lists(db, campaign.id, reader_id=reader.id, now=now)
+
+
+def sign_ups_text(
+    content: Content, lang: str, spec: CampaignSpec, lists: dict[str, list[Attendee]]
+) -> str:
+    lines: list[str] = []
+    for workshop in spec.workshops:
+        people = lists.get(workshop.id, [])
+        going = [a for a in people if a.state == RsvpState.GOING]
+        waiting = [a for a in people if a.state == RsvpState.WAITLIST]
+        lines.append(
+            content.text(
+                lang,
+                "campaigns.hr.rsvp_heading",
+                workshop=spec.text(workshop.title, lang),
+                going=len(going),
+                waiting=len(waiting),
+            )
+        )
+        lines += [f"  {n}. {a.name}" for n, a in enumerate(going, start=1)]
+        lines += [f"  ⏳ {a.name}" for a in waiting]
+    return "\n".join(lines) or content.text(lang, "campaigns.hr.rsvp_none")

@@ -1,0 +1,114 @@
+"""``regie campaign`` as an HR programme lead runs it: validate, preview as a Dutch and an
+English employee, launch (dry run, confirm, twice), pause, resume, cancel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.schema_validators import card_errors
+
+ROOT = Path(__file__).resolve().parents[2]
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def demo(run: Run, tmp_path: Path) -> Path:
+    assert run("init").returncode == 0
+    assert run("demo").returncode == 0
+    shutil.copytree(ROOT / "campaigns", tmp_path / "campaigns")
+    return tmp_path / "campaigns" / "growth-week.yaml"
+
+
+def test_validate_reports_every_problem_with_line_and_path(run: Run, tmp_path: Path) -> None:
+    good = run("campaign", "validate", str(ROOT / "campaigns" / "growth-week.yaml"))
+    assert good.returncode == 0, good.stderr
+    assert "OK" in good.stdout and "10 steps, 6 workshops" in good.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: Bad Id\nname: x\nowner: hr\nstart: soon\nsteps: []\n", encoding="utf-8")
+    result = run("campaign", "validate", str(bad))
+    assert result.returncode == 1
+    assert "4 problem(s)" in result.stderr
+    for where in (":1  id:", ":3  owner:", ":4  start:", ":5  steps:"):
+        assert where in result.stderr, result.stderr
+
+
+def test_preview_as_a_dutch_and_an_english_employee(run: Run, demo: Path) -> None:
+    dutch = run("campaign", "preview", str(demo), "--as", "daan.devries@example.com")
+    assert dutch.returncode == 0, dutch.stderr
+    assert "── step kickoff: day 0, Mon 07 Dec 2026 09:30 CET" in dutch.stdout
+    assert "Goedemorgen Daan!" in dutch.stdout and "[a] Klinkt goed" in dutch.stdout
+    english = run("campaign", "preview", str(demo), "--as", "alex@example.com")
+    assert "Good morning Alex!" in english.stdout and "[a] Sounds good" in english.stdout
+    assert "only if not responded to kickoff" in english.stdout
+    teams = run("campaign", "preview", str(demo), "--as", "alex@example.com", "--channel", "teams")
+    assert teams.returncode == 0, teams.stderr
+    payloads = _json_blocks(teams.stdout)
+    assert len(payloads) == 10
+    for activities in payloads:
+        for activity in activities:
+            assert activity["type"] == "message"
+            for attachment in activity.get("attachments", []):  # type: ignore[attr-defined]
+                assert card_errors(attachment["content"]) == []
+    slack = run("campaign", "preview", str(demo), "--as", "alex@example.com", "--channel", "slack")
+    first = _json_blocks(slack.stdout)[0][0]
+    assert first["blocks"][0]["type"] == "image"
+    assert any(
+        e.get("url", "").startswith("https://intranet.example.com")
+        for b in first["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    )
+
+
+def _json_blocks(output: str) -> list[list[dict[str, object]]]:
+    """The JSON payloads printed after each step heading."""
+    found = []
+    for part in output.split("\n── step ")[1:]:
+        found.append(json.loads(part.split("\n", 1)[1]))
+    return found
+
+
+def test_launch_dry_run_confirm_and_twice(run: Run, demo: Path) -> None:
+    dry = run("campaign", "launch", str(demo), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "Audience of growth-week-2026: 15 people" in dry.stdout
+    assert "Dry run: nothing was changed." in dry.stdout
+    assert "No campaign" in run("campaign", "status", "growth-week-2026").stderr
+    declined = run("campaign", "launch", str(demo), stdin="n\n")
+    assert declined.returncode == 1 and "Not launched." in declined.stdout
+    launched = run("campaign", "launch", str(demo), "--yes")
+    assert launched.returncode == 0, launched.stderr
+    assert "Launched growth-week-2026" in launched.stdout
+    again = run("campaign", "launch", str(demo), "--yes")
+    assert "the file has not changed: nothing to do" in again.stdout
+    due = run("run-due", "--now", "2026-12-07T08:31:00+00:00")
+    assert due.returncode == 0, due.stderr
+    status = run("campaign", "status", "growth-week-2026", "--no-watch")
+    assert "Targeted 15" in status.stdout
+    assert "│ kickoff       │   0 │     15 │" in status.stdout
+    edited = demo.read_text(encoding="utf-8").replace("Growth Week starts today", "It starts")
+    demo.write_text(edited, encoding="utf-8")
+    edit = run("campaign", "launch", str(demo), "--yes")
+    assert "Steps changed: kickoff." in edit.stdout
+    assert "Changes applied: 15 waiting message(s) updated" in edit.stdout
+
+
+def test_pause_resume_and_cancel(run: Run, demo: Path) -> None:
+    run("campaign", "launch", str(demo), "--yes")
+    run("run-due", "--now", "2026-12-07T07:00:00+00:00")
+    paused = run("campaign", "pause", "growth-week-2026")
+    assert paused.returncode == 0 and "wait until you resume" in paused.stdout
+    assert "not running" in run("campaign", "pause", "growth-week-2026").stderr
+    assert "Resumed growth-week-2026" in run("campaign", "resume", "growth-week-2026").stdout
+    cancelled = run("campaign", "cancel", "growth-week-2026", "--yes")
+    assert "not sent yet were dropped" in cancelled.stdout
+    relaunch = run("campaign", "launch", str(demo), "--yes")
+    assert relaunch.returncode == 1 and "was cancelled" in relaunch.stderr
+    listing = run("campaign", "list")
+    assert "growth-week-2026" in listing.stdout and "cancelled" in listing.stdout
