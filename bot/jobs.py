@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.config import Settings, get_settings
+from bot.wiring import build_assistant
 from dialogs.content import load_content
 from dialogs.digest import due_digests
 from dialogs.nudges import NudgePolicy, due_nudges, enqueue_all
@@ -44,6 +45,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             clock=settings.digest_time,
             nothing_new_note=settings.digest_nothing_new_note,
             cadence=settings.digest_cadence,
+            assistant=build_assistant(settings, content),
         )
         added += enqueue_all(db, digests)
     log.info("run-due at %s: %d due, %d new in the outbox", now.isoformat(), len(nudges), added)

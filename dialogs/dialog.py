@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from dialogs.assist import Assistant
 from dialogs.content import Content
 from dialogs.replies import Prompt, Reply, Say
 from storage.models import Person
@@ -64,6 +65,8 @@ class Ctx:
     now: datetime
     values: dict[str, Any]
     settings: DialogSettings
+    assistant: Assistant
+    """Follow-ups, summaries, ideas: from content, or from a model when AI assistance is on."""
     answered: bool = False
     answer: Any = None
     replies: list[Reply] = field(default_factory=list)

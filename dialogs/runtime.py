@@ -20,6 +20,7 @@ from sqlalchemy import and_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dialogs.assist import Assistant, ContentAssistant
 from dialogs.content import Content
 from dialogs.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
 from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
@@ -45,6 +46,7 @@ DIALOG_INTENTS: dict[str, Start] = {
     "team": Start("team"),
     "report": Start("report"),
     "pause": Start("privacy", {"from_overview": False}, step="pause"),
+    "summary": Start("summary"),
 }
 """Global intents that open a conversation, in any state."""
 
@@ -83,6 +85,7 @@ class Runtime:
         settings: DialogSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         session_ttl: timedelta = timedelta(days=14),
+        assistant: Assistant | None = None,
     ) -> None:
         self.engine = engine
         self.dialogs = dict(dialogs)
@@ -90,6 +93,7 @@ class Runtime:
         self.settings = settings or DialogSettings()
         self.clock = clock
         self.session_ttl = session_ttl
+        self.assistant: Assistant = assistant or ContentAssistant(content)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -272,6 +276,7 @@ class Runtime:
             now=now,
             values=dict(session.values),
             settings=self.settings,
+            assistant=self.assistant,
             answered=answered,
             answer=answer,
             replies=replies,
