@@ -27,7 +27,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from dialogs.assist import Assistant, ContentAssistant, Suggestion, YearItems
 from dialogs.content import Content, Question
-from dialogs.masking import Masker
+from dialogs.masking import Masker, has_placeholder
 from dialogs.text import clean, shorten
 from storage.consent import consented
 from storage.llm_usage import month_of, record_usage, tokens_used
@@ -243,7 +243,7 @@ def as_text(reply: str | None, masker: Masker, *, limit: int, one_line: bool = F
 def as_question(reply: str | None, masker: Masker) -> str | None:
     """One line ending in one question mark, not too long: otherwise it is not used."""
     text = as_text(reply, masker, limit=10_000)
-    if text is None or "\n" in text:
+    if text is None or "\n" in text or has_placeholder(text):
         return None
     text = text.strip().strip('"“”').strip()
     if len(text) > FOLLOW_UP_CHARS or not text.endswith("?") or text.count("?") > 1:
@@ -259,7 +259,7 @@ def as_lines(reply: str | None, masker: Masker, *, limit: int) -> list[str]:
     found: list[str] = []
     for line in text.split("\n"):
         line = _LIST_MARK.sub("", line).strip().strip('"“”').strip()
-        if line and len(line) <= limit and line not in found:
+        if line and len(line) <= limit and line not in found and not has_placeholder(line):
             found.append(line)
     return found
 

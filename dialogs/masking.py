@@ -104,6 +104,11 @@ class Masker:
         return self._seen[key]
 
 
+def has_placeholder(text: str) -> bool:
+    """Whether ``text`` still holds a placeholder (one the model made up: nothing to put back)."""
+    return _PLACEHOLDER.search(text) is not None
+
+
 def mask(text: str, *, names: Iterable[str] = ()) -> str:
     """``text`` with e-mail addresses, phone numbers and the given names masked."""
     return Masker.for_names(names).mask(text)
