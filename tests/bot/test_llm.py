@@ -541,3 +541,25 @@ def test_experiment_ideas_are_suggested_from_profile_and_earlier_experiments(
     with Session(engine) as db:
         titles = [e.title for e in db.exec(select(Experiment).order_by(Experiment.id))]
     assert titles[-1] == "Pair with Marieke on a budget review"
+
+
+# -- the guard, with AI on -------------------------------------------------------------------
+
+
+def test_every_intent_with_ai_on_sends_nobody_elses_text(engine, fake) -> None:
+    """The guard walk of every chat intent and first option (consent included), with the model
+    on: what reaches it is the walker's own text at most, never a colleague's."""
+    from tests.dialogs.test_guard import everything_said, org
+
+    ids = org(engine)
+    runtime = build_runtime(ai_settings(fake), engine)
+    everything_said(runtime, ids["manager.a"])
+    assert "PRIVATE" not in fake.sent and "SHARED" not in fake.sent  # nobody agreed
+    employee = everything_said(runtime, ids["a1"])
+    assert "A-PRIVATE-1" in employee
+    assert "A-PRIVATE-1" in fake.sent  # their own summary, after their own yes
+    for other in ("A-PRIVATE-0", "A-SHARED-0", "B-"):
+        assert other not in fake.sent
+    with Session(engine) as db:
+        consents = db.exec(select(ConsentRecord).where(ConsentRecord.kind == "ai")).all()
+    assert {c.person_id for c in consents} <= {ids["manager.a"], ids["a1"]}
