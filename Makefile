@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/campaign.py
 
 clean:
 	rm -rf $(VENV) regie.db regie.db-wal regie.db-shm .pytest_cache .mypy_cache .ruff_cache

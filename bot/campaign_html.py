@@ -57,6 +57,12 @@ def _bars(rows: list[tuple[str, list[tuple[int, str, str]]]], title: str) -> str
     )
 
 
+def _part(report: CampaignReport, people: int, colour: str, what: str) -> tuple[int, str, str]:
+    """A bar segment of sign-ups: no bar for a count this reader may not see exactly."""
+    shown = report.shown(people)
+    return (people if shown.isdigit() else 0, colour, f"{shown} {what}")
+
+
 def render_html(report: CampaignReport, names: dict[str, list[Attendee]] | None = None) -> str:
     spec = report.spec
     f = report.figures
@@ -70,8 +76,8 @@ def render_html(report: CampaignReport, names: dict[str, list[Attendee]] | None 
         (
             spec.text(w.title, lang),
             [
-                (report.going(w.id), "#2a9d5c", f"{report.going(w.id)} going"),
-                (report.waiting(w.id), "#e0a030", f"{report.waiting(w.id)} waitlist"),
+                _part(report, report.going(w.id), "#2a9d5c", "going"),
+                _part(report, report.waiting(w.id), "#e0a030", "waitlist"),
             ],
         )
         for w in spec.workshops
@@ -162,8 +168,8 @@ def write_csv(
             ):
                 writer.writerow(["step", step.id, measure, value])
         for w in report.spec.workshops:
-            writer.writerow(["workshop", w.id, "going", report.going(w.id)])
-            writer.writerow(["workshop", w.id, "waitlist", report.waiting(w.id)])
+            writer.writerow(["workshop", w.id, "going", report.shown(report.going(w.id))])
+            writer.writerow(["workshop", w.id, "waitlist", report.shown(report.waiting(w.id))])
             writer.writerow(["workshop", w.id, "capacity", w.capacity or ""])
         for reason, n in f.failure_reasons.most_common():
             writer.writerow(["failed", "", reason, n])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,22 @@ class Settings(BaseSettings):
     teams_allow_unauthenticated: bool = False
     """Local development only: accept Teams activities without a Bot Framework token."""
 
+    # Optional AI assistance (off by default; the product is complete without it).
+    llm: Literal["off", "on"] = "off"
+    """REGIE_LLM: on sends (masked) text to the model, for people who agreed."""
+    llm_model: str = "gpt-4o-mini"
+    llm_monthly_token_budget: int = Field(default=2_000_000, ge=0)
+    """Prompt plus completion tokens per calendar month (UTC); when spent, no more calls."""
+    llm_timeout: float = Field(default=8.0, gt=0)
+    """Seconds to wait for the model before carrying on without it."""
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    """Azure OpenAI or any OpenAI-compatible server (default: OpenAI's own)."""
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.llm == "on" and self.openai_api_key is not None
+
     @property
     def teams_enabled(self) -> bool:
         return bool(self.microsoft_app_id) or self.teams_allow_unauthenticated
@@ -81,6 +98,11 @@ class Settings(BaseSettings):
         if value not in ("en", "nl"):
             raise ValueError("REGIE_LANGUAGE must be 'en' or 'nl'")
         return value
+
+    @field_validator("llm", mode="before")
+    @classmethod
+    def _llm(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("slack_api_url")
     @classmethod

@@ -96,6 +96,11 @@ class DeliveryWorker:
         claimed = await loop.run_in_executor(None, self._claim, now, limit)
         outcomes: list[tuple[int, Callable[[Outbound], None]]] = []
         gate = asyncio.Semaphore(self.concurrency)
+        writer = asyncio.Lock()  # one batch written at a time: SQLite has one writer
+
+        async def record(batch: list[tuple[int, Callable[[Outbound], None]]]) -> None:
+            async with writer:
+                await loop.run_in_executor(None, self._record, batch)
 
         async def one(item: _Claimed) -> None:
             async with gate:
@@ -104,11 +109,11 @@ class DeliveryWorker:
             if len(outcomes) >= OUTCOME_BATCH:
                 batch = outcomes[:]
                 outcomes.clear()
-                await loop.run_in_executor(None, self._record, batch)
+                await record(batch)
 
         await asyncio.gather(*(one(item) for item in claimed))
         if outcomes:
-            await loop.run_in_executor(None, self._record, outcomes)
+            await record(outcomes)
         return report
 
     async def run_forever(self, *, idle: float = 2.0) -> None:
@@ -147,8 +152,10 @@ class DeliveryWorker:
 
     def _record(self, outcomes: Sequence[tuple[int, Callable[[Outbound], None]]]) -> None:
         with session_scope(self.engine) as db:
+            ids = [row_id for row_id, _ in outcomes]
+            rows = {r.id: r for r in db.exec(select(Outbound).where(col(Outbound.id).in_(ids)))}
             for row_id, outcome in outcomes:
-                row = db.get(Outbound, row_id)
+                row = rows.get(row_id)
                 if row is not None:
                     outcome(row)
                     db.add(row)

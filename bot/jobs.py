@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 
 from bot.config import Settings, get_settings
-from bot.wiring import policy
+from bot.wiring import build_assistant, policy
 from dialogs.campaigns import due_messages
 from dialogs.content import load_content
 from dialogs.digest import due_digests
@@ -40,6 +40,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             clock=settings.digest_time,
             nothing_new_note=settings.digest_nothing_new_note,
             cadence=settings.digest_cadence,
+            assistant=build_assistant(settings, content),
         )
         added += enqueue_all(db, digests)
     log.info(

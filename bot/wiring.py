@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from dialogs.content import load_content
+from dialogs.assist import Assistant, ContentAssistant
+from dialogs.content import Content, load_content
 from dialogs.dialog import DialogSettings
 from dialogs.nudges import NudgePolicy
 from dialogs.registry import DIALOGS
@@ -30,15 +31,26 @@ def policy(settings: Settings) -> NudgePolicy:
     )
 
 
+def build_assistant(settings: Settings, content: Content) -> Assistant:
+    """Deterministic unless ``REGIE_LLM=on``; ``openai`` is imported only then."""
+    if settings.llm != "on":
+        return ContentAssistant(content)
+    from bot import llm
+
+    return llm.build_assistant(settings, content)
+
+
 def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
+    content = load_content()
     return Runtime(
         engine or engine_for(settings),
         dialogs=DIALOGS,
-        content=load_content(),
+        content=content,
         settings=DialogSettings(
             min_group_size=min_group_size(settings.min_group_size),
             nudge_time=settings.nudge_time,
             policy=policy(settings),
             campaigns_dir=settings.campaigns_dir,
         ),
+        assistant=build_assistant(settings, content),
     )

@@ -22,6 +22,8 @@ class CampaignReport:
     spec: CampaignSpec
     figures: Figures
     finished: bool
+    owner_view: bool = False
+    """The campaign's owner is reading: sign-up counts exact (they see the names anyway)."""
 
     @property
     def state(self) -> str:
@@ -33,19 +35,31 @@ class CampaignReport:
         counts = self.figures.rsvps.get(workshop)
         return counts[RsvpState.GOING] if counts is not None else 0
 
+    def shown(self, people: int) -> str:
+        """A sign-up count as this reader may see it: exact for the owner, else ``<K``-safe."""
+        return str(people) if self.owner_view else self.figures.cell(people)
+
     def waiting(self, workshop: str) -> int:
         counts = self.figures.rsvps.get(workshop)
         return counts[RsvpState.WAITLIST] if counts is not None else 0
 
 
-def build(db: Session, campaign: Campaign, *, min_group: int, now: datetime) -> CampaignReport:
+def build(
+    db: Session,
+    campaign: Campaign,
+    *,
+    min_group: int,
+    now: datetime,
+    reader: Person | None = None,
+) -> CampaignReport:
     spec = from_stored(campaign.spec)
     figures = stored.figures(db, campaign, step_ids=[s.id for s in spec.steps], min_group=min_group)
     last = (
         spec.start + timedelta(days=spec.last_day + 16) if spec.start is not None else None
     )  # the last step, moved past holidays, and its grace period
     finished = last is not None and now.date() > last and figures.unsent == 0
-    return CampaignReport(campaign, spec, figures, finished)
+    owner_view = reader is not None and reader.id is not None and reader.id == campaign.owner_id
+    return CampaignReport(campaign, spec, figures, finished, owner_view)
 
 
 def status_text(content: Content, lang: str, report: CampaignReport) -> str:
@@ -73,8 +87,8 @@ def status_text(content: Content, lang: str, report: CampaignReport) -> str:
                 lang,
                 "campaigns.hr.workshop",
                 workshop=report.spec.text(workshop.title, lang),
-                going=report.going(workshop.id),
-                waiting=report.waiting(workshop.id),
+                going=report.shown(report.going(workshop.id)),
+                waiting=report.shown(report.waiting(workshop.id)),
             )
         )
     lines.append(content.text(lang, "campaigns.hr.small_groups", k=f.k))

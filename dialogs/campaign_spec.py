@@ -15,7 +15,7 @@ import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,11 @@ class CampaignSpec:
 
     def workshop(self, workshop_id: str) -> Workshop | None:
         return next((w for w in self.workshops if w.id == workshop_id), None)
+
+    @cached_property
+    def languages(self) -> frozenset[str]:
+        """The languages the campaign's messages are written in."""
+        return frozenset(lang for step in self.steps for lang in step.message)
 
     @property
     def last_day(self) -> int:

@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -29,6 +31,8 @@ from storage import campaigns as stored
 from storage.models import Campaign, CampaignState, Person
 
 KIND = "campaign"
+_NAME = "\x00first-name\x00"
+"""Stands for the first name in a message rendered once for many people."""
 INTENT = "campaign"
 LOOKAHEAD = timedelta(hours=24)
 """Steps for everyone are queued this far ahead; response-dependent ones only when due."""
@@ -54,26 +58,20 @@ def audience(db: Session, spec: CampaignSpec) -> list[Person]:
     """Everyone the campaign's audience filters select (opted-out people included: counted)."""
     a = spec.audience
     query = select(Person)
-    if a.departments:
-        query = query.where(col(Person.department).in_(a.departments))
-    if a.roles:
-        query = query.where(col(Person.role).in_(a.roles))
-    if a.countries:
-        query = query.where(func.upper(Person.country).in_(a.countries))
+    for column, wanted, unwanted in (
+        (col(Person.department), a.departments, a.exclude_departments),
+        (col(Person.role), a.roles, a.exclude_roles),
+        (func.upper(Person.country), a.countries, a.exclude_countries),
+        (func.lower(Person.email), a.emails, a.exclude_emails),
+    ):
+        if wanted:
+            query = query.where(column.in_(wanted))
+        if unwanted:
+            query = query.where(column.not_in(unwanted))
     if a.started_after:
         query = query.where(col(Person.start_date) >= a.started_after)
     if a.started_before:
         query = query.where(col(Person.start_date) <= a.started_before)
-    if a.emails:
-        query = query.where(func.lower(Person.email).in_(a.emails))
-    if a.exclude_departments:
-        query = query.where(col(Person.department).not_in(a.exclude_departments))
-    if a.exclude_roles:
-        query = query.where(col(Person.role).not_in(a.exclude_roles))
-    if a.exclude_countries:
-        query = query.where(func.upper(Person.country).not_in(a.exclude_countries))
-    if a.exclude_emails:
-        query = query.where(func.lower(Person.email).not_in(a.exclude_emails))
     if spec.start is None:  # follows start dates: only people who have one
         query = query.where(col(Person.start_date).is_not(None))
     return list(db.exec(query.order_by(col(Person.id))))
@@ -81,8 +79,7 @@ def audience(db: Session, spec: CampaignSpec) -> list[Person]:
 
 def language_of(spec: CampaignSpec, person: Person) -> str:
     """The person's language when the campaign speaks it, else the campaign's default."""
-    spoken = {lang for step in spec.steps for lang in step.message}
-    return person.language if person.language in spoken else spec.default_language
+    return person.language if person.language in spec.languages else spec.default_language
 
 
 def send_at(spec: CampaignSpec, step: Step, person: Person, policy: NudgePolicy) -> datetime | None:
@@ -92,11 +89,17 @@ def send_at(spec: CampaignSpec, step: Step, person: Person, policy: NudgePolicy)
     day0 = spec.start or person.start_date
     if day0 is None:
         return None
-    day = day0 + timedelta(days=step.day)
-    country = person.country or policy.country
+    return _moment(
+        day0, step.day, person.country or policy.country, step.time or policy.time, person.timezone
+    )
+
+
+@cache
+def _moment(day0: date, days: int, country: str, clock: str, zone: str) -> datetime:
+    day = day0 + timedelta(days=days)
     while not is_working_day(day, country):
         day += timedelta(days=1)
-    return at_local(day, step.time or policy.time, person.timezone)
+    return at_local(day, clock, zone)
 
 
 # -- what a person receives ----------------------------------------------------------------
@@ -113,8 +116,33 @@ def message(
 ) -> list[Reply]:
     """One step's message for one person, in their language: the text with its buttons, then
     one sign-up line per workshop."""
-    lang = language_of(spec, person)
-    first_name = person.name.split()[0] if person.name.strip() else ""
+    return render(
+        content,
+        spec,
+        campaign_id,
+        step,
+        lang=language_of(spec, person),
+        zone=person.timezone,
+        first_name=first_name(person),
+        remind=remind,
+    )
+
+
+def first_name(person: Person) -> str:
+    return person.name.split()[0] if person.name.strip() else ""
+
+
+def render(
+    content: Content,
+    spec: CampaignSpec,
+    campaign_id: int,
+    step: Step,
+    *,
+    lang: str,
+    zone: str,
+    first_name: str,
+    remind: bool = True,
+) -> list[Reply]:
     text = fill(spec.text(step.message, lang), first_name=first_name)
     text += "\n" + content.text(lang, "campaigns.footer", name=spec.text(spec.name, lang))
     actions = [
@@ -134,7 +162,7 @@ def message(
         sign_up = content.text(lang, "campaigns.buttons.rsvp")
         replies.append(
             Offer(
-                workshop_line(content, spec, workshop_id, person, lang),
+                workshop_line(content, spec, workshop_id, zone, lang),
                 ((action_intent(campaign_id, step.id, "rsvp", workshop_id), sign_up),),
             )
         )
@@ -142,12 +170,12 @@ def message(
 
 
 def workshop_line(
-    content: Content, spec: CampaignSpec, workshop_id: str, person: Person, lang: str
+    content: Content, spec: CampaignSpec, workshop_id: str, zone: str, lang: str
 ) -> str:
     """A workshop as one line: title, the day and time in the person's own zone, where."""
     workshop = spec.workshop(workshop_id)
     assert workshop is not None
-    local = workshop.starts.astimezone(ZoneInfo(person.timezone))
+    local = workshop.starts.astimezone(ZoneInfo(zone))
     when = f"{content.date(lang, local.date())}, {local:%H:%M}"
     if workshop.minutes:
         when += f"–{local + timedelta(minutes=workshop.minutes):%H:%M}"
@@ -190,51 +218,99 @@ def _due_for(
     spec: CampaignSpec,
     now: datetime,
     policy: NudgePolicy,
+    people: list[Person] | None = None,
 ) -> list[Nudge]:
+    """``people``: the recipients when the caller has them (a first launch), else read."""
     assert campaign.id is not None
-    ids = stored.recipient_ids(db, campaign.id)
-    if not ids:
+    if people is None:
+        people = _people(db, stored.recipient_ids(db, campaign.id))
+    if not people:
         return []
     keys = stored.sent_keys(db, campaign.id)
     answered = stored.responders(db, campaign.id)
-    people = _people(db, ids)
     local_now: dict[str, datetime] = {}
+    rendered: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     found: list[Nudge] = []
+
+    def payload(step: Step, who: _Recipient) -> list[dict[str, Any]]:
+        """Rendered once per step, language and time zone; only the first name differs."""
+        shared = (step.id, who.language, who.zone)
+        if shared not in rendered:
+            replies = render(
+                content,
+                spec,
+                campaign.id or 0,
+                step,
+                lang=who.language,
+                zone=who.zone,
+                first_name=_NAME,
+            )
+            rendered[shared] = [reply_to_dict(r) for r in replies]
+        first, *rest = rendered[shared]
+        return [{**first, "text": first["text"].replace(_NAME, who.first_name)}, *rest]
+
+    recipients = [_Recipient.of(person, spec, policy) for person in people]
     for step in spec.steps:
         if spec.start is not None and _outside_window(spec.start, step, now, policy):
             continue
-        for person in people:
-            assert person.id is not None
-            key = message_key(spec.id, step.id, person.id)
+        clock = step.time or policy.time
+        for who in recipients:
+            key = message_key(spec.id, step.id, who.id)
             if key in keys:
                 continue
-            at = send_at(spec, step, person, policy)
-            if at is None:
+            day0 = spec.start or who.start_date
+            if day0 is None:
                 continue
-            if person.timezone not in local_now:
-                local_now[person.timezone] = now.astimezone(ZoneInfo(person.timezone))
-            if not _ready(step, at, now, local_now[person.timezone], policy):
+            at = _moment(day0, step.day, who.country, clock, who.zone)
+            if who.zone not in local_now:
+                local_now[who.zone] = now.astimezone(ZoneInfo(who.zone))
+            if not _ready(step, at, now, local_now[who.zone], policy):
                 continue
             if step.only is not None:
                 kind, earlier = step.only
-                did = person.id in answered.get(earlier, set())
+                did = who.id in answered.get(earlier, set())
                 if (kind == RESPONDED) != did:
                     continue
-            skip = _skip_reason(person, at)
-            payload = [] if skip else message(content, spec, campaign.id, step, person)
+            skip = _skip_reason(who.person, at)
             found.append(
                 Nudge(
                     key,
-                    person.id,
+                    who.id,
                     KIND,
                     at,
-                    [reply_to_dict(r) for r in payload],
+                    [] if skip else payload(step, who),
                     skipped=skip is not None,
                     campaign_id=campaign.id,
                     note=skip,
                 )
             )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Recipient:
+    """What the scheduling loop needs of a person, read once (not per step)."""
+
+    person: Person
+    id: int
+    language: str
+    zone: str
+    country: str
+    start_date: date | None
+    first_name: str
+
+    @classmethod
+    def of(cls, person: Person, spec: CampaignSpec, policy: NudgePolicy) -> _Recipient:
+        assert person.id is not None
+        return cls(
+            person,
+            person.id,
+            language_of(spec, person),
+            person.timezone,
+            person.country or policy.country,
+            person.start_date,
+            first_name(person),
+        )
 
 
 def _outside_window(start: date, step: Step, now: datetime, policy: NudgePolicy) -> bool:
@@ -390,7 +466,10 @@ def launch(
         db, campaign.id, (p.id for p in plan.recipients if p.id is not None), now
     )
     if campaign.state == CampaignState.RUNNING:
-        due = due_messages(db, content, now=now, policy=policy, only=campaign)
+        if plan.existing is None and spec.start is not None:  # the recipients are the plan's
+            due = _due_for(db, content, campaign, spec, now, policy, people=plan.recipients)
+        else:
+            due = due_messages(db, content, now=now, policy=policy, only=campaign)
         plan.queued = enqueue_all(db, due)
     return campaign
 

@@ -2,7 +2,8 @@
 
 ``en.yaml`` and ``nl.yaml`` hold the texts (same keys in both; a test checks), the words the bot
 understands (yes/no/skip, intents) and labels. ``questions.yaml`` is the reflection question
-bank, ``ideas.yaml`` the experiment idea list.
+bank, ``ideas.yaml`` the experiment idea list, ``prompts.yaml`` the instructions of the optional
+AI features.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class Content:
             Idea(i["id"], {lang: i[lang] for lang in LANGUAGES})
             for i in _load(directory / "ideas.yaml")["ideas"]
         )
+        self.prompts: dict[str, Any] = _load(directory / "prompts.yaml")
+        """System instructions of the optional AI features (bot/llm.py), per language."""
         self.words = self._words()
         self.intents = self._intents()
         self._templates: dict[tuple[str, str], str] = {}

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from dialogs.assist import Assistant
 from dialogs.content import Content
 from dialogs.nudges import NudgePolicy
 from dialogs.replies import Prompt, Reply, Say
@@ -65,6 +66,8 @@ class Ctx:
     now: datetime
     values: dict[str, Any]
     settings: DialogSettings
+    assistant: Assistant
+    """Follow-ups, summaries, ideas: from content, or from a model when AI assistance is on."""
     answered: bool = False
     answer: Any = None
     replies: list[Reply] = field(default_factory=list)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+from dialogs.assist import Assistant
 from dialogs.content import Content
 from dialogs.manager_view import render_shared
 from dialogs.nudges import Nudge, NudgePolicy, slot
@@ -29,6 +30,8 @@ class Digest:
     sections: list[str] = field(default_factory=list)
     team: str | None = None
     starters: list[str] = field(default_factory=list)
+    opening: str | None = None
+    """Two sentences from the assistant (only with AI assistance on), from shared items only."""
 
     @property
     def empty(self) -> bool:
@@ -57,8 +60,10 @@ def compose(
     now: datetime,
     min_group: int,
     since: datetime | None = None,
+    assistant: Assistant | None = None,
 ) -> Digest:
-    """Reads go through :mod:`storage.privacy` (audited): shared items of direct reports only."""
+    """Reads go through :mod:`storage.privacy` (audited): shared items of direct reports only.
+    The assistant's opening sees exactly those items and nothing else."""
     assert manager.id is not None
     lang = manager.language
     since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
@@ -80,6 +85,8 @@ def compose(
             people=counts.people,
         )
     digest.starters = _starters(content, lang, news)
+    if assistant is not None and news:
+        digest.opening = assistant.digest_opening(db, manager, news)
     return digest
 
 
@@ -110,6 +117,8 @@ def as_replies(content: Content, digest: Digest) -> list[Reply]:
     if digest.empty:
         return [Say(content.text(lang, "digest.nothing_new", name=name))]
     replies: list[Reply] = [Say(content.text(lang, "digest.intro", name=name), section=True)]
+    if digest.opening:
+        replies.append(Say(digest.opening, section=True))
     replies += [Say(section, section=True) for section in digest.sections]
     if not digest.sections:
         replies.append(Say(content.text(lang, "digest.no_news"), section=True))
@@ -132,6 +141,7 @@ def due_digests(
     grace: timedelta = timedelta(hours=24),
     nothing_new_note: bool = False,
     cadence: str = "weekly",
+    assistant: Assistant | None = None,
 ) -> list[Nudge]:
     """Weekly digests due at ``now``: each manager's local Monday 09:00 (or the first working
     day after), once per week; none when nothing was shared, unless a note is wanted."""
@@ -154,7 +164,7 @@ def due_digests(
             continue
         if not _in_rhythm(db, manager, monday, manager.digest_cadence or cadence):
             continue
-        digest = compose(db, content, manager, now=now, min_group=min_group)
+        digest = compose(db, content, manager, now=now, min_group=min_group, assistant=assistant)
         payload = [reply_to_dict(r) for r in as_replies(content, digest)]
         skipped = digest.empty and not nothing_new_note
         found.append(Nudge(key, manager.id, DIGEST_KIND, at, payload, skipped))

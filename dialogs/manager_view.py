@@ -3,6 +3,7 @@ manager's digest both use this, so the preview is exactly what the manager sees.
 
 from __future__ import annotations
 
+from dialogs.assist import SUMMARY_DIALOG
 from dialogs.content import Content
 from dialogs.text import shorten
 from storage.models import Person
@@ -22,6 +23,9 @@ def render_shared(content: Content, lang: str, person: Person, items: SharedItem
         if experiment.learned:
             lines.append("   " + t("manager_view.learned", text=experiment.learned))
     for answer in items.answers:
+        if answer.dialog_id == SUMMARY_DIALOG:  # a summary of the year, kept and shared
+            lines.append(t("manager_view.summary", text=answer.text))
+            continue
         try:
             question = content.question(answer.question_id).text[lang]
         except StopIteration:

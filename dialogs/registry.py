@@ -16,6 +16,7 @@ from dialogs.flows.reflection import reflection
 from dialogs.flows.report import report
 from dialogs.flows.team import team
 from dialogs.flows.welcome import welcome
+from dialogs.flows.year_summary import year_summary
 
 DIALOGS: dict[str, Dialog] = {
     d.id: d
@@ -33,5 +34,6 @@ DIALOGS: dict[str, Dialog] = {
         report,
         campaigns,
         campaign_reply,
+        year_summary,
     )
 }

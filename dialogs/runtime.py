@@ -20,6 +20,7 @@ from sqlalchemy import and_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dialogs.assist import Assistant, ContentAssistant
 from dialogs.content import Content
 from dialogs.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
 from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
@@ -47,6 +48,7 @@ DIALOG_INTENTS: dict[str, Start] = {
     "pause": Start("privacy", {"from_overview": False}, step="pause"),
     "campaigns": Start("campaigns"),
     "campaign": Start("campaign_reply"),
+    "summary": Start("summary"),
 }
 """Global intents that open a conversation, in any state. A button's intent may carry an
 argument after a colon (``campaign:12:kickoff:interested``): the dialog gets it as ``arg``."""
@@ -88,6 +90,7 @@ class Runtime:
         settings: DialogSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         session_ttl: timedelta = timedelta(days=14),
+        assistant: Assistant | None = None,
     ) -> None:
         self.engine = engine
         self.dialogs = dict(dialogs)
@@ -95,6 +98,7 @@ class Runtime:
         self.settings = settings or DialogSettings()
         self.clock = clock
         self.session_ttl = session_ttl
+        self.assistant: Assistant = assistant or ContentAssistant(content)
 
     # -- entry points -------------------------------------------------------------------
 
@@ -283,6 +287,7 @@ class Runtime:
             now=now,
             values=dict(session.values),
             settings=self.settings,
+            assistant=self.assistant,
             answered=answered,
             answer=answer,
             replies=replies,

@@ -19,6 +19,12 @@ def address_of(db: Session, person_id: int, channel: str) -> dict[str, Any] | No
     return dict(row.address) if row is not None else None
 
 
+def people_with_address(db: Session, channel: str) -> set[int]:
+    """Everyone who can be written to on ``channel`` without writing first."""
+    query = select(ChannelAddress.person_id).where(ChannelAddress.channel == channel)
+    return set(db.exec(query))
+
+
 def save_address(
     db: Session, person_id: int, channel: str, address: dict[str, Any], *, now: datetime
 ) -> None:

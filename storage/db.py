@@ -81,10 +81,12 @@ def insert_many_if_new(
     """``insert_if_new`` for many rows in one round trip (executemany); how many were new."""
     if not rows:
         return 0
-    # RETURNING counts the new rows on both databases (psycopg reports no rowcount for many).
+    statement = _insert_ignoring(db, model, unique)
+    if db.get_bind().dialect.name == "sqlite":  # sqlite3 sums executemany's rowcount
+        return int(db.connection().execute(statement, [dict(r) for r in rows]).rowcount)
+    # psycopg reports no rowcount for many: count the new rows RETURNING gives back.
     key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
-    statement = _insert_ignoring(db, model, unique).returning(key)
-    return len(db.connection().execute(statement, [dict(r) for r in rows]).all())
+    return len(db.connection().execute(statement.returning(key), [dict(r) for r in rows]).all())
 
 
 def _insert_ignoring(db: Session, model: type[SQLModel], unique: str | Sequence[str]) -> Any:

@@ -363,3 +363,27 @@ PERSONAL_ITEM_TYPES: tuple[type[SharedItem], ...] = (
     PlanItem,
     ProfileEntry,
 )
+
+
+class ConsentKind(StrEnum):
+    PRIVACY_NOTICE = "privacy_notice"
+    AI = "ai"
+    """May text this person wrote be sent (masked) to the organisation's AI model?"""
+
+
+class LlmUsage(SQLModel, table=True):
+    """Tokens one request of an optional AI feature used: what the monthly budget is checked
+    against and what ``regie llm usage`` adds up per month and feature. One row per request
+    (inserts never wait on each other, unlike a counter row). Nobody's text, and no person,
+    is stored here."""
+
+    __tablename__ = "llm_usage"
+    __table_args__ = (Index("ix_llm_usage_month_feature", "month", "feature"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(sa_type=String(7))
+    """Calendar month (UTC) of the request, "2026-11"."""
+    feature: str = Field(sa_type=String(32))
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    at: datetime = Field(default_factory=utcnow)

@@ -66,3 +66,8 @@ def language_from_locale(locale: str | None, default: str) -> str:
 
 def everyone(db: Session) -> list[Person]:
     return list(db.exec(select(Person).order_by(col(Person.department), col(Person.name))))
+
+
+def all_names(db: Session) -> list[str]:
+    """Everyone's name: what is masked before any text goes to an AI model."""
+    return [name for name in db.exec(select(Person.name)) if name]

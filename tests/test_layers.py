@@ -23,6 +23,7 @@ def test_dialogs_and_storage_import_no_platform_sdk_and_layers_point_down() -> N
     assert "layers point downward KEPT" in result.stdout
     assert "Bot Framework code stays in bot/channels/teams KEPT" in result.stdout
     assert "Slack SDK code stays in bot/channels/slack KEPT" in result.stdout
+    assert "the openai client stays in bot/llm.py KEPT" in result.stdout
 
 
 def test_the_product_never_uses_botbuilder_dialogs() -> None:

@@ -34,7 +34,7 @@ from dialogs.campaigns import (
 )
 from dialogs.content import load_content
 from storage import campaigns as stored
-from storage.addresses import address_of
+from storage.addresses import people_with_address
 from storage.models import Campaign, Person, utcnow
 from storage.people import by_email
 
@@ -211,8 +211,9 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
     table.add_column("people", justify="right")
     channels: Counter[tuple[str, str]] = Counter()
     unreachable: list[tuple[Person, str]] = []
+    in_teams = people_with_address(db, "teams")
     for person in plan.recipients:
-        channel, reason = _channel(db, settings, person)
+        channel, reason = _channel(settings, person, in_teams)
         channels[(language_of(spec, person), channel)] += 1
         if reason:
             unreachable.append((person, reason))
@@ -231,13 +232,12 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
             typer.echo(f"  … and {len(unreachable) - 50} more")
 
 
-def _channel(db: Session, settings: Settings, person: Person) -> tuple[str, str]:
+def _channel(settings: Settings, person: Person, in_teams: set[int]) -> tuple[str, str]:
     """Where a person's messages go, and why they cannot be reached in chat (if so)."""
     if settings.slack_enabled and person.slack_user_id:
         return "slack", ""
     if settings.teams_enabled and person.teams_aad_id:
-        assert person.id is not None
-        if address_of(db, person.id, "teams") is None:
+        if person.id not in in_teams:
             return "console", "has not opened Regie in Teams yet (no conversation to write to)"
         return "teams", ""
     if not (settings.slack_enabled or settings.teams_enabled):
@@ -387,9 +387,9 @@ def _print_report(report: CampaignReport) -> None:
         for w in spec.workshops:
             workshops.add_row(
                 spec.text(w.title, lang),
-                str(report.going(w.id)),
+                report.shown(report.going(w.id)),
                 str(w.capacity or "∞"),
-                str(report.waiting(w.id)),
+                report.shown(report.waiting(w.id)),
             )
         out.print(workshops)
     out.print(f"Counts of people under {f.k} show as <{f.k}, so nobody can be singled out.")
@@ -415,10 +415,10 @@ def report_command(
     settings = settings_and_logging()
     with database(settings) as db:
         found = _campaign(db, campaign)
-        report = build(db, found, min_group=settings.min_group_size, now=utcnow())
+        reader = person_or_exit(db, owner) if owner is not None else None
+        report = build(db, found, min_group=settings.min_group_size, now=utcnow(), reader=reader)
         names = None
-        if owner is not None:
-            reader = person_or_exit(db, owner)
+        if reader is not None:
             names = sign_ups(db, found, reader, now=utcnow())
             if names is None:
                 err.print("[yellow]Only the campaign's owner sees sign-ups by name.[/]")

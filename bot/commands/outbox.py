@@ -83,6 +83,7 @@ def digest(
 ) -> None:
     """Compose a manager's digest now: what their direct reports shared since the last one."""
     from bot.channels.console import render_text
+    from bot.wiring import build_assistant
     from dialogs.content import load_content
     from dialogs.digest import as_replies, compose
 
@@ -90,7 +91,14 @@ def digest(
     content = load_content()
     with database(settings) as db:
         person = person_or_exit(db, manager)
-        composed = compose(db, content, person, now=utcnow(), min_group=settings.min_group_size)
+        composed = compose(
+            db,
+            content,
+            person,
+            now=utcnow(),
+            min_group=settings.min_group_size,
+            assistant=build_assistant(settings, content),
+        )
         replies = as_replies(content, composed)
     if print_it:
         for reply in replies:

@@ -135,7 +135,7 @@ def _tell_moved_up(
         name=person.name.split()[0],
         workshop=spec.text(workshop.title, lang),
     )
-    text += "\n" + workshop_line(ctx.content, spec, workshop_id, person, lang)
+    text += "\n" + workshop_line(ctx.content, spec, workshop_id, person.timezone, lang)
     give_up = ctx.content.text(lang, "campaigns.buttons.cancel_place")
     offer = Offer(text, ((action_intent(campaign_id, step.id, "cancel", workshop_id), give_up),))
     key = message_key(spec.id, step.id, person_id, f"place-{workshop_id}-{ctx.now:%Y%m%d%H%M%S}")

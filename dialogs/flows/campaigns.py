@@ -73,7 +73,9 @@ def show(ctx: Ctx) -> Next:
     if campaign is None:
         return Goto("pick")
     if not ctx.answered:
-        report = build(ctx.db, campaign, min_group=ctx.settings.min_group_size, now=ctx.now)
+        report = build(
+            ctx.db, campaign, min_group=ctx.settings.min_group_size, now=ctx.now, reader=ctx.person
+        )
         ctx.say_text(status_text(ctx.content, ctx.lang, report))
         actions: list[str] = []
         if campaign.state == CampaignState.RUNNING:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
 from dialogs.text import shorten
@@ -19,6 +20,7 @@ from storage.items import (
     open_experiments,
     own,
     owned_by,
+    profile_entries,
     set_experiment_status,
 )
 from storage.models import Experiment, ExperimentStatus
@@ -27,6 +29,10 @@ YEARLY_GOAL = 3
 
 experiment = Dialog("experiment", version=1, first="overview", title="experiment.title")
 add_share_step(experiment, then=None)
+add_ai_consent_step(experiment)
+
+SUGGESTED = "suggested:"
+"""Choice values of ideas the assistant suggested (their texts wait in the dialog's values)."""
 
 
 def progress(ctx: Ctx) -> str:
@@ -80,11 +86,32 @@ def new(ctx: Ctx) -> Next:
 
 @experiment.step("pick_idea")
 def pick_idea(ctx: Ctx) -> Next:
+    assert ctx.person.id is not None
     if not ctx.answered:
-        options = [(idea.id, idea.text[ctx.lang]) for idea in ctx.content.ideas]
+        if needs_ai_consent(ctx):
+            return ask_ai_consent(ctx, then="pick_idea")
+        ideas = ctx.assistant.experiment_ideas(
+            ctx.db,
+            ctx.person,
+            profile=profile_entries(ctx.db, ctx.person.id),
+            experiments=experiments(ctx.db, ctx.person.id),
+        )
+        suggested = [i.text for i in ideas if i.idea_id is None]
+        ctx.values["suggested"] = suggested
+        options = [(f"{SUGGESTED}{n}", text) for n, text in enumerate(suggested)]
+        options += [(i.idea_id, i.text) for i in ideas if i.idea_id is not None]
         options.append(("own", ctx.t("experiment.own_after_all")))
         return ask_choice(ctx, "experiment.pick_idea", options)
-    idea = ctx.content.idea(str(ctx.answer))
+    answer = str(ctx.answer)
+    if answer.startswith(SUGGESTED):
+        suggested = ctx.values.get("suggested", [])
+        n = int(answer.removeprefix(SUGGESTED))
+        if n >= len(suggested):
+            return Goto("title")
+        ctx.values["idea_id"] = None
+        ctx.values["title"] = str(suggested[n])
+        return Goto("why")
+    idea = ctx.content.idea(answer)
     if idea is None:
         return Goto("title")
     ctx.values["idea_id"] = idea.id

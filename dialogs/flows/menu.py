@@ -8,12 +8,15 @@ from dialogs.flows.common import ask_choice, labelled
 menu = Dialog("menu", version=1, first="choose", title="menu.title")
 
 ENTRIES = ("reflection", "experiment", "checkin", "plan", "profile", "privacy", "settings")
+AI_ENTRIES = ("summary",)
+"""Shown only with AI assistance on (the words work either way)."""
 
 
 @menu.step("choose")
 def choose(ctx: Ctx) -> Next:
     if not ctx.answered:
-        options = labelled(ctx, "menu.options", (*ENTRIES, "nothing"))
+        entries = (*ENTRIES, *AI_ENTRIES) if ctx.assistant.ai else ENTRIES
+        options = labelled(ctx, "menu.options", (*entries, "nothing"))
         return ask_choice(ctx, "menu.question", options, name=ctx.person.name.split()[0])
     if ctx.answer == "nothing":
         ctx.say("menu.bye")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from dialogs.assist import SUMMARY_DIALOG
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import (
     ask_choice,
@@ -21,7 +22,15 @@ from dialogs.flows.common import (
 )
 from dialogs.manager_view import render_shared
 from dialogs.text import shorten
-from storage.models import PERSONAL_ITEM_TYPES, Person, SharedItem, Visibility, table_name
+from storage.consent import current_consent, record_consent
+from storage.models import (
+    PERSONAL_ITEM_TYPES,
+    ConsentKind,
+    Person,
+    SharedItem,
+    Visibility,
+    table_name,
+)
 from storage.personal_data import export_person, forget_person
 from storage.privacy import ITEM_TYPES, seen_by, set_visibility, shared_with_manager
 
@@ -49,6 +58,8 @@ def _label(ctx: Ctx, table: str, item: Any) -> str:
         "profile_entry": lambda: item.text,
     }[table]()
     mark = "👁" if item.visibility == Visibility.MANAGER else "🔒"
+    if table == "answer" and item.dialog_id == SUMMARY_DIALOG:
+        table = "summary"
     return shorten(f"{mark} {ctx.t(f'privacy.kinds.{table}')}: {text}", 70)
 
 
@@ -80,6 +91,8 @@ def overview(ctx: Ctx) -> Next:
             "delete",
             "done",
         ]
+        if ctx.assistant.ai:
+            actions.insert(-3, "ai")
         return ask_choice(ctx, "privacy.what_now", labelled(ctx, "privacy.actions", actions))
     if ctx.answer == "done":
         ctx.say("privacy.bye")
@@ -200,3 +213,16 @@ def delete(ctx: Ctx) -> Next:
     ctx.forgotten = True
     ctx.say("privacy.deleted")
     return End()
+
+
+@privacy.step("ai")
+def ai(ctx: Ctx) -> Next:
+    """Whether text this person writes may go to the AI model (only with AI assistance on)."""
+    assert ctx.person.id is not None
+    on = current_consent(ctx.db, ctx.person.id, ConsentKind.AI) is True
+    if not ctx.answered:
+        return ask_confirm(ctx, "ai.ask_off" if on else "ai.ask_on")
+    if ctx.answer:
+        record_consent(ctx.db, ctx.person.id, ConsentKind.AI, granted=not on, now=ctx.now)
+        ctx.say("ai.now_off" if on else "ai.now_on")
+    return Goto("overview")

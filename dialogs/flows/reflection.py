@@ -1,5 +1,8 @@
 """A short reflection: three questions from the bank, rotating through the six career
-competencies so nobody gets the same questions twice in a row, then an offer to act on it."""
+competencies so nobody gets the same questions twice in a row, then an offer to act on it.
+
+When the assistant has a follow-up for the first answer (only with AI assistance on), it is
+asked once, and the reply is kept with that answer."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ import zlib
 from sqlmodel import Session
 
 from dialogs.content import COMPETENCIES, Content
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Start
+from dialogs.dialog import Ask, Ctx, Dialog, End, Goto, Next, Start
+from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_text, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
+from dialogs.replies import TextPrompt
 from storage.items import owned_by, recent_question_ids
 from storage.models import Answer
 
@@ -19,6 +24,7 @@ QUESTIONS_PER_REFLECTION = 3
 
 reflection = Dialog("reflection", version=1, first="intro", title="reflection.title")
 add_share_step(reflection, then="insight")
+add_ai_consent_step(reflection)
 
 
 def pick_questions(db: Session, content: Content, person_id: int) -> list[str]:
@@ -51,6 +57,8 @@ def _competency(content: Content, question_id: str) -> str:
 @reflection.step("intro")
 def intro(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
+    if needs_ai_consent(ctx):
+        return ask_ai_consent(ctx, then="intro")
     ctx.values["questions"] = pick_questions(ctx.db, ctx.content, ctx.person.id)
     ctx.values["index"] = 0
     ctx.say("reflection.intro", count=QUESTIONS_PER_REFLECTION)
@@ -71,6 +79,7 @@ def question(ctx: Ctx) -> Next:
             total=len(ctx.values["questions"]),
             question=current.text[ctx.lang],
         )
+    ctx.values["index"] = index + 1
     if ctx.answer is not None:
         answer = Answer(
             **owned_by(ctx.person, now=ctx.now),
@@ -83,12 +92,45 @@ def question(ctx: Ctx) -> Next:
         ctx.db.add(answer)
         remember_saved(ctx, answer)
         ctx.values["answered"] = ctx.values.get("answered", 0) + 1
-    ctx.values["index"] = index + 1
-    if index + 1 < len(ctx.values["questions"]):
+        if not ctx.values.get("followed_up"):
+            ctx.values["followed_up"] = True
+            follow = ctx.assistant.follow_up(
+                ctx.db, ctx.person, question=current, answer=answer.text
+            )
+            if follow:
+                ctx.values["follow_up"] = [answer.id, follow]
+                return Goto("follow_up")
+    return _next_question(ctx)
+
+
+def _next_question(ctx: Ctx) -> Next:
+    if ctx.values["index"] < len(ctx.values["questions"]):
         return Goto("question")
     if ctx.values.get("answered"):
         ctx.say("reflection.thanks")
     return Goto("share")
+
+
+@reflection.step("follow_up")
+def follow_up(ctx: Ctx) -> Next:
+    """One follow-up on the first answer; the reply is added to that answer."""
+    answer_id, text = ctx.values["follow_up"]
+    if not ctx.answered:
+        return Ask(
+            TextPrompt(
+                text=text,
+                retry=ctx.t("retry.text", limit=1000),
+                skip_label=ctx.t("common.skip"),
+                long=True,
+            )
+        )
+    answer = ctx.db.get(Answer, int(answer_id))
+    if ctx.answer is not None and answer is not None and answer.person_id == ctx.person.id:
+        answer.text = ctx.t(
+            "reflection.with_follow_up", answer=answer.text, question=text, reply=str(ctx.answer)
+        )
+        ctx.db.add(answer)
+    return _next_question(ctx)
 
 
 @reflection.step("insight")

@@ -15,7 +15,12 @@ def digest(ctx: Ctx) -> Next:
         ctx.say("digest.no_reports")
         return End()
     composed = compose(
-        ctx.db, ctx.content, ctx.person, now=ctx.now, min_group=ctx.settings.min_group_size
+        ctx.db,
+        ctx.content,
+        ctx.person,
+        now=ctx.now,
+        min_group=ctx.settings.min_group_size,
+        assistant=ctx.assistant,
     )
     ctx.replies.extend(as_replies(ctx.content, composed))
     return End()

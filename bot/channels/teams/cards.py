@@ -84,10 +84,14 @@ def _open_url(label: str, url: str) -> dict[str, Any]:
     return {"type": "Action.OpenUrl", "title": shorten(label, 80), "url": url}
 
 
+def _image(offer: Offer) -> dict[str, Any]:
+    return {"type": "Image", "url": offer.image, "altText": shorten(offer.text, 100)}
+
+
 def _offer_body(offer: Offer) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if offer.image:
-        body.append({"type": "Image", "url": offer.image, "altText": shorten(offer.text, 100)})
+        body.append(_image(offer))
     body.append(text_block(offer.text, separator=True, spacing="Medium"))
     buttons = [_start(offer, intent, label, settle=False) for intent, label in offer.actions]
     buttons += [_open_url(label, url) for label, url in offer.links]
@@ -192,9 +196,11 @@ def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
         return []
     prompt = next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
     offers = [r for r in replies if isinstance(r, Offer)]
-    if prompt is None and len(offers) == 1 and not offers[0].image:
+    if prompt is None and len(offers) == 1:  # one set of buttons: settled after a press
         offer = offers[0]
         body = [text_block(r.text) for r in replies]
+        if offer.image:
+            body.insert(0, _image(offer))
         starts = [_start(offer, intent, label, settle=True) for intent, label in offer.actions]
         starts += [_open_url(label, url) for label, url in offer.links]
         return [_card_activity(summary_text(replies), card(body, starts))]
