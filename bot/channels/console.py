@@ -4,7 +4,9 @@ Plain mode prints prompts with numbered choices; the person answers with the num
 label. JSON mode (``--json``) prints one JSON object per reply line and ``{"type":
 "turn_end"}`` after each input line, so programs can drive a conversation; an input line may be
 plain text or ``{"value": …}`` for a choice (optionally with ``session``/``step``/``seq`` to
-answer a specific prompt, which makes stale answers detectable).
+answer a specific prompt, which makes stale answers detectable). A nudge's or campaign
+message's buttons show as ``[a]``, ``[b]``… (type the letter), or in JSON mode
+``{"intent": …}`` with the button's value.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from tests.schema_validators import card_errors
 
@@ -112,3 +113,34 @@ def test_pause_resume_and_cancel(run: Run, demo: Path) -> None:
     assert relaunch.returncode == 1 and "was cancelled" in relaunch.stderr
     listing = run("campaign", "list")
     assert "growth-week-2026" in listing.stdout and "cancelled" in listing.stdout
+
+
+def test_the_console_presses_a_message_button_by_its_letter(engine: Engine) -> None:
+    """Typing [b] (or b) under a campaign message presses its second button; JSON mode takes
+    {"intent": …}."""
+    import io
+
+    from sqlmodel import Session
+
+    from bot.channels.console import ConsoleChannel
+    from dialogs.content import load_content
+    from dialogs.registry import DIALOGS
+    from dialogs.replies import Offer
+    from dialogs.runtime import Runtime
+    from storage.models import Person, utcnow
+
+    with Session(engine) as db:
+        person = Person(email="c@example.com", name="Cas Console", welcomed_at=utcnow())
+        db.add(person)
+        db.commit()
+        assert person.id is not None
+        person_id = person.id
+    runtime = Runtime(engine, dialogs=DIALOGS, content=load_content())
+    out = io.StringIO()
+    console = ConsoleChannel(runtime, person_id, out, json_mode=False)
+    console.emit([Offer("Growth week!", (("checkin", "Sounds good"), ("settings", "Settings")))])
+    assert "  [a] Sounds good\n  [b] Settings" in out.getvalue()
+    replies = console.send("[b]")
+    assert "Your settings" in replies[0].text
+    json_console = ConsoleChannel(runtime, person_id, io.StringIO(), json_mode=True)
+    assert "energy" in json_console.send('{"intent": "checkin"}')[-1].text.lower()
