@@ -36,8 +36,9 @@ from sqlmodel import Session, col, select
 import bench.delivery
 from bot.config import Settings
 from bot.wiring import policy
+from dialogs.campaign_launch import LaunchPlan, launch, plan_launch
+from dialogs.campaign_messages import message_key
 from dialogs.campaign_spec import CampaignSpec, from_stored, load_file
-from dialogs.campaigns import LaunchPlan, launch, message_key, plan_launch
 from dialogs.content import load_content
 from storage.db import make_engine
 from storage.migrate import upgrade

@@ -18,20 +18,19 @@ from sqlmodel import Session
 from bot.commands.common import database, err, person_or_exit, settings_and_logging
 from bot.config import Settings
 from bot.wiring import policy
-from dialogs.campaign_report import CampaignReport, build, sign_ups
-from dialogs.campaign_spec import CampaignFileError, CampaignSpec, load_file
-from dialogs.campaigns import (
+from dialogs.campaign_launch import (
     CampaignError,
     LaunchPlan,
     cancel,
-    language_of,
     launch,
-    message,
     pause,
     plan_launch,
     resume,
-    send_at,
 )
+from dialogs.campaign_messages import language_of, message
+from dialogs.campaign_report import CampaignReport, build, sign_ups
+from dialogs.campaign_spec import CampaignFileError, CampaignSpec, load_file
+from dialogs.campaigns import send_at
 from dialogs.content import load_content
 from storage import campaigns as stored
 from storage.addresses import people_with_address

@@ -12,15 +12,9 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from dialogs.campaign_launch import next_slot
+from dialogs.campaign_messages import KIND, action_intent, message, message_key, workshop_line
 from dialogs.campaign_spec import CampaignSpec, Step, from_stored
-from dialogs.campaigns import (
-    KIND,
-    action_intent,
-    message,
-    message_key,
-    next_slot,
-    workshop_line,
-)
 from dialogs.dialog import Ctx, Dialog, End, Next, Start
 from dialogs.nudges import Nudge, enqueue_all
 from dialogs.replies import Offer, Say, reply_to_dict

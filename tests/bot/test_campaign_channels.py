@@ -31,8 +31,8 @@ from bot.config import Settings, get_settings
 from bot.delivery import DeliveryReport, DeliveryWorker, Sender
 from bot.jobs import enqueue_due
 from bot.wiring import policy
+from dialogs.campaign_launch import launch, plan_launch
 from dialogs.campaign_spec import load_file
-from dialogs.campaigns import launch, plan_launch
 from dialogs.content import load_content
 from storage.addresses import save_address
 from storage.db import dispose_engines

@@ -11,18 +11,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from dialogs.campaign_launch import cancel, launch, pause, plan_launch, resume
+from dialogs.campaign_messages import action_intent
 from dialogs.campaign_report import build, sign_ups
 from dialogs.campaign_spec import CampaignSpec, parse
-from dialogs.campaigns import (
-    action_intent,
-    audience,
-    cancel,
-    due_messages,
-    launch,
-    pause,
-    plan_launch,
-    resume,
-)
+from dialogs.campaigns import audience, due_messages
 from dialogs.content import load_content
 from dialogs.dialog import DialogSettings
 from dialogs.nudges import NudgePolicy, enqueue_all
