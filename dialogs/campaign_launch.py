@@ -19,7 +19,8 @@ from dialogs.nudges import NudgePolicy, enqueue_all, is_working_day
 from dialogs.nudges import local_instant as at_local
 from dialogs.replies import reply_to_dict
 from storage import campaigns as stored
-from storage.models import Campaign, CampaignState, Person
+from storage.models import Campaign, CampaignState, OutboxState, Person
+from storage.outbox import mark_skipped
 
 
 class CampaignError(ValueError):
@@ -141,7 +142,7 @@ def _apply_edit(
     dropped = 0
     if plan.removed_steps:
         for row in stored.unsent(db, campaign.id, _prefixes(spec.id, plan.removed_steps)):
-            row.state, row.last_error = "skipped", "step removed from the campaign"
+            mark_skipped(row, reason="step removed from the campaign")
             db.add(row)
             dropped += 1
     rows = stored.unsent(db, campaign.id, _prefixes(spec.id, plan.changed_steps))
@@ -188,7 +189,7 @@ def resume(db: Session, campaign: Campaign, *, now: datetime, policy: NudgePolic
         step = spec.step(row.idempotency_key.split(":")[2])
         if row.not_before < now and person is not None and step is not None:
             row.not_before = next_slot(person, step.time or policy.time, now, policy)
-        row.state = "pending"
+        row.state = OutboxState.PENDING
         db.add(row)
     campaign.state, campaign.updated_at = CampaignState.RUNNING, now
     db.add(campaign)

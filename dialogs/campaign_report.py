@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from dialogs.campaign_spec import CampaignSpec, from_stored
 from dialogs.content import Content
-from storage import campaigns as stored
-from storage.campaigns import Attendee, Figures
+from storage import campaign_figures
+from storage.campaign_figures import Figures
 from storage.models import Campaign, CampaignState, Person, RsvpState
+from storage.workshop_places import Attendee, sign_up_lists
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,9 @@ def build(
     reader: Person | None = None,
 ) -> CampaignReport:
     spec = from_stored(campaign.spec)
-    figures = stored.figures(db, campaign, step_ids=[s.id for s in spec.steps], min_group=min_group)
+    figures = campaign_figures.figures(
+        db, campaign, step_ids=[s.id for s in spec.steps], min_group=min_group
+    )
     last = (
         spec.start + timedelta(days=spec.last_day + 16) if spec.start is not None else None
     )  # the last step, moved past holidays, and its grace period
@@ -109,7 +112,7 @@ def sign_ups(
     assert campaign.id is not None
     if reader.id is None or reader.id != campaign.owner_id:
         return None
-    return stored.sign_up_lists(db, campaign.id, reader_id=reader.id, now=now)
+    return sign_up_lists(db, campaign.id, reader_id=reader.id, now=now)
 
 
 def sign_ups_text(

@@ -1,11 +1,11 @@
-"""HR campaigns in the database: the campaign, its recipients, their responses and workshop
-places, and its messages in the outbox (``Outbound.campaign_id``)."""
+"""HR campaigns in the database: the campaign, its recipients, their responses, and its
+messages in the outbox (``Outbound.campaign_id``). Workshop places: ``workshop_places``;
+figures: ``campaign_figures``."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,19 +14,13 @@ from sqlmodel import Session, col, select
 
 from storage.db import insert_if_new, insert_many_if_new
 from storage.models import (
-    AuditEntry,
     Campaign,
     CampaignRecipient,
     CampaignResponse,
-    CampaignRsvp,
     CampaignState,
-    Experiment,
     Outbound,
     OutboxState,
-    Person,
-    RsvpState,
 )
-from storage.privacy import min_group_size
 
 UNSENT = (OutboxState.PENDING, OutboxState.FAILED, OutboxState.HELD)
 
@@ -101,157 +95,6 @@ def responders(db: Session, campaign_id: int) -> dict[str, set[int]]:
     return found
 
 
-# -- workshop places ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Place:
-    state: str
-    """going or waitlist"""
-    position: int
-    """On the waitlist: the place in the queue (1 = next); going: 0."""
-    new: bool
-
-
-def _lock(db: Session, campaign_id: int) -> None:
-    """Serialise sign-ups for one campaign (PostgreSQL); SQLite has one writer anyway."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.exec(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
-
-
-def _going(db: Session, campaign_id: int, workshop: str) -> int:
-    query = select(func.count()).where(
-        CampaignRsvp.campaign_id == campaign_id,
-        CampaignRsvp.workshop == workshop,
-        CampaignRsvp.state == RsvpState.GOING,
-    )
-    return int(db.exec(query).one())
-
-
-def _waiting(db: Session, campaign_id: int, workshop: str) -> list[CampaignRsvp]:
-    query = (
-        select(CampaignRsvp)
-        .where(
-            CampaignRsvp.campaign_id == campaign_id,
-            CampaignRsvp.workshop == workshop,
-            CampaignRsvp.state == RsvpState.WAITLIST,
-        )
-        .order_by(col(CampaignRsvp.at), col(CampaignRsvp.id))
-    )
-    return list(db.exec(query))
-
-
-def sign_up(
-    db: Session,
-    campaign_id: int,
-    workshop: str,
-    person_id: int,
-    *,
-    capacity: int | None,
-    now: datetime,
-) -> Place:
-    """A place at the workshop, or on its waitlist when it is full (first come, first served)."""
-    _lock(db, campaign_id)
-    existing = db.exec(
-        select(CampaignRsvp).where(
-            CampaignRsvp.campaign_id == campaign_id,
-            CampaignRsvp.workshop == workshop,
-            CampaignRsvp.person_id == person_id,
-        )
-    ).first()
-    if existing is not None and existing.state != RsvpState.CANCELLED:
-        return Place(existing.state, _position(db, existing), new=False)
-    full = capacity is not None and _going(db, campaign_id, workshop) >= capacity
-    state = RsvpState.WAITLIST if full else RsvpState.GOING
-    row = existing or CampaignRsvp(campaign_id=campaign_id, workshop=workshop, person_id=person_id)
-    row.state, row.at = state, now
-    db.add(row)
-    db.flush()
-    return Place(state, _position(db, row), new=True)
-
-
-def _position(db: Session, row: CampaignRsvp) -> int:
-    if row.state != RsvpState.WAITLIST:
-        return 0
-    queue = _waiting(db, row.campaign_id, row.workshop)
-    return next((n for n, r in enumerate(queue, start=1) if r.id == row.id), 0)
-
-
-def give_up_place(
-    db: Session, campaign_id: int, workshop: str, person_id: int, *, capacity: int | None
-) -> tuple[bool, int | None]:
-    """Cancel someone's place (or waitlist entry). Returns (was signed up, the person who moves
-    up from the waitlist into the freed place, if any)."""
-    _lock(db, campaign_id)
-    row = db.exec(
-        select(CampaignRsvp).where(
-            CampaignRsvp.campaign_id == campaign_id,
-            CampaignRsvp.workshop == workshop,
-            CampaignRsvp.person_id == person_id,
-        )
-    ).first()
-    if row is None or row.state == RsvpState.CANCELLED:
-        return False, None
-    had_place = row.state == RsvpState.GOING
-    row.state = RsvpState.CANCELLED
-    db.add(row)
-    db.flush()
-    if not had_place:
-        return True, None
-    queue = _waiting(db, campaign_id, workshop)
-    if queue and (capacity is None or _going(db, campaign_id, workshop) < capacity):
-        queue[0].state = RsvpState.GOING
-        db.add(queue[0])
-        return True, queue[0].person_id
-    return True, None
-
-
-def places_of(db: Session, campaign_id: int, person_id: int) -> dict[str, str]:
-    query = select(CampaignRsvp.workshop, CampaignRsvp.state).where(
-        CampaignRsvp.campaign_id == campaign_id, CampaignRsvp.person_id == person_id
-    )
-    return {workshop: state for workshop, state in db.exec(query)}
-
-
-@dataclass(frozen=True)
-class Attendee:
-    person_id: int
-    name: str
-    email: str
-    state: str
-    at: datetime
-
-
-def sign_up_lists(
-    db: Session, campaign_id: int, *, reader_id: int | None, now: datetime
-) -> dict[str, list[Attendee]]:
-    """Per workshop, the people signed up and waiting, by name: for the campaign's owner only
-    (the sign-up button tells people so). Each look is audited per person ("who has seen my
-    data" in the privacy centre shows it)."""
-    query = (
-        select(CampaignRsvp, Person.name, Person.email)
-        .join(Person, col(Person.id) == CampaignRsvp.person_id)
-        .where(CampaignRsvp.campaign_id == campaign_id)
-        .where(CampaignRsvp.state != RsvpState.CANCELLED)
-        .order_by(col(CampaignRsvp.at), col(CampaignRsvp.id))
-    )
-    lists: dict[str, list[Attendee]] = defaultdict(list)
-    for rsvp, name, email in db.exec(query):
-        lists[rsvp.workshop].append(Attendee(rsvp.person_id, name, email, rsvp.state, rsvp.at))
-    slug = db.exec(select(Campaign.slug).where(Campaign.id == campaign_id)).one()
-    db.add_all(
-        AuditEntry(
-            at=now,
-            actor_id=reader_id,
-            subject_id=person_id,
-            action="campaign_sign_ups",
-            detail={"campaign": slug},
-        )
-        for person_id in {a.person_id for people in lists.values() for a in people}
-    )
-    return lists
-
-
 # -- its messages in the outbox ------------------------------------------------------------
 
 
@@ -318,117 +161,3 @@ def due_and_sent(db: Session, campaign_id: int, *, now: datetime) -> tuple[int, 
     )
     counts = {str(state): int(n) for state, n in rows}
     return sum(counts.values()), counts.get(OutboxState.SENT, 0)
-
-
-# -- figures -------------------------------------------------------------------------------
-
-
-@dataclass
-class StepFigures:
-    queued: int = 0
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
-    held: int = 0
-    responded: int = 0
-    responses: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass
-class Figures:
-    """What HR sees of a campaign: numbers. Counts of people's choices are shown only when
-    at least ``k`` people are in them (see ``cell``); delivery counts are about messages."""
-
-    k: int
-    targeted: int
-    reached: int
-    """People who got at least one message."""
-    steps: dict[str, StepFigures]
-    failure_reasons: Counter[str]
-    skip_reasons: Counter[str]
-    responded: int
-    experiments: int
-    rsvps: dict[str, Counter[str]]
-
-    def cell(self, people: int) -> str:
-        """A count of people, or "<K" when it would single out fewer than K people."""
-        return str(people) if people == 0 or people >= self.k else f"<{self.k}"
-
-    @property
-    def sent(self) -> int:
-        return sum(step.sent for step in self.steps.values())
-
-    @property
-    def unsent(self) -> int:
-        return sum(step.queued + step.failed for step in self.steps.values())
-
-
-def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_group: int) -> Figures:
-    assert campaign.id is not None
-    cid = campaign.id
-    steps = {step: StepFigures() for step in step_ids}
-    failures: Counter[str] = Counter()
-    skips: Counter[str] = Counter()
-    reached: set[int] = set()
-    rows = db.exec(
-        select(
-            Outbound.idempotency_key, Outbound.state, Outbound.last_error, Outbound.person_id
-        ).where(Outbound.campaign_id == cid)
-    )
-    for key, state, error, person_id in rows:
-        step = steps.setdefault(key.split(":")[2], StepFigures())
-        if state == OutboxState.SENT:
-            step.sent += 1
-            reached.add(person_id)
-        elif state in (OutboxState.PENDING, OutboxState.SENDING):
-            step.queued += 1
-        elif state == OutboxState.HELD:
-            step.held += 1
-        elif state == OutboxState.SKIPPED:
-            step.skipped += 1
-            skips[_reason(error)] += 1
-        else:
-            step.failed += 1
-            failures[_reason(error)] += 1
-    counted = select(Person.id).where(col(Person.in_aggregates))
-    responses = db.exec(
-        select(CampaignResponse.step, CampaignResponse.kind, CampaignResponse.person_id)
-        .where(CampaignResponse.campaign_id == cid)
-        .where(col(CampaignResponse.person_id).in_(counted.scalar_subquery()))
-    )
-    per_step: dict[str, set[int]] = defaultdict(set)
-    anyone: set[int] = set()
-    for step_id, kind, person_id in responses:
-        steps.setdefault(step_id, StepFigures()).responses[kind] += 1
-        per_step[step_id].add(person_id)
-        anyone.add(person_id)
-    for step_id, people in per_step.items():
-        steps[step_id].responded = len(people)
-    experiments = db.exec(
-        select(func.count(func.distinct(Experiment.person_id)))
-        .where(Experiment.campaign_id == cid)
-        .where(col(Experiment.in_aggregates))
-    ).one()
-    rsvps: dict[str, Counter[str]] = defaultdict(Counter)
-    for workshop, state, n in db.exec(
-        select(CampaignRsvp.workshop, CampaignRsvp.state, func.count())
-        .where(CampaignRsvp.campaign_id == cid)
-        .group_by(col(CampaignRsvp.workshop), col(CampaignRsvp.state))
-    ):
-        rsvps[workshop][state] = int(n)
-    targeted = int(db.exec(select(func.count()).where(CampaignRecipient.campaign_id == cid)).one())
-    return Figures(
-        k=min_group_size(min_group),
-        targeted=targeted,
-        reached=len(reached),
-        steps=steps,
-        failure_reasons=failures,
-        skip_reasons=skips,
-        responded=len(anyone),
-        experiments=int(experiments),
-        rsvps=dict(rsvps),
-    )
-
-
-def _reason(error: str | None) -> str:
-    return (error or "unknown").split("\n")[0][:120]

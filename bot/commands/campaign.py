@@ -6,8 +6,10 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -15,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlmodel import Session
 
+from bot.campaign_reports import print_report, print_sign_ups, render_html, write_csv
 from bot.commands.common import database, err, person_or_exit, settings_and_logging
 from bot.config import Settings
 from bot.wiring import policy
@@ -28,15 +31,17 @@ from dialogs.campaign_launch import (
     resume,
 )
 from dialogs.campaign_messages import language_of, message
-from dialogs.campaign_report import CampaignReport, build, sign_ups
+from dialogs.campaign_report import build, sign_ups
 from dialogs.campaign_spec import CampaignFileError, CampaignSpec, load_file
 from dialogs.campaigns import send_at
-from dialogs.content import load_content
+from dialogs.content import Content, load_content
+from dialogs.replies import Reply
 from storage import campaigns as stored
 from storage.addresses import people_with_address
 from storage.models import Campaign, Person, utcnow
 from storage.people import by_email
 
+T = TypeVar("T")
 campaign_app = typer.Typer(
     help="HR campaigns: validate, preview, launch, follow and report.", no_args_is_help=True
 )
@@ -107,7 +112,9 @@ def preview(
         typer.echo("Note: not launched yet; buttons will carry the campaign's number once it is.")
     for step in spec.steps:
         at = send_at(spec, step, person, policy(settings))
-        when = at.astimezone(_zone(person)).strftime("%a %d %b %Y %H:%M %Z") if at else "-"
+        when = (
+            at.astimezone(ZoneInfo(person.timezone)).strftime("%a %d %b %Y %H:%M %Z") if at else "-"
+        )
         condition = (
             f", only if {step.only[0].replace('_', ' ')} to {step.only[1]}" if step.only else ""
         )
@@ -117,15 +124,9 @@ def preview(
         )
 
 
-def _zone(person: Person) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(person.timezone)
-
-
-def _payload(channel: str, replies: list[Any], content: Any, lang: str) -> str:
+def _payload(channel: str, replies: list[Reply], content: Content, lang: str) -> str:
     def t(key: str, **values: Any) -> str:
-        return str(content.text(lang, key, **values))
+        return content.text(lang, key, **values)
 
     if channel == "slack":
         from bot.channels.slack.blocks import messages
@@ -279,7 +280,7 @@ def cancel_command(
     typer.echo(f"Cancelled {found.slug}: {dropped} message(s) not sent yet were dropped.")
 
 
-def _or_exit(fn: Any) -> Any:
+def _or_exit(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except CampaignError as error:
@@ -321,7 +322,7 @@ def status_command(
         _progress(settings, campaign)
     with database(settings) as db:
         report = build(db, _campaign(db, campaign), min_group=settings.min_group_size, now=utcnow())
-    _print_report(report)
+    print_report(out, report)
 
 
 def _progress(settings: Settings, ref: str) -> None:
@@ -344,56 +345,6 @@ def _progress(settings: Settings, ref: str) -> None:
             time.sleep(1.0)
 
 
-def _print_report(report: CampaignReport) -> None:
-    f = report.figures
-    spec = report.spec
-    lang = spec.default_language
-    out.print(
-        f"[bold]{spec.text(spec.name, lang)}[/] ({spec.id}): {report.state}. "
-        f"Targeted {f.targeted}, reached {f.reached}, responded {f.cell(f.responded)}, "
-        f"experiments started {f.cell(f.experiments)}."
-    )
-    table = Table(title="Messages per step")
-    for column in ("step", "day", "queued", "held", "sent", "failed", "skipped", "responded"):
-        table.add_column(column, justify="left" if column == "step" else "right")
-    for step in spec.steps:
-        s = f.steps.get(step.id)
-        if s is None:
-            continue
-        table.add_row(
-            step.id,
-            str(step.day),
-            str(s.queued),
-            str(s.held),
-            str(s.sent),
-            str(s.failed),
-            str(s.skipped),
-            f.cell(s.responded) if step.answerable else "",
-        )
-    out.print(table)
-    if f.failure_reasons:
-        out.print("Failed, by reason:")
-        for reason, n in f.failure_reasons.most_common():
-            out.print(f"  {n:>6}  {reason}")
-    if f.skip_reasons:
-        out.print("Skipped, by reason:")
-        for reason, n in f.skip_reasons.most_common():
-            out.print(f"  {n:>6}  {reason}")
-    if spec.workshops:
-        workshops = Table(title="Workshop sign-ups")
-        for column in ("workshop", "going", "places", "waitlist"):
-            workshops.add_column(column, justify="left" if column == "workshop" else "right")
-        for w in spec.workshops:
-            workshops.add_row(
-                spec.text(w.title, lang),
-                report.shown(report.going(w.id)),
-                str(w.capacity or "∞"),
-                report.shown(report.waiting(w.id)),
-            )
-        out.print(workshops)
-    out.print(f"Counts of people under {f.k} show as <{f.k}, so nobody can be singled out.")
-
-
 @campaign_app.command("report")
 def report_command(
     campaign: IdArg,
@@ -409,8 +360,6 @@ def report_command(
     ] = None,
 ) -> None:
     """The campaign's figures (and, for its owner, who signed up for which workshop)."""
-    from bot.campaign_html import render_html, write_csv
-
     settings = settings_and_logging()
     with database(settings) as db:
         found = _campaign(db, campaign)
@@ -421,14 +370,9 @@ def report_command(
             names = sign_ups(db, found, reader, now=utcnow())
             if names is None:
                 err.print("[yellow]Only the campaign's owner sees sign-ups by name.[/]")
-    _print_report(report)
+    print_report(out, report)
     if names:
-        for w in report.spec.workshops:
-            people = names.get(w.id, [])
-            out.print(f"[bold]{report.spec.text(w.title, report.spec.default_language)}[/]")
-            for attendee in people:
-                mark = "" if attendee.state == "going" else "  (waitlist)"
-                out.print(f"  {attendee.name} <{attendee.email}>{mark}")
+        print_sign_ups(out, report, names)
     if csv_file is not None:
         write_csv(report, csv_file, names)
         typer.echo(f"Wrote {csv_file}.")

@@ -19,6 +19,7 @@ from dialogs.dialog import Ctx, Dialog, End, Next, Start
 from dialogs.nudges import Nudge, enqueue_all
 from dialogs.replies import Offer, Say, reply_to_dict
 from storage import campaigns as stored
+from storage import workshop_places as places
 from storage.models import Campaign, CampaignState, Person, RsvpState
 
 campaign_reply = Dialog("campaign_reply", version=1, first="act", title="campaigns.title")
@@ -90,7 +91,7 @@ def _workshop(
         ctx.say("campaigns.reply.past", workshop=name)
         return
     if action == "cancel":
-        was, moved_up = stored.give_up_place(
+        was, moved_up = places.give_up_place(
             ctx.db, campaign_id, workshop_id, ctx.person.id, capacity=workshop.capacity
         )
         ctx.say(
@@ -99,7 +100,7 @@ def _workshop(
         if moved_up is not None:
             _tell_moved_up(ctx, spec, campaign_id, step, workshop_id, moved_up)
         return
-    place = stored.sign_up(
+    place = places.sign_up(
         ctx.db, campaign_id, workshop_id, ctx.person.id, capacity=workshop.capacity, now=ctx.now
     )
     if place.state == RsvpState.GOING:

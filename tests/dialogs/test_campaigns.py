@@ -546,6 +546,23 @@ def test_hr_launches_pauses_and_follows_a_campaign_in_chat(
     assert "Paused. 6 messages wait" in paused[0].text
     with Session(engine) as db:
         assert db.exec(select(Campaign)).one().state == "paused"
+    rt.handle(Turn(person_id=hr, text="campaigns"))
+    rt.handle(Turn(person_id=hr, text="1"))
+    assert (
+        "Running again. 6 waiting messages"
+        in rt.handle(Turn(person_id=hr, text="Resume it"))[0].text
+    )
+    rt.handle(Turn(person_id=hr, text="campaigns"))
+    shown = rt.handle(Turn(person_id=hr, text="1"))
+    owner_options = [o.label for o in shown[-1].options()]  # type: ignore[union-attr]
+    assert "Who signed up (by name)" in owner_options  # hr@example.com owns it
+    names = rt.handle(Turn(person_id=hr, text="Who signed up (by name)"))
+    assert "What gives you energy? (0 going, 0 waiting):" in names[0].text
+    rt.handle(Turn(person_id=hr, text="campaigns"))
+    rt.handle(Turn(person_id=hr, text="1"))
+    confirm = rt.handle(Turn(person_id=hr, text="Cancel it"))
+    assert "Cancel Growth week for good?" in confirm[-1].text
+    assert "Cancelled. 6 messages" in rt.handle(Turn(person_id=hr, text="yes"))[0].text
 
 
 def test_campaign_messages_do_not_make_personal_nudges_gentler(engine: Engine, hr: int) -> None:

@@ -1,6 +1,6 @@
-"""A campaign's report as a file: CSV for spreadsheets, and one self-contained HTML page with
-two charts (the response funnel, and sign-ups per workshop) drawn as inline SVG — no scripts,
-no external files, so it can be mailed or put on an intranet as it is."""
+"""A campaign's report: terminal tables, CSV for spreadsheets, and one self-contained HTML
+page with two charts (the response funnel, and sign-ups per workshop) drawn as inline SVG — no
+scripts, no external files, so it can be mailed or put on an intranet as it is."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import csv
 from html import escape
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
 from dialogs.campaign_report import CampaignReport
-from storage.campaigns import Attendee
+from storage.workshop_places import Attendee
 
 BAR_HEIGHT = 26
 CHART_WIDTH = 560
@@ -176,3 +179,63 @@ def write_csv(
         for workshop, people in (names or {}).items():
             for a in people:
                 writer.writerow(["sign-up", workshop, a.state, f"{a.name} <{a.email}>"])
+
+
+def print_report(out: Console, report: CampaignReport) -> None:
+    """The figures as terminal tables (what `status` and `report` print)."""
+    f = report.figures
+    spec = report.spec
+    lang = spec.default_language
+    out.print(
+        f"[bold]{spec.text(spec.name, lang)}[/] ({spec.id}): {report.state}. "
+        f"Targeted {f.targeted}, reached {f.reached}, responded {f.cell(f.responded)}, "
+        f"experiments started {f.cell(f.experiments)}."
+    )
+    table = Table(title="Messages per step")
+    for column in ("step", "day", "queued", "held", "sent", "failed", "skipped", "responded"):
+        table.add_column(column, justify="left" if column == "step" else "right")
+    for step in spec.steps:
+        s = f.steps.get(step.id)
+        if s is None:
+            continue
+        table.add_row(
+            step.id,
+            str(step.day),
+            str(s.queued),
+            str(s.held),
+            str(s.sent),
+            str(s.failed),
+            str(s.skipped),
+            f.cell(s.responded) if step.answerable else "",
+        )
+    out.print(table)
+    if f.failure_reasons:
+        out.print("Failed, by reason:")
+        for reason, n in f.failure_reasons.most_common():
+            out.print(f"  {n:>6}  {reason}")
+    if f.skip_reasons:
+        out.print("Skipped, by reason:")
+        for reason, n in f.skip_reasons.most_common():
+            out.print(f"  {n:>6}  {reason}")
+    if spec.workshops:
+        workshops = Table(title="Workshop sign-ups")
+        for column in ("workshop", "going", "places", "waitlist"):
+            workshops.add_column(column, justify="left" if column == "workshop" else "right")
+        for w in spec.workshops:
+            workshops.add_row(
+                spec.text(w.title, lang),
+                report.shown(report.going(w.id)),
+                str(w.capacity or "∞"),
+                report.shown(report.waiting(w.id)),
+            )
+        out.print(workshops)
+    out.print(f"Counts of people under {f.k} show as <{f.k}, so nobody can be singled out.")
+
+
+def print_sign_ups(out: Console, report: CampaignReport, names: dict[str, list[Attendee]]) -> None:
+    """Who signed up for which workshop, by name: for the campaign's owner only."""
+    for w in report.spec.workshops:
+        out.print(f"[bold]{report.spec.text(w.title, report.spec.default_language)}[/]")
+        for attendee in names.get(w.id, []):
+            mark = "" if attendee.state == "going" else "  (waitlist)"
+            out.print(f"  {attendee.name} <{attendee.email}>{mark}")
