@@ -5,12 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_EMPLOYEE := alex@example.com
 
-.PHONY: install run test lint bench clean
+PIP    := python -m pip install --quiet --disable-pip-version-check
 
-$(STAMP): pyproject.toml
+.PHONY: install run test lint bench lock clean
+
+# Installs the versions pinned in constraints.txt (the ones the suite last passed with).
+$(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Regie needs Python 3.11 or newer (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/$(PIP) -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +26,7 @@ run: install
 
 ## The whole test suite, with the linters and type checks.
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install
 	$(BIN)/ruff check .
@@ -32,11 +35,21 @@ lint: install
 	$(BIN)/lint-imports
 
 bench: install
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/$(PIP) -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/turns.py
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/campaign.py
+
+## Pin anew: the newest versions pyproject.toml allows, resolved in a throwaway venv.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/$(PIP) '.[test,bench]'
+	{ sed -n '1,2p' constraints.txt; .lock-venv/bin/python -m pip freeze --exclude-editable \
+	  | grep -v -i '^regie'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) regie.db regie.db-wal regie.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -67,8 +67,7 @@ def insert_if_new(
 ) -> bool:
     """``INSERT … ON CONFLICT (unique) DO NOTHING`` in one statement, on SQLite and PostgreSQL:
     True when the row is new. De-duplication without a read first, and race-free."""
-    statement = _insert_ignoring(db, model, unique).values(**values)
-    return bool(db.connection().execute(statement).rowcount == 1)
+    return insert_many_if_new(db, model, unique=unique, rows=[values]) == 1
 
 
 def insert_many_if_new(
@@ -78,21 +77,19 @@ def insert_many_if_new(
     unique: str | Sequence[str],
     rows: Sequence[Mapping[str, Any]],
 ) -> int:
-    """``insert_if_new`` for many rows in one round trip (executemany); how many were new."""
+    """``insert_if_new`` for many rows in one round trip; how many were new.
+
+    New rows are counted from what ``RETURNING`` gives back, never from ``rowcount``: drivers
+    disagree on it for ``ON CONFLICT DO NOTHING`` (psycopg 3.3 reports -1, sqlite3 sums an
+    executemany), and a wrong count here makes every chat turn look like a redelivery."""
     if not rows:
         return 0
-    statement = _insert_ignoring(db, model, unique)
-    if db.get_bind().dialect.name == "sqlite":  # sqlite3 sums executemany's rowcount
-        return int(db.connection().execute(statement, [dict(r) for r in rows]).rowcount)
-    # psycopg reports no rowcount for many: count the new rows RETURNING gives back.
-    key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
-    return len(db.connection().execute(statement.returning(key), [dict(r) for r in rows]).all())
-
-
-def _insert_ignoring(db: Session, model: type[SQLModel], unique: str | Sequence[str]) -> Any:
     dialect = sqlite if db.get_bind().dialect.name == "sqlite" else postgresql
     columns = [unique] if isinstance(unique, str) else list(unique)
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=columns)
+    key = next(iter(model.__table__.primary_key.columns))  # type: ignore[attr-defined]
+    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=columns).returning(key)
+    result = db.connection().execute(statement, [dict(r) for r in rows])
+    return len(result.all())
 
 
 @contextmanager

@@ -12,11 +12,14 @@ from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import Answer, Person, Visibility
 
 
-def test_migrations_create_exactly_the_models(any_engine) -> None:
-    with any_engine.connect() as connection:
+def test_migrations_create_exactly_the_models(fresh_db_url: str) -> None:
+    engine = make_engine(fresh_db_url)
+    upgrade(engine)
+    with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == []
-    assert current_revision(any_engine) == head_revision()
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
 
 
 def test_upgrade_is_idempotent(any_engine) -> None:

@@ -1,0 +1,54 @@
+"""A pytest plugin: how many test cases ran on each database, and a failed run when
+PostgreSQL was configured (``REGIE_TEST_POSTGRES_URL``) yet some of its cases were skipped —
+a suite that silently stops testing the production database proves nothing about it."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def _database_of(nodeid: str) -> str | None:
+    params = nodeid.rpartition("[")[2].rstrip("]").split("-") if nodeid.endswith("]") else []
+    return next((name for name in DATABASES if name in params), None)
+
+
+def _counts(config: pytest.Config) -> dict[str, Counter[str]]:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    counts: dict[str, Counter[str]] = {name: Counter() for name in DATABASES}
+    if reporter is None:
+        return counts
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in reporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            when = getattr(report, "when", "call")
+            database = _database_of(nodeid)
+            if database is None or (outcome == "passed" and when != "call"):
+                continue
+            counts[database][outcome] += 1
+    return counts
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not os.environ.get("REGIE_TEST_POSTGRES_URL") or exitstatus not in (0, 1):
+        return
+    if _counts(session.config)["postgresql"]["skipped"] and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counts = _counts(terminalreporter.config)
+    if not any(counts.values()):
+        return
+    terminalreporter.section("cases per database")
+    for name in DATABASES:
+        figures = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts[name].items()))
+        terminalreporter.write_line(f"{name}: {figures or 'none'}")
+    if os.environ.get("REGIE_TEST_POSTGRES_URL") and counts["postgresql"]["skipped"]:
+        terminalreporter.write_line(
+            "FAILED: REGIE_TEST_POSTGRES_URL is set, yet PostgreSQL cases were skipped", red=True
+        )
