@@ -1,67 +1,196 @@
-"""Configuration: the only module that reads the environment (and ``.env``)."""
+"""Configuration: the only module that reads the environment (and ``.env``).
+
+Every setting is checked when it is read: a bad time, weekday, cadence, zone, country, URL,
+number or name is a ``SettingsError`` with one line per bad variable, naming the variable as the
+operator wrote it (``REGIE_NUDGE_TIME=9h30: expected a time like 09:30``). The CLI prints those
+lines and exits with code 2 (``settings_or_exit``), so nothing starts on a bad configuration.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
 from functools import cache
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "REGIE_"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+CADENCES = ("weekly", "biweekly", "monthly")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+APP_TYPES = {"multitenant": "MultiTenant"}
+APP_TYPES_WITH_TENANT = {"singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+DATABASE_DRIVERS = {"sqlite": {"", "pysqlite"}, "postgresql": {"", "psycopg"}}
+"""Backends (and SQLAlchemy drivers) Regie runs on; ``postgres://`` is read as ``postgresql://``."""
+
+
+def _stripped(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _any_case(*choices: str) -> BeforeValidator:
+    """Accept ``choices`` in any case; anything else stays as written, for the error line."""
+    canonical = {choice.lower(): choice for choice in choices}
+
+    def spelled(value: object) -> object:
+        if isinstance(value, str):
+            return canonical.get(value.strip().lower(), value)
+        return value
+
+    return BeforeValidator(spelled)
+
+
+def _blank_is_none(value: object) -> object:
+    """An empty variable (``REGIE_NUDGE_WEEKDAY=``) means "not set"."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _weekday_name(value: object) -> object:
+    if isinstance(value, str):
+        name = value.strip().lower()
+        for number, day in enumerate(WEEKDAYS):
+            if name in (day, day[:3]):
+                return number
+    return value
+
+
+def _zero_padded(clock: str) -> str:
+    hours, minutes = clock.split(":")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):  # unknown, or not a zone name at all
+        raise ValueError(EXPECTED["timezone"]) from None
+    return value
+
+
+def _holidays_country(value: str) -> str:
+    from holidays.registry import COUNTRIES
+
+    code = value.strip().upper()
+    if code not in {names[1] for names in COUNTRIES.values()}:
+        raise ValueError(EXPECTED["holidays_country"])
+    return code
+
+
+_HTTP_URL: TypeAdapter[AnyHttpUrl] = TypeAdapter(AnyHttpUrl)
+
+
+def _http_url(value: str) -> str:
+    """The text as written (clients join paths to it), once pydantic agrees it is http(s)."""
+    _HTTP_URL.validate_python(value)
+    return value
+
+
+def _database_url(value: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ValueError(EXPECTED["database_url"]) from None
+    backend, _, driver = url.drivername.partition("+")
+    backend = "postgresql" if backend == "postgres" else backend
+    if backend not in DATABASE_DRIVERS:
+        raise ValueError(f"{EXPECTED['database_url']}; {backend} is not supported")
+    if driver not in DATABASE_DRIVERS[backend]:
+        raise ValueError(f"{EXPECTED['database_url']}; the {driver} driver is not supported")
+    return value
+
+
+Clock = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^([01]?\d|2[0-3]):[0-5]\d$"),
+    AfterValidator(_zero_padded),
+]
+"""A local time of day, ``HH:MM`` (24-hour; ``9:30`` is read as ``09:30``)."""
+Weekday = Annotated[int, BeforeValidator(_weekday_name), Field(ge=0, le=6)]
+"""0 = Monday … 6 = Sunday, or the English day name (``monday``, ``mon``)."""
+HttpUrlText = Annotated[str, BeforeValidator(_stripped), AfterValidator(_http_url)]
+Positive = Annotated[float, Field(gt=0)]
+Secret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
+"""A token or password; an empty variable counts as not set."""
+OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
 
 
 class Settings(BaseSettings):
     """Each field is read from ``REGIE_<NAME>`` (e.g. ``REGIE_DATABASE_URL``)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="REGIE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    database_url: str = "sqlite:///regie.db"
-    language: str = "en"
+    database_url: Annotated[str, BeforeValidator(_stripped), AfterValidator(_database_url)] = (
+        "sqlite:///regie.db"
+    )
+    language: Annotated[Literal["en", "nl"], _any_case("en", "nl")] = "en"
     """Language for people the bot enrols itself (nl or en)."""
-    timezone: str = "Europe/Amsterdam"
-    holidays_country: str = "NL"
-    min_group_size: int = 5
+    timezone: Annotated[str, BeforeValidator(_stripped), AfterValidator(_time_zone)] = (
+        "Europe/Amsterdam"
+    )
+    holidays_country: Annotated[str, AfterValidator(_holidays_country)] = "NL"
+    min_group_size: int = Field(default=5, ge=3)
     open_enrolment: bool = True
-    log_level: str = "WARNING"
-    nudge_time: str = "09:30"
+    log_level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], _any_case(*LOG_LEVELS)
+    ] = "WARNING"
+    nudge_time: Clock = "09:30"
     """Default local time of day for nudges (people can choose their own)."""
-    nudge_weekday: int | None = None
+    nudge_weekday: Annotated[Weekday | None, BeforeValidator(_blank_is_none)] = None
     """Default weekday for periodic nudges, 0 = Monday; unset: any working day."""
-    digest_weekday: int = 0
+    digest_weekday: Weekday = 0
     """Managers' digests come on this weekday (0 = Monday), at ``digest_time`` local time."""
-    digest_time: str = "09:00"
-    digest_cadence: str = "weekly"
+    digest_time: Clock = "09:00"
+    digest_cadence: Annotated[Literal["weekly", "biweekly", "monthly"], _any_case(*CADENCES)] = (
+        "weekly"
+    )
     """weekly, biweekly or monthly; each manager can choose their own under settings."""
     digest_nothing_new_note: bool = False
     """Send a short "nothing new" note instead of skipping a week with nothing shared."""
-    nudge_grace_hours: float = 24.0
+    nudge_grace_hours: Positive = 24.0
     """After downtime, a nudge that fell due at most this long ago is still sent (once)."""
-    outbox_stuck_after: float = 120.0
+    outbox_stuck_after: Positive = 120.0
     """Seconds after which a message still "sending" is taken to belong to a dead process."""
-    slack_send_rate: float = 10.0
+    delivery_stuck_after: Positive = 300.0
+    """Seconds without a completed delivery pass after which ``/healthz`` says unhealthy."""
+    slack_send_rate: Positive = 10.0
     """Messages per second the outbox sends to Slack at most (halved on each 429)."""
-    teams_send_rate: float = 50.0
+    teams_send_rate: Positive = 50.0
     """Requests per second to Teams for this app at most (Bot Framework: ~50/s per tenant)."""
-    teams_sends_per_conversation: float = 7.0
+    teams_sends_per_conversation: Positive = 7.0
     campaigns_dir: str = "campaigns"
     """Campaign files HR can launch from chat ("campaigns"); the CLI takes any path."""
-    host: str = "127.0.0.1"
-    port: int = 3000
+    host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
 
-    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(
-        default=None, validation_alias="SLACK_SIGNING_SECRET"
-    )
-    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_bot_token: Secret = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: Secret = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: Secret = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     """Set to use Socket Mode instead of the HTTP Events API."""
-    slack_api_url: str = "https://slack.com/api/"
+    slack_api_url: HttpUrlText = "https://slack.com/api/"
 
-    microsoft_app_id: str | None = Field(default=None, validation_alias="MICROSOFT_APP_ID")
-    microsoft_app_password: SecretStr | None = Field(
-        default=None, validation_alias="MICROSOFT_APP_PASSWORD"
-    )
-    microsoft_app_tenant_id: str | None = Field(
+    microsoft_app_id: OptionalText = Field(default=None, validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: Secret = Field(default=None, validation_alias="MICROSOFT_APP_PASSWORD")
+    microsoft_app_tenant_id: OptionalText = Field(
         default=None, validation_alias="MICROSOFT_APP_TENANT_ID"
     )
     microsoft_app_type: str = Field(default="MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
@@ -69,15 +198,19 @@ class Settings(BaseSettings):
     """Local development only: accept Teams activities without a Bot Framework token."""
 
     # Optional AI assistance (off by default; the product is complete without it).
-    llm: Literal["off", "on"] = "off"
+    llm: Annotated[Literal["off", "on"], _any_case("off", "on")] = "off"
     """REGIE_LLM: on sends (masked) text to the model, for people who agreed."""
-    llm_model: str = "gpt-4o-mini"
+    llm_model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = (
+        "gpt-4o-mini"
+    )
     llm_monthly_token_budget: int = Field(default=2_000_000, ge=0)
     """Prompt plus completion tokens per calendar month (UTC); when spent, no more calls."""
-    llm_timeout: float = Field(default=8.0, gt=0)
+    llm_timeout: Positive = 8.0
     """Seconds to wait for the model before carrying on without it."""
-    openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
-    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: Secret = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: Annotated[HttpUrlText | None, BeforeValidator(_blank_is_none)] = Field(
+        default=None, validation_alias="OPENAI_BASE_URL"
+    )
     """Azure OpenAI or any OpenAI-compatible server (default: OpenAI's own)."""
 
     @property
@@ -92,32 +225,137 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
 
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str) -> str:
-        if value not in ("en", "nl"):
-            raise ValueError("REGIE_LANGUAGE must be 'en' or 'nl'")
-        return value
-
-    @field_validator("llm", mode="before")
-    @classmethod
-    def _llm(cls, value: object) -> object:
-        return value.strip().lower() if isinstance(value, str) else value
-
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("timezone")
+    @field_validator("microsoft_app_type")
     @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo
+    def _app_type(cls, value: str, info: ValidationInfo) -> str:
+        key = value.strip().lower()
+        if key in APP_TYPES:
+            return APP_TYPES[key]
+        if key not in APP_TYPES_WITH_TENANT:
+            raise ValueError(EXPECTED["microsoft_app_type"])
+        name = APP_TYPES_WITH_TENANT[key]
+        if info.data.get("microsoft_app_id") and not info.data.get("microsoft_app_tenant_id"):
+            raise ValueError(f"a {name} bot needs MICROSOFT_APP_TENANT_ID as well")
+        return name
 
-        ZoneInfo(value)  # raises for an unknown zone
-        return value
+
+EXPECTED: dict[str, str] = {
+    "database_url": (
+        "expected a database URL like sqlite:///regie.db or postgresql://user:password@host/db"
+    ),
+    "language": "expected en or nl",
+    "timezone": "expected an IANA time zone like Europe/Amsterdam",
+    "holidays_country": "expected a country code the holidays package knows, like NL, BE or DE",
+    "min_group_size": "expected a whole number of at least 3",
+    "log_level": f"expected one of {', '.join(LOG_LEVELS)}",
+    "nudge_time": "expected a time like 09:30",
+    "digest_time": "expected a time like 09:00",
+    "nudge_weekday": "expected a weekday 0-6 (0 = Monday) or a day name like monday, or empty",
+    "digest_weekday": "expected a weekday 0-6 (0 = Monday) or a day name like monday",
+    "digest_cadence": f"expected {', '.join(CADENCES[:-1])} or {CADENCES[-1]}",
+    "nudge_grace_hours": "expected a number of hours above 0",
+    "outbox_stuck_after": "expected a number of seconds above 0",
+    "delivery_stuck_after": "expected a number of seconds above 0",
+    "slack_send_rate": "expected a number of messages per second above 0",
+    "teams_send_rate": "expected a number of requests per second above 0",
+    "teams_sends_per_conversation": "expected a number of messages per second above 0",
+    "host": "expected a host name or address like 127.0.0.1",
+    "port": "expected a port number 1-65535",
+    "slack_api_url": "expected an http(s) URL like https://slack.com/api/",
+    "microsoft_app_type": "expected MultiTenant, SingleTenant or UserAssignedMSI",
+    "llm": "expected on or off",
+    "llm_model": "expected a model (or Azure deployment) name like gpt-4o-mini",
+    "llm_monthly_token_budget": "expected a whole number of tokens, 0 or more",
+    "llm_timeout": "expected a number of seconds above 0",
+    "openai_base_url": "expected an http(s) URL like http://localhost:8000/v1",
+}
+"""What each setting should look like, as the end of its error line."""
+BY_ERROR_TYPE = {
+    "bool_parsing": "expected true or false",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+}
+SECRET_SHOWN = "***"
+MAX_SHOWN = 80
+
+
+class SettingsError(Exception):
+    """Bad settings: ``lines`` holds one line per bad variable, naming it."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def variable_name(field: str) -> str:
+    """The environment variable a setting is read from (``nudge_time`` -> REGIE_NUDGE_TIME)."""
+    info = Settings.model_fields.get(field)
+    if info is not None and isinstance(info.validation_alias, str):
+        return info.validation_alias
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _field_of(location: str) -> str:
+    """The field a pydantic error location names (a field name, or its alias)."""
+    for name, info in Settings.model_fields.items():
+        if location in (name, info.validation_alias):
+            return name
+    return location
+
+
+def _shown(field: str, value: Any) -> str:
+    """The value as the error line quotes it: never a secret, never a password in a URL."""
+    info = Settings.model_fields.get(field)
+    if info is not None and SecretStr in (info.annotation, *get_args(info.annotation)):
+        return SECRET_SHOWN
+    text = value if isinstance(value, str) else str(value)
+    text = re.sub(r"(//[^/@:]*):[^/@]*@", rf"\1:{SECRET_SHOWN}@", text)
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _reason(field: str, error: Any) -> str:
+    if error["type"] == "value_error":  # our own validators say it in full
+        return str(error.get("ctx", {}).get("error", "")) or str(error["msg"])
+    return EXPECTED.get(field) or BY_ERROR_TYPE.get(error["type"]) or error["msg"]
+
+
+def describe(error: ValidationError) -> list[str]:
+    """One line per bad variable: ``VARIABLE=value: what was expected``."""
+    lines: dict[str, str] = {}
+    for item in error.errors():
+        field = _field_of(str(item["loc"][0])) if item["loc"] else ""
+        if field in lines:
+            continue  # a union reports each of its members: one line is enough
+        name = variable_name(field) if field else "settings"
+        lines[field] = f"{name}={_shown(field, item.get('input', ''))}: {_reason(field, item)}"
+    return list(lines.values())
+
+
+def load_settings(**values: Any) -> Settings:
+    """Settings from the environment and ``.env`` (``values`` override them, as in tests)."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise SettingsError(describe(error)) from None
 
 
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()
+
+
+def settings_or_exit() -> Settings:
+    """For the CLI: the settings, or one line per bad variable on stderr and exit code 2."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        for line in error.lines:
+            print(line, file=sys.stderr)
+        raise SystemExit(2) from None

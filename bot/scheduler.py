@@ -15,11 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.health import Health
 from bot.jobs import RUN_DUE_JOB
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,17 @@ ADVISORY_LOCK = 0x5265676965  # "Regie"
 TAKEOVER_SECONDS = 30
 
 
-def _scheduler(settings: Settings) -> BackgroundScheduler:
+def report_to(scheduler: BaseScheduler, health: Health) -> None:
+    """Every run of a job, as it ends, goes to ``health`` (ok, or the type of its error)."""
+
+    def ran(event: JobExecutionEvent) -> None:
+        health.scheduler_ran(event.exception, job=event.job_id)
+
+    scheduler.add_listener(ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+
+def build_scheduler(settings: Settings, health: Health | None = None) -> BackgroundScheduler:
+    """The scheduler with its one job, not started."""
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -41,6 +54,8 @@ def _scheduler(settings: Settings) -> BackgroundScheduler:
         kwargs={"database_url": settings.database_url},
         next_run_time=datetime.now(UTC),
     )
+    if health is not None:
+        report_to(scheduler, health)
     return scheduler
 
 
@@ -82,8 +97,12 @@ def _postgres_lock(engine: Engine) -> bool:
     return got
 
 
-def start_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler | None:
-    scheduler = _scheduler(settings)
+def start_scheduler(
+    settings: Settings, engine: Engine, health: Health | None = None
+) -> BackgroundScheduler | None:
+    """Start scheduling if this process is (or, on PostgreSQL, once it becomes) the one
+    scheduler; each run's outcome goes to ``health``."""
+    scheduler = build_scheduler(settings, health)
     if engine.dialect.name == "sqlite":
         if not _sqlite_lock(engine):
             log.warning(
