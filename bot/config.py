@@ -114,7 +114,16 @@ def _database_url(value: str) -> str:
         raise ValueError(f"{EXPECTED['database_url']}; {backend} is not supported")
     if driver not in DATABASE_DRIVERS[backend]:
         raise ValueError(f"{EXPECTED['database_url']}; the {driver} driver is not supported")
+    if backend == "postgresql" and not _installed("psycopg"):
+        raise ValueError("PostgreSQL needs the postgres extra: pip install 'regie[postgres]'")
     return value
+
+
+def _installed(module: str) -> bool:
+    """Whether an optional dependency (an extra of the package) is installed."""
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
 
 
 Clock = Annotated[
@@ -229,6 +238,13 @@ class Settings(BaseSettings):
     @classmethod
     def _api_url(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("llm")
+    @classmethod
+    def _llm_installed(cls, value: str) -> str:
+        if value == "on" and not _installed("openai"):
+            raise ValueError("AI assistance needs the ai extra: pip install 'regie[ai]'")
+        return value
 
     @field_validator("microsoft_app_type")
     @classmethod

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from storage.db import make_engine
-from storage.migrate import upgrade
 from storage.models import Person
 from tests.bot.slack_fake import FakeSlack
-
-REGIE = str(Path(sys.executable).parent / "regie")
 
 
 def member(user_id: str, email: str | None, **extra: object) -> dict[str, object]:
@@ -25,10 +17,7 @@ def member(user_id: str, email: str | None, **extra: object) -> dict[str, object
     } | extra
 
 
-def test_sync_links_people_by_email_across_pages(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'regie.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
+def test_sync_links_people_by_email_across_pages(engine: Engine, run) -> None:
     with Session(engine) as db:
         db.add_all(
             [
@@ -48,14 +37,10 @@ def test_sync_links_people_by_email_across_pages(tmp_path) -> None:
         "U5": member("U5", "gone@example.com", deleted=True),
     }
     with FakeSlack(users=users, users_page_size=2) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
-        env |= {
-            "REGIE_DATABASE_URL": url,
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "REGIE_SLACK_API_URL": fake.url,
-        }
-        result = subprocess.run(
-            [REGIE, "slack", "sync"], env=env, capture_output=True, text=True, timeout=120
+        result = run(
+            "slack",
+            "sync",
+            extra_env={"SLACK_BOT_TOKEN": "xoxb-test", "REGIE_SLACK_API_URL": fake.url},
         )
         pages = fake.calls_to("users.list")
     assert result.returncode == 0, result.stderr

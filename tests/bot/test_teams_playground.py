@@ -66,6 +66,7 @@ def test_a_message_from_the_playground_gets_a_card_back(tmp_path: Path) -> None:
     playground = subprocess.Popen(
         [PLAYGROUND, "-e", f"{regie_url}/api/messages", "-c", "msteams", "-p", str(port), "--dt"],
         env=os.environ | {"TEAMSAPPTESTER_BROWSER": "none"},
+        cwd=tmp_path,  # it writes devTools/ logs into its working directory
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,0 +1,5 @@
+"""``python -m regie …`` is the ``regie`` command."""
+
+from bot.cli import app
+
+app(prog_name="regie")
