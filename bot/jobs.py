@@ -7,12 +7,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlmodel import Session
+
 from bot.config import Settings, get_settings
 from bot.wiring import build_assistant, policy
+from dialogs.assist import run_in_transaction
 from dialogs.campaigns import due_messages
 from dialogs.content import load_content
 from dialogs.digest import due_digests
-from dialogs.nudges import due_nudges, enqueue_all
+from dialogs.nudges import Nudge, due_nudges, enqueue_all
 from storage.db import get_engine, session_scope
 from storage.models import utcnow
 
@@ -30,7 +33,9 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     with session_scope(engine) as db:
         messages = due_messages(db, content, now=now, policy=policy(settings))
         added += enqueue_all(db, messages)
-    with session_scope(engine) as db:
+    assistant = build_assistant(settings, content)
+
+    def digests_due(db: Session) -> tuple[list[Nudge], int]:
         digests = due_digests(
             db,
             content,
@@ -40,14 +45,20 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             clock=settings.digest_time,
             nothing_new_note=settings.digest_nothing_new_note,
             cadence=settings.digest_cadence,
-            assistant=build_assistant(settings, content),
+            assistant=assistant,
         )
-        added += enqueue_all(db, digests)
+        return digests, enqueue_all(db, digests)
+
+    # The digest openings come from the model: asked with no transaction open, then the
+    # digests are composed again with them and written in one short transaction.
+    digests, new = run_in_transaction(engine, digests_due)
+    added += new
     log.info(
-        "run-due at %s: %d nudges and %d campaign messages due, %d new in the outbox",
+        "run-due at %s: %d nudges, %d campaign messages and %d digests due, %d new in the outbox",
         now.isoformat(),
         len(nudges),
         len(messages),
+        len(digests),
         added,
     )
     return added

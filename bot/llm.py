@@ -10,27 +10,42 @@ like anything a person types, length-limited and checked for its shape (a follow
 one question); anything else, and any timeout, HTTP error or surprise, quietly falls back to
 the deterministic :class:`~dialogs.assist.ContentAssistant`. Nothing here raises into a turn,
 and no text anyone wrote is logged.
+
+The checks and the request are made inside the turn's (or the digest job's) transaction; the
+call itself is not: the request is handed to :func:`dialogs.assist.run_in_transaction`, which
+sends it with no transaction open and runs the work again with the answer (usage is recorded
+then, in a short transaction of its own). So a slow model holds up nobody else's turn.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import openai
 from sqlmodel import Session
 
 from bot.config import Settings
-from dialogs.assist import Assistant, ContentAssistant, Suggestion, YearItems
+from dialogs.assist import (
+    Assistant,
+    ContentAssistant,
+    ModelReply,
+    ModelRequest,
+    Suggestion,
+    YearItems,
+    model_calls,
+)
 from dialogs.content import Content, Question
 from dialogs.masking import Masker, has_placeholder
 from dialogs.text import clean, shorten
 from storage.consent import consented
-from storage.llm_usage import month_of, record_usage, tokens_used
+from storage.llm_usage import month_of, tokens_used
 from storage.models import Answer, ConsentKind, Experiment, Person, ProfileEntry, utcnow
 from storage.people import all_names
 from storage.privacy import SharedItems
@@ -168,17 +183,49 @@ class LlmAssistant:
     # -- the one way out ---------------------------------------------------------------
 
     def _complete(self, db: Session, feature: str, lang: str, data: Any) -> str | None:
-        """The model's answer, or None (budget spent, timeout, error). Usage is recorded."""
+        """The model's answer, or None: not asked yet (the request is noted and sent once the
+        transaction is closed, see :func:`dialogs.assist.run_in_transaction`), budget spent,
+        timeout, error. Never a network call here: ``db`` may hold the write lock."""
+        calls = model_calls(db)
+        if calls is None:
+            log.warning(
+                "AI %s asked for outside run_in_transaction; carrying on without it", feature
+            )
+            return None
         try:
-            prompts = self.content.prompts
-            system = str(prompts[feature][lang])
-            max_tokens = int(prompts[feature]["max_tokens"])
-            user = f"{prompts['data_note'][lang]}\n<data>\n{as_data(data)}\n</data>"
-            now = self.clock()
-            estimate = (len(system) + len(user)) // 3 + max_tokens
-            if tokens_used(db, month_of(now)) + estimate > self.monthly_budget:
-                log.warning("AI %s skipped: the monthly token budget is spent", feature)
-                return None
+            request, estimate = self._request(feature, lang, data)
+        except Exception as exc:  # a broken prompts file must not break a conversation
+            log.warning(
+                "AI %s not prepared (%s); carrying on without it", feature, type(exc).__name__
+            )
+            return None
+        known = calls.answer(request)
+        if known is not None:
+            return known.text
+        if tokens_used(db, month_of(self.clock())) + estimate > self.monthly_budget:
+            log.warning("AI %s skipped: the monthly token budget is spent", feature)
+            return None
+        calls.ask(request)
+        return None
+
+    def _request(self, feature: str, lang: str, data: Any) -> tuple[ModelRequest, int]:
+        """The request for ``feature`` and an estimate of its tokens (for the budget)."""
+        prompts = self.content.prompts
+        system = str(prompts[feature][lang])
+        max_tokens = int(prompts[feature]["max_tokens"])
+        user = f"{prompts['data_note'][lang]}\n<data>\n{as_data(data)}\n</data>"
+        estimate = (len(system) + len(user)) // 3 + max_tokens
+        asked = json.dumps([self.model, system, user, max_tokens], ensure_ascii=False)
+        key = hashlib.sha256(asked.encode()).hexdigest()
+        send = partial(self._send, feature, system, user, max_tokens, estimate)
+        return ModelRequest(key=key, feature=feature, send=send), estimate
+
+    def _send(
+        self, feature: str, system: str, user: str, max_tokens: int, estimate: int
+    ) -> ModelReply:
+        """The call itself, made by ``run_in_transaction`` with no transaction open."""
+        at = self.clock()
+        try:
             response = self.client.chat.completions.create(
                 model=self.model,
                 messages=[
@@ -189,16 +236,14 @@ class LlmAssistant:
                 temperature=0.4,
             )
             usage = response.usage
-            record_usage(
-                db,
-                feature=feature,
+            text = response.choices[0].message.content if response.choices else None
+            return ModelReply(
+                text,
+                answered=True,
                 prompt_tokens=usage.prompt_tokens if usage else estimate - max_tokens,
                 completion_tokens=usage.completion_tokens if usage else max_tokens,
-                now=now,
+                at=at,
             )
-            if not response.choices:
-                return None
-            return response.choices[0].message.content
         except openai.APITimeoutError:
             log.warning("AI %s timed out; carrying on without it", feature)
         except openai.APIStatusError as exc:
@@ -207,7 +252,7 @@ class LlmAssistant:
             )
         except Exception as exc:  # never let AI break a conversation
             log.warning("AI %s failed (%s); carrying on without it", feature, type(exc).__name__)
-        return None
+        return ModelReply(None, at=at)
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -6,22 +6,39 @@ Dialogs ask an :class:`Assistant` and never know where the answer came from. The
 when AI assistance is off. ``bot/llm.py`` wraps it with a model (optional, off by default) and
 falls back to it whenever the model cannot or may not be used. The only thing a dialog asks is
 ``ai``: whether to ask the person's consent before text of theirs could go to a model.
+
+A model is never called while a transaction is open (on SQLite that would hold the one write
+lock for as long as the model takes). :func:`run_in_transaction` runs a unit of work — a turn,
+the digest job — with :class:`ModelCalls` on its session: an assistant that needs the model
+notes a :class:`ModelRequest` there and carries on as if the model had not answered; when the
+work is done the transaction is rolled back, the requests are sent with nothing open, and the
+work runs again from the start with the answers at hand, then commits. It re-reads everything,
+so what it commits fits the state at commit time; a request that comes out different (someone
+changed what it was made of) is asked again, at most ``rounds`` times, then done without.
 """
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, TypeVar
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dialogs.content import Content, Question
 from dialogs.text import normalise_keyword, shorten
-from storage.models import Answer, Experiment, ExperimentStatus, Person, ProfileEntry
+from storage.llm_usage import record_usage
+from storage.models import Answer, Experiment, ExperimentStatus, Person, ProfileEntry, utcnow
 from storage.privacy import SharedItems
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SUMMARY_DIALOG = "summary"
 """``Answer.dialog_id`` of a kept summary: an item like any other (share, export, delete)."""
@@ -46,7 +63,132 @@ class YearItems:
         return bool(self.answers or self.experiments)
 
 
+# -- model calls outside the transaction -----------------------------------------------------
+
+MODEL_ROUNDS = 2
+"""Times one unit of work may go out to the model (a second time only when a request changed
+under it); after that it carries on without."""
+PARALLEL_REQUESTS = 4
+"""Requests sent at the same time when a unit of work needs several (the digest job)."""
+_CALLS = "regie.model_calls"
+"""Where :class:`ModelCalls` lives in ``Session.info``."""
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """What came back: the text (None after a timeout, an error, an empty answer), and the
+    tokens it cost when a response arrived at all."""
+
+    text: str | None
+    answered: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One request, prepared inside the transaction and sent outside it. ``key`` says what was
+    asked (model, instructions, data): the same key gets the same answer."""
+
+    key: str
+    feature: str
+    send: Callable[[], ModelReply] = field(compare=False, repr=False)
+    """Makes the call (network; never raises). Only :func:`run_in_transaction` calls it."""
+
+
+class ModelCalls:
+    """The model's answers for one unit of work, and the requests it still needs."""
+
+    def __init__(self, answers: dict[str, ModelReply], *, collect: bool) -> None:
+        self.answers = answers
+        self.collect = collect
+        """False on the last pass: what is not answered by then is done without."""
+        self.pending: dict[str, ModelRequest] = {}
+
+    def answer(self, request: ModelRequest) -> ModelReply | None:
+        """The answer if the request was sent already, else None."""
+        return self.answers.get(request.key)
+
+    def ask(self, request: ModelRequest) -> None:
+        """Send ``request`` once the transaction is closed (the caller goes on without it)."""
+        if self.collect:
+            self.pending.setdefault(request.key, request)
+        else:
+            log.info(
+                "AI %s: the request changed while it was out; carrying on without it",
+                request.feature,
+            )
+
+
+def model_calls(db: Session) -> ModelCalls | None:
+    """The unit of work's model calls, when ``db`` is run by :func:`run_in_transaction`."""
+    calls = db.info.get(_CALLS)
+    return calls if isinstance(calls, ModelCalls) else None
+
+
+def run_in_transaction(
+    engine: Engine, work: Callable[[Session], T], *, rounds: int = MODEL_ROUNDS
+) -> T:
+    """``work(db)`` in one transaction that commits, with every model request it makes sent
+    while no transaction is open (see the module's note). ``work`` may therefore run more than
+    once: it must write only through ``db`` and keep no other state between runs."""
+    answers: dict[str, ModelReply] = {}
+    for attempt in range(rounds + 1):
+        calls = ModelCalls(answers, collect=attempt < rounds)
+        with Session(engine, expire_on_commit=False) as db:
+            db.info[_CALLS] = calls
+            result = work(db)
+            if not calls.pending:
+                db.commit()
+                return result
+            db.rollback()
+        _send(engine, calls.pending.values(), answers)
+    raise AssertionError("the last pass never collects")  # pragma: no cover
+
+
+def _send(engine: Engine, requests: Iterable[ModelRequest], answers: dict[str, ModelReply]) -> None:
+    """Send ``requests`` (no transaction open), then record the tokens of those answered in one
+    short transaction of their own: spent is spent, whatever the unit of work does next."""
+    todo = list(requests)
+    if len(todo) == 1:
+        replies = [_safely(todo[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(todo))) as pool:
+            replies = list(pool.map(_safely, todo))
+    for request, reply in zip(todo, replies, strict=True):
+        answers[request.key] = reply
+    spent = [(r, a) for r, a in zip(todo, replies, strict=True) if a.answered]
+    if spent:
+        with Session(engine) as db:
+            for request, reply in spent:
+                record_usage(
+                    db,
+                    feature=request.feature,
+                    prompt_tokens=reply.prompt_tokens,
+                    completion_tokens=reply.completion_tokens,
+                    now=reply.at,
+                )
+            db.commit()
+
+
+def _safely(request: ModelRequest) -> ModelReply:
+    try:
+        return request.send()
+    except Exception as exc:  # never let AI break a conversation
+        log.warning(
+            "AI %s failed (%s); carrying on without it", request.feature, type(exc).__name__
+        )
+        return ModelReply(None)
+
+
+# -- the assistant -----------------------------------------------------------------------------
+
+
 class Assistant(Protocol):
+    """Every method gets the unit of work's session: an assistant that needs the model asks
+    through :func:`model_calls` and never calls it itself."""
+
     @property
     def ai(self) -> bool:
         """True when a person's text may go to a model (so their consent is asked first)."""

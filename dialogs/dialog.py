@@ -4,6 +4,11 @@ A step is a function of a :class:`Ctx`. Entered without an answer it usually ret
 ``Ask(prompt)``; called again with the (parsed, valid) answer it does its domain writes through
 ``ctx.db`` and returns what happens next: ``Goto`` another step, ``Retry`` the same question with
 a message, ``Start`` another dialog, or ``End``. Steps return; the runtime sends and commits.
+
+A turn's steps may run twice: when the assistant needs the model, the runtime rolls the first
+run back, asks the model with no transaction open and runs the turn again with the answer
+(:func:`dialogs.assist.run_in_transaction`). So a step writes only through ``ctx.db`` and says
+only through ``ctx.replies``; nothing else it does may outlive the run.
 """
 
 from __future__ import annotations
@@ -67,7 +72,8 @@ class Ctx:
     values: dict[str, Any]
     settings: DialogSettings
     assistant: Assistant
-    """Follow-ups, summaries, ideas: from content, or from a model when AI assistance is on."""
+    """Follow-ups, summaries, ideas: from content, or from a model when AI assistance is on
+    (then the first run of a turn gets the deterministic answer and the second the model's)."""
     answered: bool = False
     answer: Any = None
     replies: list[Reply] = field(default_factory=list)

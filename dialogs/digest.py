@@ -63,7 +63,9 @@ def compose(
     assistant: Assistant | None = None,
 ) -> Digest:
     """Reads go through :mod:`storage.privacy` (audited): shared items of direct reports only.
-    The assistant's opening sees exactly those items and nothing else."""
+    The assistant's opening sees exactly those items and nothing else; it comes from the model
+    only when ``db`` is run by :func:`dialogs.assist.run_in_transaction` (the model is asked
+    after this transaction is rolled back, and the digest composed again with its answer)."""
     assert manager.id is not None
     lang = manager.language
     since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
@@ -144,7 +146,9 @@ def due_digests(
     assistant: Assistant | None = None,
 ) -> list[Nudge]:
     """Weekly digests due at ``now``: each manager's local Monday 09:00 (or the first working
-    day after), once per week; none when nothing was shared, unless a note is wanted."""
+    day after), once per week; none when nothing was shared, unless a note is wanted. Run it
+    through :func:`dialogs.assist.run_in_transaction` (as ``bot/jobs.py`` does): the openings
+    of all due digests are then asked for together, with no transaction open."""
     managers = db.exec(
         select(Person).where(
             col(Person.id).in_(select(Person.manager_id).where(col(Person.manager_id).is_not(None)))

@@ -4,6 +4,11 @@
 something or ends, and commits the session and every domain write of the steps in one
 transaction. Stopping the process between two turns therefore loses nothing, and a redelivered
 platform event (same inbound id) is answered once.
+
+The transaction never waits on the network: a turn runs through
+:func:`dialogs.assist.run_in_transaction`, so when a step's assistant needs the model, that
+first run is rolled back (inbound claim included), the model is asked with nothing open, and
+the turn runs again from the start — same time, fresh state — with the answer, and commits.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlalchemy import and_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dialogs.assist import Assistant, ContentAssistant
+from dialogs.assist import Assistant, ContentAssistant, run_in_transaction
 from dialogs.content import Content
 from dialogs.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
 from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
@@ -108,10 +113,8 @@ class Runtime:
     def handle_turn(self, turn: Turn) -> Handled:
         """Like ``handle``, and says how the turn went, for channels that update the message
         a button was on (answered, stale...)."""
-        with Session(self.engine, expire_on_commit=False) as db:
-            handled = self._handle(db, turn)
-            db.commit()
-        return handled
+        now = self.clock()
+        return run_in_transaction(self.engine, lambda db: self._handle(db, turn, now))
 
     def resume(self, person_id: int) -> list[Reply]:
         """What to show someone coming back: the open question, if a conversation is open."""
@@ -127,8 +130,8 @@ class Runtime:
 
     # -- one turn -----------------------------------------------------------------------
 
-    def _handle(self, db: Session, turn: Turn) -> Handled:
-        now = self.clock()
+    def _handle(self, db: Session, turn: Turn, now: datetime) -> Handled:
+        """One run of the turn (it may run twice, see the module's note): claim, load, respond."""
         if turn.inbound_id is not None and not claim(db, turn.inbound_id, now=now):
             log.info("inbound %s is a redelivery; ignored", turn.inbound_id)
             return Handled([], Outcome.DUPLICATE)

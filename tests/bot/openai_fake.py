@@ -1,7 +1,9 @@
 """A local OpenAI-compatible server: ``POST /v1/chat/completions`` with a ``usage`` block.
 
 It records every request body, so tests can check exactly what would have left the building,
-and can be told to answer slowly (past the client's timeout) or with HTTP 500."""
+and can be told to answer slowly (past the client's timeout) or with HTTP 500. ``received`` is
+set when a request has arrived (a positive signal that a model call is under way); with a
+``delay``, ``release()`` lets the waiting requests answer at once."""
 
 from __future__ import annotations
 
@@ -28,7 +30,14 @@ class FakeOpenAI(LocalServer):
         self.status = 200
         self.delay = 0.0
         self.usage = (120, 15)
+        self.received = threading.Event()
+        """Set once a request has arrived (and is, with a ``delay``, being held)."""
+        self._released = threading.Event()
         self._lock = threading.Lock()
+
+    def release(self) -> None:
+        """Answer requests held by ``delay`` now (and every later one without waiting)."""
+        self._released.set()
 
     def answer(self, text: str | Reply) -> None:
         self.reply = text if callable(text) else (lambda body: text)
@@ -54,11 +63,12 @@ class FakeOpenAI(LocalServer):
                 with fake._lock:
                     fake.requests.append(body)
                     fake.headers.append({k.lower(): v for k, v in self.headers.items()})
+                fake.received.set()
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     self._send(404, {"error": {"message": "not found", "type": "invalid"}})
                     return
                 if fake.delay:
-                    time.sleep(fake.delay)
+                    fake._released.wait(fake.delay)
                 if fake.status != 200:
                     self._send(fake.status, {"error": {"message": "boom", "type": "server"}})
                     return

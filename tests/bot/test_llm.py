@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.llm import LlmAssistant
 from bot.wiring import build_assistant, build_runtime
-from dialogs.assist import SUMMARY_DIALOG, ContentAssistant
+from dialogs.assist import SUMMARY_DIALOG, Assistant, ContentAssistant, run_in_transaction
 from dialogs.content import load_content
-from dialogs.digest import as_replies, compose
+from dialogs.digest import Digest, as_replies, compose
 from dialogs.runtime import Runtime
 from storage.consent import current_consent, record_consent
 from storage.llm_usage import record_usage, usage_totals
@@ -406,6 +406,12 @@ def record_consent_for(engine: Engine, *people: int, granted: bool = True) -> No
 # -- digest narrative ----------------------------------------------------------------------
 
 
+def manager_of(db: Session, person_id: int) -> Person:
+    manager = db.get(Person, person_id)
+    assert manager is not None
+    return manager
+
+
 def test_the_digest_opening_comes_only_from_shared_items_of_people_who_agreed(
     engine, fake, team
 ) -> None:
@@ -452,10 +458,12 @@ def test_the_digest_opening_comes_only_from_shared_items_of_people_who_agreed(
     content = load_content()
     assistant = build_assistant(ai_settings(fake), content)
     assert isinstance(assistant, LlmAssistant)
-    with Session(engine, expire_on_commit=False) as db:
-        manager = db.get(Person, boss)
-        assert manager is not None
-        digest = compose(db, content, manager, now=now, min_group=5, assistant=assistant)
+    digest = run_in_transaction(
+        engine,
+        lambda db: compose(
+            db, content, manager_of(db, boss), now=now, min_group=5, assistant=assistant
+        ),
+    )
     assert "SHARED-shadow finance" in fake.sent
     assert "PRIVATE" not in fake.sent and "NO-CONSENT" not in fake.sent
     assert "Sam" not in fake.sent and "Kim" not in fake.sent
@@ -484,12 +492,13 @@ def test_a_digest_without_ai_or_with_a_failing_model_has_no_opening(engine, fake
     fake.status = 503
     content = load_content()
     for assistant in (ContentAssistant(content), build_assistant(ai_settings(fake), content)):
-        with Session(engine, expire_on_commit=False) as db:
-            manager = db.get(Person, team["boss"])
-            assert manager is not None
-            digest = compose(db, content, manager, now=now, min_group=5, assistant=assistant)
-            replies = as_replies(content, digest)
-            db.rollback()  # the audit entries: each compose as if it were the first
+
+        def digest_of(db: Session, assistant: Assistant = assistant) -> Digest:
+            boss = manager_of(db, team["boss"])
+            return compose(db, content, boss, now=now, min_group=5, assistant=assistant)
+
+        digest = run_in_transaction(engine, digest_of)
+        replies = as_replies(content, digest)
         assert digest.opening is None
         assert replies[1].text.startswith("What Sam Jones has shared")
 
