@@ -44,16 +44,20 @@ class SlackPeople:
             return cached
         with session_scope(self.engine) as db:
             person = db.exec(select(Person).where(Person.slack_user_id == user_id)).first()
-            if person is None:
-                person = self._link_or_enrol(db, user_id)
-            assert person.id is not None
-            found = person.id
+            found = person.id if person is not None else None
+        if found is None:
+            user = self._user_info(user_id)  # Slack is asked with no transaction open
+            with session_scope(self.engine) as db:
+                person = db.exec(select(Person).where(Person.slack_user_id == user_id)).first()
+                if person is None:  # (unless another request linked them meanwhile)
+                    person = self._link_or_enrol(db, user_id, user)
+                found = person.id
+        assert found is not None
         with self._lock:
             self._ids[user_id] = found
         return found
 
-    def _link_or_enrol(self, db: Session, user_id: str) -> Person:
-        user = self._user_info(user_id)
+    def _link_or_enrol(self, db: Session, user_id: str, user: dict[str, Any]) -> Person:
         profile: dict[str, Any] = user.get("profile", {})
         email = profile.get("email")
         person = by_email(db, email) if email else None
