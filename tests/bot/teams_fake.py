@@ -23,6 +23,21 @@ look like ``https://smba.trafficmanager.net/amer/``):
   (counted in :attr:`FakeConnector.token_requests`).
 * Anything else: 404 with an ``ErrorResponse`` body, recorded in :attr:`FakeConnector.unknown`.
 
+The platform contract it enforces on every activity POSTed or PUT (recorded in
+:attr:`FakeConnector.violations`, kept out of :attr:`FakeConnector.sent`/``updates``, and — unless
+the fake was made with ``strict=False`` — raised as an ``AssertionError`` when the fake stops):
+
+* **Size**: Teams refuses a message whose payload, encoded as UTF-16, is over its limit with
+  HTTP 413 and ``{"error": {"code": "MessageSizeTooBig", …}}``. Microsoft has documented the
+  limit as ~28 KB, then 40 KB, now 100 KB ("keep it within 80 KB");
+  https://learn.microsoft.com/microsoftteams/platform/bots/how-to/format-your-bot-messages.
+  The fake holds the bot to the strictest, :data:`MAX_ACTIVITY_BYTES` (28 KB) of the activity's
+  JSON (compact, non-ASCII as is) in UTF-16: whatever passes here passes on every tenant.
+* **Shape**: a body that is not a JSON object answers 400 ``BadSyntax``, an activity without
+  ``type`` 400 ``MissingProperty``, ``attachments`` that are not a list of objects with a
+  ``contentType`` 400 ``BadArgument``/``MissingProperty`` (the codes of the connector's
+  ``ErrorCodes``: BadArgument, BadSyntax, MessageSizeTooBig, MissingProperty, ServiceError).
+
 How botbuilder calls it: msrest quotes every path parameter with ``quote(value, safe="")``, so a
 Teams conversation id such as ``a:1Xy;messageid=17`` or ``19:abc@thread.tacv2`` arrives
 percent-encoded (``/`` too, as ``%2F``); the fake splits the path first and then decodes each
@@ -36,6 +51,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -45,6 +61,8 @@ from tests.bot.fake_server import LocalServer
 _ACTIVITIES = re.compile(r"/v3/conversations/([^/]+)/activities(?:/([^/]+))?/?")
 _MEMBERS = re.compile(r"/v3/conversations/([^/]+)/members(?:/([^/]+))?/?")
 _CONVERSATIONS = re.compile(r"/v3/conversations/?")
+MAX_ACTIVITY_BYTES = 28 * 1024
+"""Teams' message size limit as the fake enforces it (UTF-16 bytes of the activity JSON)."""
 
 FAKE_TOKEN = {
     "token_type": "Bearer",
@@ -57,8 +75,19 @@ FAKE_TOKEN = {
 class FakeConnector(LocalServer):
     """A tiny threaded HTTP server on 127.0.0.1:<free port> playing the Bot Connector service."""
 
-    def __init__(self, members: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        members: dict[str, dict[str, Any]] | None = None,
+        *,
+        max_activity_bytes: int = MAX_ACTIVITY_BYTES,
+        strict: bool = True,
+    ) -> None:
         super().__init__()
+        self.max_activity_bytes = max_activity_bytes
+        self.strict = strict
+        self.violations: list[dict[str, Any]] = []
+        """Every activity refused for breaking the contract: the request (``_method``,
+        ``_path``, ``_status``, ``_error``) and its body."""
         self.throttle: Throttle | None = None
         """When set, POSTs are rate limited (429) and fail now and then (500)."""
         self.sent: list[dict[str, Any]] = []
@@ -76,6 +105,23 @@ class FakeConnector(LocalServer):
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         return _handler_for(self)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        super().__exit__(exc_type, exc, tb)
+        if exc is None and self.strict and self.violations:
+            raise AssertionError(
+                "the code under test broke the Bot Connector's contract "
+                "(make the fake with strict=False to test that on purpose):\n"
+                + "\n".join(
+                    f"  {v['_method']} {v['_path']}: {v['_status']} {json.dumps(v['_error'])}"
+                    for v in self.violations
+                )
+            )
 
     # -- what tests ask --------------------------------------------------------------------------
 
@@ -127,6 +173,14 @@ class FakeConnector(LocalServer):
         route = route[start:] if start >= 0 else route
         activities = _ACTIVITIES.fullmatch(route)
         if activities is not None and method in ("POST", "PUT"):
+            refused = self._refusal(body)
+            if refused is not None:
+                status, error = refused
+                record = dict(body) if isinstance(body, dict) else {"_body": body}
+                record |= {"_method": method, "_path": path, "_status": status, "_error": error}
+                with self._lock:
+                    self.violations.append(record)
+                return status, error
             conversation = unquote(activities.group(1))
             activity_id = unquote(activities.group(2)) if activities.group(2) else None
             record = dict(body) if isinstance(body, dict) else {"_body": body}
@@ -168,6 +222,35 @@ class FakeConnector(LocalServer):
         with self._lock:
             self.unknown.append((method, path))
         return 404, _error("NotFound", f"no fake route for {method} {route}")
+
+    def _refusal(self, body: Any) -> tuple[int, dict[str, Any]] | None:
+        """The connector's answer to an activity it will not take, or None."""
+        if not isinstance(body, dict):
+            return 400, _error("BadSyntax", "The request body is not a JSON activity object.")
+        if not body.get("type"):
+            return 400, _error("MissingProperty", "The activity is missing its 'type'.")
+        attachments = body.get("attachments")
+        if attachments is not None:
+            if not isinstance(attachments, list) or not all(
+                isinstance(a, dict) for a in attachments
+            ):
+                return 400, _error("BadArgument", "'attachments' must be a list of objects.")
+            if not all(a.get("contentType") for a in attachments):
+                return 400, _error("MissingProperty", "An attachment is missing 'contentType'.")
+        size = activity_size(body)
+        if size > self.max_activity_bytes:
+            return 413, _error(
+                "MessageSizeTooBig",
+                f"Message size ({size} bytes, UTF-16) exceeds the limit of "
+                f"{self.max_activity_bytes} bytes.",
+            )
+        return None
+
+
+def activity_size(activity: dict[str, Any]) -> int:
+    """What Teams counts against its size limit: the activity JSON encoded as UTF-16."""
+    text = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-16-le"))
 
 
 def _error(code: str, message: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -21,7 +22,7 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 
-from tests.bot.teams_fake import FakeConnector
+from tests.bot.teams_fake import MAX_ACTIVITY_BYTES, FakeConnector, activity_size
 from tests.schema_validators import activity_errors
 
 # Real Teams ids contain ':', ';' and '@', which msrest percent-encodes in the path.
@@ -208,3 +209,102 @@ def test_cloud_adapter_proactive_send_goes_to_the_fake_and_matches_the_schema() 
     for record in [*sent, *updates]:
         assert activity_errors(_public(record)) == []
     assert fake.token_requests == 0
+
+
+# -- the platform contract -----------------------------------------------------------------------
+
+
+def test_activity_size_counts_utf16_of_the_json() -> None:
+    assert activity_size({"text": "ab"}) == len('{"text":"ab"}') * 2
+    assert activity_size({"text": "é"}) - activity_size({"text": "e"}) == 0  # one UTF-16 unit
+    assert activity_size({"text": "😀"}) - activity_size({"text": "e"}) == 2  # a surrogate pair
+    assert MAX_ACTIVITY_BYTES == 28 * 1024
+
+
+def test_an_activity_over_the_size_limit_answers_413_message_size_too_big() -> None:
+    async def send(fake: FakeConnector, text: str) -> int:
+        async with _client(fake) as client:
+            try:
+                await client.conversations.send_to_conversation(PERSONAL, _reply(text))
+            except ErrorResponseException as error:
+                # botbuilder reads the connector's ErrorResponse shape: {"error": {code, message}}
+                assert error.error.error.code == "MessageSizeTooBig"
+                assert "exceeds the limit" in error.error.error.message
+                return int(error.response.status_code)
+        return 200
+
+    with FakeConnector() as measure:
+        assert asyncio.run(send(measure, "x" * 1000)) == 200
+        size = activity_size(_public(measure.wait_sent()[0]))
+    # Exactly at the limit passes; one byte over is refused, and never reaches the chat.
+    with FakeConnector(max_activity_bytes=size) as fake:
+        assert asyncio.run(send(fake, "x" * 1000)) == 200
+    with FakeConnector(max_activity_bytes=size - 1, strict=False) as fake:
+        assert asyncio.run(send(fake, "x" * 1000)) == 413
+        assert fake.sent == []
+        [refused] = fake.violations
+    assert (refused["_method"], refused["_status"]) == ("POST", 413)
+    assert refused["_error"]["error"]["code"] == "MessageSizeTooBig"
+    assert refused["text"] == "x" * 1000
+
+    # The real limit: 28 KB of UTF-16 is some 14,000 characters.
+    with FakeConnector(strict=False) as fake:
+        assert asyncio.run(send(fake, "x" * 13_000)) == 200
+        assert asyncio.run(send(fake, "x" * 15_000)) == 413
+
+
+def test_an_update_over_the_size_limit_is_refused_too() -> None:
+    async def scenario(fake: FakeConnector) -> int:
+        async with _client(fake) as client:
+            edit = _reply("y" * 20_000)
+            edit.id = "act-1"
+            with pytest.raises(ErrorResponseException) as refused:
+                await client.conversations.update_activity(PERSONAL, "act-1", edit)
+        return int(refused.value.response.status_code)
+
+    with FakeConnector(strict=False) as fake:
+        assert asyncio.run(scenario(fake)) == 413
+    assert fake.updates == []
+    assert [v["_method"] for v in fake.violations] == ["PUT"]
+
+
+def _post(fake: FakeConnector, body: bytes) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(
+        fake.url + "v3/conversations/a%3A1/activities",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_malformed_activities_are_refused_like_the_connector_does() -> None:
+    with FakeConnector(strict=False) as fake:
+        answers = [
+            _post(fake, b"not json"),
+            _post(fake, b"[1, 2]"),
+            _post(fake, json.dumps({"text": "no type"}).encode()),
+            _post(fake, json.dumps({"type": "message", "attachments": "x"}).encode()),
+            _post(fake, json.dumps({"type": "message", "attachments": [{"content": {}}]}).encode()),
+            _post(fake, json.dumps({"type": "message", "text": "fine"}).encode()),
+        ]
+    assert [(status, body.get("error", {}).get("code")) for status, body in answers] == [
+        (400, "BadSyntax"),
+        (400, "BadSyntax"),
+        (400, "MissingProperty"),
+        (400, "BadArgument"),
+        (400, "MissingProperty"),
+        (200, None),
+    ]
+    assert answers[-1][1] == {"id": "act-1"}
+    assert len(fake.violations) == 5 and len(fake.sent) == 1
+
+
+def test_a_strict_connector_fails_the_test_that_broke_the_contract() -> None:
+    fake = FakeConnector()
+    with pytest.raises(AssertionError, match=r"(?s)broke the Bot Connector's contract.*413"), fake:
+        assert _post(fake, json.dumps({"type": "message", "text": "x" * 20_000}).encode())[0] == 413

@@ -1,5 +1,10 @@
 """Replies -> Block Kit, built with ``slack_sdk.models.blocks`` (which validates sizes).
 
+Slack's limits (https://docs.slack.dev/reference/block-kit/blocks): 3,000 characters of text in
+a section, 50 blocks in a message, 100 in a Home tab or modal. A long text becomes several
+sections, cut between lines (else between words, never inside an escape such as ``&amp;``), and
+a long turn several messages: nothing is ever cut off.
+
 Every message carries a ``text`` fallback for notifications and screen readers. Everything that
 goes into mrkdwn is escaped (``&``, ``<``, ``>``): a person's typed text can never become a
 mention, a ``<!channel>`` or a disguised link. Answer buttons sit in an actions block whose
@@ -10,6 +15,7 @@ recognised as stale; each element's ``value`` is the answer, JSON-encoded.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +57,9 @@ MAX_BUTTONS = 5
 """More choices than this become a menu: a row of many buttons reads badly on a phone."""
 SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
+NOTIFICATION_LIMIT = 3000
+"""The ``text`` of a message with blocks is only its notification; the blocks hold it all."""
+_WORDS = re.compile(r"\S+\s*|\s+")
 Translate = Callable[..., str]
 
 
@@ -81,19 +90,53 @@ class Message:
 
 def _sections(text: str) -> list[Block]:
     """A long text as several sections (Slack allows 3,000 characters in one)."""
+    return _sections_of([escape(line) for line in text.split("\n")])
+
+
+def _sections_of(lines: list[str]) -> list[Block]:
+    """Lines of mrkdwn (already escaped) as few sections as they fit in."""
+    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(lines)]
+
+
+def _chunks(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Escaped lines joined into texts of at most ``limit`` characters: cut between lines, a
+    line too long by itself between words (a word too long, anywhere but in an escape)."""
     chunks: list[str] = []
+    current: list[str] = []
+    size = -1  # len("\n".join(current))
+    for line in lines:
+        for piece in _cut_line(line, limit) if len(line) > limit else [line]:
+            if current and size + 1 + len(piece) > limit:
+                chunks.append("\n".join(current))
+                current, size = [], -1
+            current.append(piece)
+            size += 1 + len(piece)
+    chunks.append("\n".join(current))
+    return [chunk if chunk.strip() else " " for chunk in chunks]
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    pieces: list[str] = []
     current = ""
-    for line in escape(text).split("\n"):
-        while len(line) > SECTION_LIMIT:
-            chunks.append(line[:SECTION_LIMIT])
-            line = line[SECTION_LIMIT:]
-        if len(current) + len(line) + 1 > SECTION_LIMIT:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current or not chunks:
-        chunks.append(current or " ")
-    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
+    for word in _WORDS.findall(line):
+        while len(current) + len(word) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+                continue
+            cut = _safe_cut(word, limit)
+            pieces.append(word[:cut])
+            word = word[cut:]
+        current += word
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _safe_cut(text: str, limit: int) -> int:
+    """Where to cut ``text`` to keep at most ``limit`` characters, not inside ``&amp;`` etc."""
+    amp = text.rfind("&", max(0, limit - 4), limit)
+    return amp if amp > 0 and ";" not in text[amp:limit] else limit
 
 
 def _button(label: str, value: Any, index: int, *, style: str | None = None) -> ButtonElement:
@@ -200,7 +243,8 @@ def _legend(prompt: Prompt, t: Translate) -> str:
 def _fallback(blocks: Sequence[Block]) -> str:
     """The notification text of a message: its sections' (already escaped) text."""
     texts = [b.text.text for b in blocks if isinstance(b, SectionBlock) and b.text is not None]
-    return "\n".join(texts)[:3000] or " "
+    text = "\n".join(texts)
+    return text[: _safe_cut(text, NOTIFICATION_LIMIT)] or " "
 
 
 def messages(replies: Sequence[Reply], t: Translate) -> list[Message]:
@@ -272,29 +316,24 @@ def long_answer_modal(t: Translate, *, metadata: str, max_chars: int) -> dict[st
 
 
 def home_view(summary: Summary) -> dict[str, Any]:
-    def bullets(lines: list[str]) -> str:
-        return "\n".join(f"• {escape(line)}" for line in lines)
+    """The App Home tab. A long list (many plan items) runs over several sections; the tab
+    holds at most 100 blocks, which takes some 3,000 list items of the longest kind."""
+
+    def listing(heading: str, items: list[str]) -> list[Block]:
+        return _sections_of([f"*{escape(heading)}*", *(f"• {escape(item)}" for item in items)])
 
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=shorten(summary.title, 150))),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*{escape(summary.progress)}*\n{bullets(summary.experiments)}"
-            )
-        ),
-        SectionBlock(text=MarkdownTextObject(text=escape(summary.next_checkin))),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*{escape(summary.plan_heading)}*\n{bullets(summary.plan_items)}"
-            )
-        ),
+        *listing(summary.progress, summary.experiments),
+        *_sections(summary.next_checkin),
+        *listing(summary.plan_heading, summary.plan_items),
         ContextBlock(elements=[MarkdownTextObject(text=escape(summary.sharing))]),
         DividerBlock(),
         ActionsBlock(
             block_id="regie:home",
             elements=[
                 ButtonElement(
-                    text=PlainTextObject(text=label),
+                    text=PlainTextObject(text=shorten(label, 75)),
                     action_id=f"regie:start:{intent}",
                     value=intent,
                 )

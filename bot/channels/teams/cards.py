@@ -1,16 +1,21 @@
 """Replies -> Bot Framework activities with Adaptive Cards 1.5.
 
 A turn's replies become one activity: a card with the said texts and the open question, and a
-plain-text summary in the activity text. Every ``Action.Submit`` carries the prompt reference
-(session, step, seq) so a submit from an old card is recognised as stale; it also carries the
-question text, so the card can be updated to show the answer afterwards. Everything rendered in
-a TextBlock is escaped for card markdown.
+plain-text summary in the activity text. When that would be over Teams' message size limit, the
+replies go out as several activities, in order, the question (with its buttons) in the last; a
+text too long for one activity is cut between lines (else words), never shortened. Every
+``Action.Submit`` carries the prompt reference (session, step, seq) so a submit from an old card
+is recognised as stale; it also carries the question text, so the card can be updated to show
+the answer afterwards. Everything rendered in a TextBlock is escaped for card markdown.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from dialogs.replies import (
@@ -29,8 +34,16 @@ from dialogs.text import shorten
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_BUTTONS = 5
-MAX_TEXT_ACTIVITY = 20_000
-"""Teams refuses messages over ~28 KB; long texts (an export) go out in several messages."""
+MAX_ACTIVITY_BYTES = 28 * 1024
+"""Teams refuses a message over its size limit (HTTP 413, ``MessageSizeTooBig``), counting the
+activity JSON encoded as UTF-16. Microsoft has documented ~28 KB, 40 KB and now 100 KB
+(https://learn.microsoft.com/microsoftteams/platform/bots/how-to/format-your-bot-messages);
+Regie stays under the strictest."""
+ENVELOPE_BYTES = 4 * 1024
+"""Room left for what botbuilder adds to an activity (from, recipient, conversation, ids…)."""
+ACTIVITY_BUDGET = MAX_ACTIVITY_BYTES - ENVELOPE_BYTES
+NOTIFICATION_CHARS = 4000
+"""The activity text of a card: what a notification shows (the card holds the whole text)."""
 Translate = Callable[..., str]
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]~])")
@@ -190,13 +203,82 @@ def summary_text(replies: Sequence[Reply]) -> str:
     return "\n".join(parts)
 
 
+def activity_size(activity: dict[str, Any]) -> int:
+    """What Teams counts against its size limit: the activity's JSON in UTF-16, in bytes."""
+    text = json.dumps(activity, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-16-le"))
+
+
 def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
-    """One turn's replies as activities: plain text when nothing is asked, else one card."""
+    """One turn's replies as activities: plain text when nothing is asked, else one card; as
+    several, in order, when one would be over Teams' size limit."""
     if not replies:
         return []
+    parts = sum(isinstance(r, Offer) for r in replies) > 1
+    return _fitted(list(replies), partial(_render, t=t, parts=parts))
+
+
+def _fits(rendered: list[dict[str, Any]]) -> bool:
+    return all(activity_size(activity) <= ACTIVITY_BUDGET for activity in rendered)
+
+
+Render = Callable[[Sequence[Reply]], list[dict[str, Any]]]
+
+
+def _fitted(replies: list[Reply], render: Render) -> list[dict[str, Any]]:
+    """``replies`` rendered, split before Teams' size limit: the longest run from the start
+    that fits goes first, the rest follows (so the question, with its buttons, comes last)."""
+    rendered = render(replies)
+    if _fits(rendered):
+        return rendered
+    if len(replies) == 1:
+        return _cut(replies[0], render, rendered)
+    fitting = _longest(len(replies) - 1, lambda n: _fits(render(replies[:n])))
+    end = fitting or 1  # not even the first reply fits alone: it is cut on its own
+    return _fitted(replies[:end], render) + _fitted(replies[end:], render)
+
+
+def _cut(reply: Reply, render: Render, rendered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One reply too long for an activity: the start of its text goes out first (as text),
+    cut after a line, else after a word, else anywhere; the reply with the rest follows."""
+    text = reply.text
+    section = isinstance(reply, Say) and reply.section
+
+    def head(end: int) -> Say:
+        return Say(text[:end].removesuffix("\n"), section=section)
+
+    for boundary in ("\n", " ", ""):
+        ends = [n + 1 for n, c in enumerate(text[:-1]) if not boundary or c == boundary]
+        best = _longest(len(ends), partial(_head_fits, ends, head, render))
+        if best:
+            end = ends[best - 1]
+            return render([head(end)]) + _fitted([replace(reply, text=text[end:])], render)
+    return rendered  # one character over the limit: nothing to cut (Teams will say so)
+
+
+def _head_fits(ends: list[int], head: Callable[[int], Say], render: Render, n: int) -> bool:
+    return _fits(render([head(ends[n - 1])]))
+
+
+def _longest(most: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in 1..most with ``fits(n)`` (which holds up to some n, then never), or 0."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _render(replies: Sequence[Reply], *, t: Translate, parts: bool) -> list[dict[str, Any]]:
+    """The replies as activities (one, but for nothing asked and nothing offered). ``parts``:
+    a message of several offers (a campaign's), each part keeping its own buttons, also when
+    it is split."""
     prompt = next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
     offers = [r for r in replies if isinstance(r, Offer)]
-    if prompt is None and len(offers) == 1:  # one set of buttons: settled after a press
+    if prompt is None and len(offers) == 1 and not parts:  # one set of buttons: settled later
         offer = offers[0]
         body = [text_block(r.text) for r in replies]
         if offer.image:
@@ -210,31 +292,19 @@ def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
             body += _offer_body(reply) if isinstance(reply, Offer) else [text_block(reply.text)]
         return [_card_activity(summary_text(replies), card(body))]
     if prompt is None and any(isinstance(r, Say) and r.section for r in replies):
-        return _section_cards(replies)
+        return [_sections_card(replies)]
     if prompt is None:
-        return [_text_activity(chunk) for chunk in _chunks(summary_text(replies))]
+        return [_text_activity(summary_text(replies))]
     said = [r for r in replies if r is not prompt]
     body = [text_block(r.text) for r in said]
     question, actions = prompt_parts(prompt, t)
     return [_card_activity(summary_text(replies), card(body + question, actions))]
 
 
-def _section_cards(replies: Sequence[Reply]) -> list[dict[str, Any]]:
-    """A structured message (a digest) as cards of sections, split before Teams' size limit."""
-    result: list[dict[str, Any]] = []
-    batch: list[Reply] = []
-    for reply in replies:
-        if batch and len(summary_text([*batch, reply])) > MAX_TEXT_ACTIVITY:
-            result.append(_sections_card(batch))
-            batch = []
-        batch.append(reply)
-    result.append(_sections_card(batch))
-    return result
-
-
 def _sections_card(replies: Sequence[Reply]) -> dict[str, Any]:
+    """A structured message (a digest) as a card of sections, each on one line."""
     body = [
-        text_block(shorten(r.text, MAX_TEXT_ACTIVITY))
+        text_block(" ".join(r.text.split()))
         | ({"separator": True, "spacing": "Medium"} if n else {})
         for n, r in enumerate(replies)
     ]
@@ -244,7 +314,7 @@ def _sections_card(replies: Sequence[Reply]) -> dict[str, Any]:
 def _card_activity(text: str, content: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "message",
-        "text": shorten(text, 4000),
+        "text": shorten(text, NOTIFICATION_CHARS),
         "textFormat": "plain",
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}],
     }
@@ -252,10 +322,6 @@ def _card_activity(text: str, content: dict[str, Any]) -> dict[str, Any]:
 
 def _text_activity(text: str) -> dict[str, Any]:
     return {"type": "message", "text": text, "textFormat": "plain"}
-
-
-def _chunks(text: str) -> list[str]:
-    return [text[i : i + MAX_TEXT_ACTIVITY] for i in range(0, len(text), MAX_TEXT_ACTIVITY)] or [""]
 
 
 def settled_card(question: str, note: str) -> dict[str, Any]:
