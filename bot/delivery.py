@@ -1,15 +1,21 @@
 """The outbox delivery worker: claims due messages and sends each through the person's chat
 channel, recording the outcome. Transient errors (HTTP 5xx, 429, timeouts) are retried with
 backoff and jitter; permanent ones (user gone, bot uninstalled) go to ``dead`` with the reason.
-People no chat channel can reach get their messages in the console the next time they chat."""
+People no chat channel can reach get their messages in the console the next time they chat.
+
+Pacing: each pass claims only what the senders' budgets can send in about ``pass_seconds``, and
+only as many people's interrupted rows (left ``sending`` by a process that died) as their
+history look-ups' budget allows; the rest stays pending for the next pass. A look-up answers
+sent, not sent or unknown; an unknown is asked again later, never taken as "not sent"."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,13 +27,16 @@ from dialogs.replies import Reply, reply_from_dict
 from storage.db import session_scope
 from storage.models import Outbound, OutboxState, Person, utcnow
 from storage.outbox import (
-    INTERRUPTED,
     claim_due,
+    interrupted_since,
+    is_interrupted,
     mark_dead,
     mark_failed,
     mark_sent,
     mark_skipped,
+    mark_unknown,
     recover_stuck,
+    release,
 )
 
 log = logging.getLogger(__name__)
@@ -38,6 +47,14 @@ NOT_PAUSED = frozenset({"system", "digest"})
 """Kinds a nudge pause does not hold back (a manager's digest is their information, not a nudge)."""
 STUCK_AFTER = timedelta(minutes=2)
 """A row in ``sending`` longer than this was left by a process that died (sends take seconds)."""
+PASS_SECONDS = 5.0
+"""A pass claims what the senders' budgets can serve in about this long (far below
+``STUCK_AFTER``, so no claimed row looks abandoned while it waits for its turn). A row whose
+send could not start within twice that (the budget shrank after a 429, one person's messages
+wait for their conversation's spacing, or all of a pass went to the slowest platform) goes back
+to pending untried."""
+UNPACED_BATCH = 500
+"""A pass's size with no sender to pace it (console only: nothing goes over the network)."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +65,48 @@ class SendResult:
     retry_after: float | None = None
 
 
+class Seen(StrEnum):
+    SENT = "sent"
+    NOT_SENT = "not sent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What a sender found out about an interrupted message: it arrived (``SENT``: not sent
+    again), it did not (``NOT_SENT``: send it now), or nobody can tell yet (``UNKNOWN``: the
+    look-up failed or was throttled; ask again later, at least ``retry_after`` seconds on)."""
+
+    seen: Seen
+    error: str = ""
+    retry_after: float | None = None
+
+    @classmethod
+    def unknown(cls, error: str, retry_after: float | None = None) -> Lookup:
+        return cls(Seen.UNKNOWN, error, retry_after)
+
+
+SENT = Lookup(Seen.SENT)
+NOT_SENT = Lookup(Seen.NOT_SENT)
+
+
 class Sender(Protocol):
     channel: str
     limiter: AdaptiveRate
 
+    @property
+    def lookups(self) -> AdaptiveRate | None:
+        """The budget of the look-ups ``already_sent`` makes (None: it makes none)."""
+        ...
+
     def can_reach(self, person: Person) -> bool: ...
 
-    async def already_sent(self, person: Person, *, key: str, since: datetime) -> bool:
-        """After a crash mid-send: did the message reach the platform? (False if unknowable.)"""
+    async def already_sent(
+        self, person: Person, keys: Sequence[str], *, since: datetime
+    ) -> dict[str, Lookup]:
+        """After a crash mid-send: which of this person's interrupted messages reached the
+        platform? ``since``: the earliest moment any of them can have been sent. One look-up
+        serves all of a person's keys; a key missing from the answer counts as unknown."""
         ...
 
     async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult: ...
@@ -68,7 +119,21 @@ class DeliveryReport:
     dead: int = 0
     skipped: int = 0
     console: int = 0
+    found: int = 0
+    """Interrupted messages a look-up found delivered (counted in ``sent``, not sent again)."""
+    unknown: int = 0
+    """Interrupted messages nobody could tell about yet: asked again later."""
+    deferred: int = 0
+    """Claimed but not tried: the pass's budget ran out; pending again, due at once."""
+    claimed: int = 0
+    passes: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: DeliveryReport) -> None:
+        for name in (f.name for f in fields(self) if f.name != "by_channel"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for channel, n in other.by_channel.items():
+            self.by_channel[channel] = self.by_channel.get(channel, 0) + n
 
 
 class DeliveryWorker:
@@ -80,20 +145,51 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = utcnow,
         concurrency: int = 16,
         stuck_after: timedelta = STUCK_AFTER,
+        pass_seconds: float = PASS_SECONDS,
     ) -> None:
         self.engine = engine
         self.senders = list(senders)
         self.clock = clock
         self.concurrency = concurrency
         self.stuck_after = stuck_after
+        self.pass_seconds = pass_seconds
 
-    async def run_once(self, *, limit: int = 100) -> DeliveryReport:
-        """Claim what is due, send it concurrently, record the outcomes in batches (a crash
-        before a batch is written leaves those rows ``sending``: recovered and reconciled)."""
-        report = DeliveryReport()
+    def batch(self, limit: int | None = None) -> tuple[int, int | None]:
+        """What the next pass may claim: rows (what the senders' current budgets can send in
+        about ``pass_seconds``, at least 1, at most ``limit``) and people with interrupted rows
+        (what the look-up budgets allow; None when no sender looks anything up)."""
+        if self.senders:
+            rows = max(1, sum(s.limiter.budget(self.pass_seconds) for s in self.senders))
+        else:
+            rows = UNPACED_BATCH
+        if limit is not None:
+            rows = max(1, min(rows, limit))
+        budgets = [s.lookups for s in self.senders if s.lookups is not None]
+        people = sum(b.budget(self.pass_seconds) for b in budgets) if budgets else None
+        return rows, people
+
+    async def run_until_idle(self, *, max_passes: int | None = None) -> DeliveryReport:
+        """Pass after pass until one finds nothing due (``regie run-due``: deliver everything
+        due now, at the pace the platforms allow)."""
+        total = DeliveryReport()
+        while max_passes is None or total.passes < max_passes:
+            report = await self.run_once()
+            total.add(report)
+            if report.claimed == report.deferred:  # nothing due, or no budget left to try it
+                break
+        return total
+
+    async def run_once(self, *, limit: int | None = None) -> DeliveryReport:
+        """One pass: claim what the budgets can serve, look up interrupted rows (one look-up per
+        person), send the rest concurrently, record the outcomes in batches (a crash before a
+        batch is written leaves those rows ``sending``: recovered and reconciled)."""
+        report = DeliveryReport(passes=1)
         now = self.clock()
         loop = asyncio.get_running_loop()
-        claimed = await loop.run_in_executor(None, self._claim, now, limit)
+        rows, people = self.batch(limit)
+        claimed = await loop.run_in_executor(None, self._claim, now, rows, people)
+        report.claimed = len(claimed)
+        lookups = await self._reconcile(claimed, now)
         outcomes: list[tuple[int, Callable[[Outbound], None]]] = []
         gate = asyncio.Semaphore(self.concurrency)
         writer = asyncio.Lock()  # one batch written at a time: SQLite has one writer
@@ -104,7 +200,7 @@ class DeliveryWorker:
 
         async def one(item: _Claimed) -> None:
             async with gate:
-                outcome = await self._deliver(item, now, report)
+                outcome = await self._deliver(item, now, report, lookups.get(item.row_id))
             outcomes.append((item.row_id, outcome))
             if len(outcomes) >= OUTCOME_BATCH:
                 batch = outcomes[:]
@@ -116,21 +212,31 @@ class DeliveryWorker:
             await record(outcomes)
         return report
 
-    async def run_forever(self, *, idle: float = 2.0) -> None:
+    async def run_forever(
+        self,
+        *,
+        idle: float = 2.0,
+        on_pass: Callable[[BaseException | None], None] | None = None,
+    ) -> None:
+        """``on_pass`` hears after every pass: ``None``, or the error the pass failed with
+        (``/healthz`` uses it to tell a stuck worker)."""
         while True:
+            error: BaseException | None = None
             try:
                 report = await self.run_once()
                 busy = report.sent + report.failed + report.dead + report.skipped
-            except Exception:
+            except Exception as failed:
                 log.exception("outbox delivery pass failed")
-                busy = 0
+                busy, error = 0, failed
+            if on_pass is not None:
+                on_pass(error)
             if not busy:
                 await asyncio.sleep(idle)
 
-    def _claim(self, now: datetime, limit: int) -> list[_Claimed]:
+    def _claim(self, now: datetime, limit: int, reconcile: int | None) -> list[_Claimed]:
         with session_scope(self.engine) as db:
             recover_stuck(db, older_than=now - self.stuck_after)
-            rows = claim_due(db, now=now, limit=limit)
+            rows = claim_due(db, now=now, limit=limit, reconcile_people=reconcile)
             ids = {row.person_id for row in rows}
             people = (
                 {p.id: p for p in db.exec(select(Person).where(col(Person.id).in_(ids)))}
@@ -144,7 +250,7 @@ class DeliveryWorker:
                     row.kind,
                     list(row.payload),
                     row.last_error,
-                    row.not_before,
+                    interrupted_since(row.last_error) or row.created_at,
                     people.get(row.person_id),
                 )
                 for row in rows
@@ -160,33 +266,72 @@ class DeliveryWorker:
                     outcome(row)
                     db.add(row)
 
+    def _sender_for(self, item: _Claimed, now: datetime) -> Sender | None:
+        """The sender that will take this row (None: none does, or the person paused)."""
+        person = item.person
+        if person is None or _paused(item, person, now):
+            return None
+        return next((s for s in self.senders if s.can_reach(person)), None)
+
+    async def _reconcile(self, claimed: Sequence[_Claimed], now: datetime) -> dict[int, Lookup]:
+        """Ask each sender about the interrupted rows it will take: one call per person for
+        all of that person's rows in this pass, concurrently within the look-up budget."""
+        groups: dict[tuple[int, int], tuple[Sender, Person, list[_Claimed]]] = {}
+        for item in claimed:
+            sender = self._sender_for(item, now) if is_interrupted(item.last_error) else None
+            if sender is None or item.person is None or item.person.id is None:
+                continue
+            group = groups.setdefault((id(sender), item.person.id), (sender, item.person, []))
+            group[2].append(item)
+        found: dict[int, Lookup] = {}
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def ask(sender: Sender, person: Person, items: list[_Claimed]) -> None:
+            try:
+                async with gate:
+                    answers = await sender.already_sent(
+                        person, [item.key for item in items], since=min(i.since for i in items)
+                    )
+                missing = Lookup.unknown("no answer")
+            except Exception as error:  # a bug or an unexpected client error: ask again later
+                log.exception("looking up interrupted outbox rows of person %s failed", person.id)
+                answers, missing = {}, Lookup.unknown(f"{type(error).__name__}: {error}")
+            for item in items:
+                found[item.row_id] = answers.get(item.key, missing)
+
+        await asyncio.gather(*(ask(*group) for group in groups.values()))
+        return found
+
     async def _deliver(
-        self, item: _Claimed, now: datetime, report: DeliveryReport
+        self, item: _Claimed, now: datetime, report: DeliveryReport, lookup: Lookup | None
     ) -> Callable[[Outbound], None]:
         person = item.person
         if person is None:  # deleted meanwhile (and the row with them)
             return lambda row: None
-        today = now.astimezone(ZoneInfo(person.timezone)).date()
-        if (
-            item.kind != "system"
-            and person.nudge_paused_until
-            and person.nudge_paused_until >= today
-        ):
+        if _paused(item, person, now):
             report.skipped += 1
             return lambda row: mark_skipped(row, reason="paused")
-        sender = next((s for s in self.senders if s.can_reach(person)), None)
+        sender = self._sender_for(item, now)
         if sender is None:
             report.console += 1
             return lambda row: _leave_for_console(row, now)
+        if is_interrupted(item.last_error):
+            if lookup is None:  # cannot happen: every interrupted row with a sender was asked
+                lookup = Lookup.unknown("not looked up")
+            if lookup.seen is Seen.SENT:  # it did arrive before the crash: not again
+                report.found += 1
+                return _recorder(SendResult(True), sender.channel, now, report)
+            if lookup.seen is Seen.UNKNOWN:
+                report.unknown += 1
+                error, retry_after = f"{sender.channel}: {lookup.error}", lookup.retry_after
+                return lambda row: mark_unknown(row, error=error, now=now, retry_after=retry_after)
         replies = [reply_from_dict(data) for data in item.payload]
-        await sender.limiter.acquire(str(person.id))
+        if not await sender.limiter.acquire(str(person.id), within=2 * self.pass_seconds):
+            report.deferred += 1
+            settled = lookup is not None and lookup.seen is Seen.NOT_SENT
+            return lambda row: release(row, now=now, settled=settled)
         try:
-            if item.last_error == INTERRUPTED and await sender.already_sent(
-                person, key=item.key, since=item.claimed_at
-            ):
-                result = SendResult(True)  # it did arrive before the crash: not again
-            else:
-                result = await sender.send(person, replies, key=item.key)
+            result = await sender.send(person, replies, key=item.key)
         except Exception as error:  # a bug or an unexpected client error: retry, visibly
             log.exception("sending outbox row %s failed", item.row_id)
             result = SendResult(False, error=f"{type(error).__name__}: {error}")
@@ -197,6 +342,13 @@ class DeliveryWorker:
         return _recorder(result, sender.channel, now, report)
 
 
+def _paused(item: _Claimed, person: Person, now: datetime) -> bool:
+    today = now.astimezone(ZoneInfo(person.timezone)).date()
+    return bool(
+        item.kind != "system" and person.nudge_paused_until and person.nudge_paused_until >= today
+    )
+
+
 @dataclass(frozen=True)
 class _Claimed:
     row_id: int
@@ -204,7 +356,8 @@ class _Claimed:
     kind: str
     payload: list[dict[str, Any]]
     last_error: str | None
-    claimed_at: datetime
+    since: datetime
+    """The earliest moment it can have reached the platform (for an interrupted row's look-up)."""
     person: Person | None
 
 

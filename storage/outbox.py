@@ -3,18 +3,25 @@
 States: pending -> sending -> sent | failed (tried again after ``not_before``) | dead (a
 permanent error, with its reason) | skipped (no longer relevant). Workers claim due rows; on
 PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so several processes never take the same row.
+
+A row a dead process left in ``sending`` is *interrupted* (``last_error`` starts with
+``INTERRUPTED``): it may or may not have reached the platform, so it is looked up before it is
+sent again, and it keeps that marker until a look-up tells (``mark_unknown``).
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, not_, or_, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.db import insert_many_if_new
 from storage.models import Outbound, OutboxState
@@ -74,17 +81,55 @@ def enqueue_many(db: Session, messages: Sequence[Queued]) -> int:
     return insert_many_if_new(db, Outbound, unique="idempotency_key", rows=rows)
 
 
-def claim_due(db: Session, *, now: datetime, limit: int = 50) -> list[Outbound]:
+def claim_due(
+    db: Session, *, now: datetime, limit: int = 50, reconcile_people: int | None = None
+) -> list[Outbound]:
     """Due rows, marked ``sending`` in one ``UPDATE … RETURNING`` (commit right after, then
     deliver). One statement is atomic on SQLite too; on PostgreSQL the rows are picked with
-    ``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same message."""
-    due = (
-        select(Outbound.id)
-        .where(col(Outbound.state).in_([OutboxState.PENDING, OutboxState.FAILED]))
-        .where(Outbound.not_before <= now)
-        .order_by(col(Outbound.not_before), col(Outbound.id))
-        .limit(limit)
+    ``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same message.
+
+    ``reconcile_people``: how many people's interrupted rows this claim may take (each person
+    costs the sender one history look-up, and look-ups have a budget of their own); their
+    interrupted rows come first, then ordinary ones up to ``limit`` in all. ``None``: no such
+    cap, interrupted rows are claimed like any other."""
+    if reconcile_people is None:
+        return _claim(db, _due(now), now=now, limit=limit)
+    interrupted = col(Outbound.last_error).startswith(INTERRUPTED)
+    claimed: list[Outbound] = []
+    if reconcile_people > 0:
+        people = list(
+            db.exec(
+                select(Outbound.person_id)
+                .where(*_due_conditions(now), interrupted)
+                .group_by(col(Outbound.person_id))
+                .order_by(func.min(Outbound.not_before), col(Outbound.person_id))
+                .limit(reconcile_people)
+            )
+        )
+        if people:
+            theirs = _due(now).where(interrupted, col(Outbound.person_id).in_(people))
+            claimed = _claim(db, theirs, now=now, limit=limit)
+    if len(claimed) < limit:
+        ordinary = _due(now).where(or_(col(Outbound.last_error).is_(None), not_(interrupted)))
+        claimed += _claim(db, ordinary, now=now, limit=limit - len(claimed))
+    return sorted(claimed, key=lambda row: row.id or 0)
+
+
+def _due_conditions(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(Outbound.state).in_([OutboxState.PENDING, OutboxState.FAILED]),
+        col(Outbound.not_before) <= now,
     )
+
+
+def _due(now: datetime) -> SelectOfScalar[int | None]:
+    return select(col(Outbound.id)).where(*_due_conditions(now))
+
+
+def _claim(
+    db: Session, due: SelectOfScalar[int | None], *, now: datetime, limit: int
+) -> list[Outbound]:
+    due = due.order_by(col(Outbound.not_before), col(Outbound.id)).limit(limit)
     if db.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     claim = (
@@ -118,11 +163,26 @@ def mark_failed(
     if row.attempts >= MAX_ATTEMPTS:
         mark_dead(row, reason=f"gave up after {row.attempts} attempts: {error}")
         return
-    delay = min(BACKOFF_BASE * 2 ** (row.attempts - 1), BACKOFF_CAP)
+    row.state, row.last_error = OutboxState.FAILED, error
+    row.not_before = now + _backoff(row.attempts, retry_after)
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
     delay = delay * random.uniform(0.5, 1.0)  # jitter: retries of a burst spread out
     if retry_after is not None:
         delay = max(delay, timedelta(seconds=retry_after))
-    row.state, row.last_error, row.not_before = OutboxState.FAILED, error, now + delay
+    return delay
+
+
+def release(row: Outbound, *, now: datetime, settled: bool = False) -> None:
+    """A claimed row the pass did not get to (its budget ran out): back to pending, due at once,
+    as if never claimed. ``settled``: it was interrupted and a look-up found it was not sent, so
+    it no longer needs one."""
+    row.state, row.not_before = OutboxState.PENDING, now
+    row.attempts = max(row.attempts - 1, 0)
+    if settled:
+        row.last_error = None
 
 
 def mark_dead(row: Outbound, *, reason: str) -> None:
@@ -131,12 +191,44 @@ def mark_dead(row: Outbound, *, reason: str) -> None:
 
 INTERRUPTED = "interrupted while sending"
 """Marks a row a dead process left in ``sending``: it may or may not have reached the platform,
-so the sender checks (Slack: the DM's history) before sending it again."""
+so the sender checks (Slack: the DM's history) before sending it again. The full marker names
+when the dead process claimed it (``interrupted while sending (claimed <ISO 8601>)``): the
+earliest moment it can have arrived."""
+_CLAIMED = re.compile(re.escape(INTERRUPTED) + r" \(claimed ([^)]+)\)")
+_CLAIMED_AT = re.compile(r"(?<=" + re.escape(INTERRUPTED) + r") \(claimed [^)]+\)")
+
+
+def is_interrupted(last_error: str | None) -> bool:
+    return bool(last_error) and str(last_error).startswith(INTERRUPTED)
+
+
+def interrupted_since(last_error: str | None) -> datetime | None:
+    """When the interrupted attempt was claimed (None: not interrupted, or marked by an older
+    version that did not say)."""
+    found = _CLAIMED.match(last_error or "")
+    if found is None:
+        return None
+    try:
+        return datetime.fromisoformat(found.group(1))
+    except ValueError:
+        return None
+
+
+def _marker(last_error: str | None, claimed: datetime | None) -> str:
+    """The interrupted marker, naming the earliest claim of a row interrupted more than once
+    (a process that died while looking it up had not learnt anything)."""
+    earlier = interrupted_since(last_error)
+    if earlier is None and is_interrupted(last_error):
+        return INTERRUPTED  # marked by an older version: when is unknown (the row's age serves)
+    if claimed is not None and earlier is not None:
+        claimed = min(claimed, earlier)
+    since = claimed or earlier
+    return f"{INTERRUPTED} (claimed {since.isoformat()})" if since else INTERRUPTED
 
 
 def recover_stuck(db: Session, *, older_than: datetime) -> int:
-    """Rows left in ``sending`` by a process that died: back to pending, marked interrupted;
-    ``not_before`` keeps the moment they were claimed."""
+    """Rows left in ``sending`` by a process that died: back to pending, marked interrupted
+    with the moment they were claimed (``not_before`` while sending)."""
     rows = list(
         db.exec(
             select(Outbound)
@@ -146,9 +238,24 @@ def recover_stuck(db: Session, *, older_than: datetime) -> int:
     )
     for row in rows:
         row.state = OutboxState.PENDING
-        row.last_error = INTERRUPTED
+        row.last_error = _marker(row.last_error, row.not_before)
         db.add(row)
     return len(rows)
+
+
+def mark_unknown(
+    row: Outbound, *, error: str, now: datetime, retry_after: float | None = None
+) -> None:
+    """An interrupted row whose look-up could not tell whether it arrived (the platform
+    throttled or failed the look-up): never sent on a guess. It keeps its marker and is asked
+    about again after a backoff (at least ``retry_after``); after ``MAX_ATTEMPTS`` it is dead,
+    the marker still first in its reason, so ``retry_dead`` looks it up again before sending."""
+    note = f"{_marker(row.last_error, None)}; not known yet whether it arrived: {error}"
+    if row.attempts >= MAX_ATTEMPTS:
+        mark_dead(row, reason=f"{note} (asked {row.attempts} times)")
+        return
+    row.state, row.last_error = OutboxState.FAILED, note
+    row.not_before = now + _backoff(row.attempts, retry_after)
 
 
 @dataclass(frozen=True)
@@ -171,14 +278,14 @@ def status(db: Session) -> OutboxStatus:
             )
         )
     ).one()
-    reasons = {
-        str(reason): int(n)
-        for reason, n in db.exec(
-            select(Outbound.last_error, func.count())
-            .where(Outbound.state == OutboxState.DEAD)
-            .group_by(col(Outbound.last_error))
-        )
-    }
+    reasons: dict[str, int] = {}
+    for reason, n in db.exec(
+        select(Outbound.last_error, func.count())
+        .where(Outbound.state == OutboxState.DEAD)
+        .group_by(col(Outbound.last_error))
+    ):
+        same = _CLAIMED_AT.sub("", str(reason))  # one line per reason, not per claim time
+        reasons[same] = reasons.get(same, 0) + int(n)
     return OutboxStatus(counts, oldest, reasons)
 
 

@@ -1,23 +1,33 @@
 """Proactive Slack messages for the outbox: a DM to the person's Slack user (``chat.postMessage``
 with a user id opens the app DM). Each message carries its idempotency key in Slack message
-``metadata``, so a resend after a crash can be recognised."""
+``metadata``, so a resend after a crash can be recognised.
+
+After a crash, one ``conversations.history`` call per person (newest first, paged while keys
+are missing) tells which of their interrupted messages arrived. Those look-ups, and the
+``conversations.open`` that finds a DM's channel id, are Slack Tier 3 methods (about 50 calls a
+minute each): each has its own budget, held off as long as a 429's ``Retry-After`` asks. A
+look-up that fails, times out or is throttled answers "unknown", never "not sent"."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy.engine import Engine
 
 from bot.channels.slack.blocks import Translate, messages
-from bot.delivery import SendResult
-from bot.ratelimit import AdaptiveRate
+from bot.delivery import NOT_SENT, SENT, Lookup, SendResult
+from bot.ratelimit import TIER_3_BURST, TIER_3_RATE, AdaptiveRate
 from dialogs.content import Content
 from dialogs.replies import Reply
 from storage.addresses import address_of, save_address
@@ -40,61 +50,126 @@ PERMANENT = {
     "token_revoked",
     "missing_scope",
 }
+HISTORY_PAGE = 200
+HISTORY_PAGES = 5
+"""At most this many pages of a DM's history per look-up; a key not found by then is unknown."""
+LOOKUP_WAIT = 10.0
+"""Seconds a look-up may wait for its budget; longer (Slack asked us to hold off): unknown."""
+LOOKUP_RETRY_AFTER = 30.0
+"""How long to hold off look-ups after ``ratelimited`` without a ``Retry-After`` header."""
+CLOCK_SKEW = 300.0
+"""Seconds of history read before the earliest moment a message can have been sent."""
+
+
+def tier_3() -> AdaptiveRate:
+    """The budget of one Slack Tier 3 method."""
+    return AdaptiveRate(TIER_3_RATE, burst=TIER_3_BURST)
 
 
 class SlackSender:
     channel = "slack"
 
     def __init__(
-        self, client: WebClient, content: Content, engine: Engine, *, rate: float = 10.0
+        self,
+        client: WebClient,
+        content: Content,
+        engine: Engine,
+        *,
+        rate: float = 10.0,
+        lookups: AdaptiveRate | None = None,
+        opens: AdaptiveRate | None = None,
     ) -> None:
         self.client = client
         self.content = content
         self.engine = engine
         self.limiter = AdaptiveRate(rate, per_conversation=1.0)
+        self.lookups = lookups or tier_3()
+        """The budget of ``conversations.history`` (the worker sizes its claims by it)."""
+        self.opens = opens or tier_3()
+        """The budget of ``conversations.open``."""
+        self._reader = _without_rate_limit_retries(client)
         self._dms: dict[int, str] = {}
 
     def can_reach(self, person: Person) -> bool:
         return bool(person.slack_user_id)
 
-    async def already_sent(self, person: Person, *, key: str, since: datetime) -> bool:
-        return await asyncio.get_running_loop().run_in_executor(
-            None, self._in_history, person, key, since
-        )
-
-    def _in_history(self, person: Person, key: str, since: datetime) -> bool:
-        """Look for the key in the metadata of the DM's recent messages."""
+    async def already_sent(
+        self, person: Person, keys: Sequence[str], *, since: datetime
+    ) -> dict[str, Lookup]:
+        """Look for the keys in the metadata of the DM's messages since ``since`` (less some
+        clock skew): one ``conversations.history`` call for all of them, more pages only while
+        some are missing and Slack has more."""
+        loop = asyncio.get_running_loop()
+        wanted, found = set(keys), set[str]()
+        # Slack's clock, not ours (run-due may run at a simulated instant)
+        oldest = f"{min(since.timestamp(), time.time()) - CLOCK_SKEW:.6f}"
         try:
-            channel = self._dm_channel(person)
-            history = self.client.conversations_history(
-                channel=channel,
-                # Slack's clock, not ours (run-due may run at a simulated instant)
-                oldest=f"{min(since.timestamp(), time.time()) - 300:.6f}",
-                limit=200,
-                include_all_metadata=True,
-            )
+            channel = await loop.run_in_executor(None, self._stored_dm, person)
+            if channel is None:
+                if not await self.opens.acquire(within=LOOKUP_WAIT):
+                    return _all(keys, self._held("conversations.open", self.opens))
+                channel = await loop.run_in_executor(None, self._open_dm, person)
+            cursor = ""
+            for _ in range(HISTORY_PAGES):
+                if not await self.lookups.acquire(within=LOOKUP_WAIT):
+                    return _all(keys, self._held("conversations.history", self.lookups))
+                history = await loop.run_in_executor(
+                    None,
+                    partial(
+                        self._reader.conversations_history,
+                        channel=channel,
+                        oldest=oldest,
+                        limit=HISTORY_PAGE,
+                        include_all_metadata=True,
+                        cursor=cursor or None,
+                    ),
+                )
+                self.lookups.recovered()
+                found |= wanted & set(_keys_in(history))
+                cursor = str((history.get("response_metadata") or {}).get("next_cursor") or "")
+                if found == wanted or not history.get("has_more") or not cursor:
+                    return {key: SENT if key in found else NOT_SENT for key in keys}
         except SlackApiError as error:
-            log.warning("could not read DM history to reconcile: %s", error.response.get("error"))
-            return False
-        for message in history.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == key:
-                return True
-        return False
+            return _all(keys, self._failed(error))
+        except OSError as error:  # timeouts, refused connections
+            log.warning("could not read DM history to reconcile: %s", type(error).__name__)
+            return _all(keys, Lookup.unknown(type(error).__name__))
+        unseen = Lookup.unknown(f"not in the last {HISTORY_PAGES * HISTORY_PAGE} messages")
+        return {key: SENT if key in found else unseen for key in keys}
 
-    def _dm_channel(self, person: Person) -> str:
-        """The person's DM channel id: ``conversations.open`` once per person, then stored."""
+    def _held(self, method: str, budget: AdaptiveRate) -> Lookup:
+        return Lookup.unknown(f"{method} budget spent", retry_after=budget.held_for())
+
+    def _failed(self, error: SlackApiError) -> Lookup:
+        code = str(error.response.get("error") or error.response.status_code)
+        method = _method_of(error.response)
+        budget = self.opens if method == "conversations.open" else self.lookups
+        if error.response.status_code == 429 or code == "ratelimited":
+            retry_after = _retry_after(error.response) or LOOKUP_RETRY_AFTER
+            budget.hold(retry_after)
+            budget.slow_down()
+            log.info("%s rate limited: look-ups held for %.0f s", method, retry_after)
+            return Lookup.unknown(f"{method}: rate limited", retry_after=retry_after)
+        log.warning("could not read DM history to reconcile: %s (%s)", code, method)
+        return Lookup.unknown(f"{method}: {code}")
+
+    def _stored_dm(self, person: Person) -> str | None:
+        """The person's DM channel id if known (remembered here, or stored as their address)."""
         assert person.id is not None
-        if person.id in self._dms:
-            return self._dms[person.id]
-        with session_scope(self.engine) as db:
-            stored = address_of(db, person.id, "slack")
+        if person.id not in self._dms:
+            with session_scope(self.engine) as db:
+                stored = address_of(db, person.id, "slack")
             if stored and stored.get("dm"):
-                channel = str(stored["dm"])
-            else:
-                opened = self.client.conversations_open(users=str(person.slack_user_id))
-                channel = str(opened["channel"]["id"])
-                save_address(db, person.id, "slack", {"dm": channel}, now=utcnow())
+                self._dms[person.id] = str(stored["dm"])
+        return self._dms.get(person.id)
+
+    def _open_dm(self, person: Person) -> str:
+        """``conversations.open`` once per person, then stored."""
+        assert person.id is not None
+        opened = self._reader.conversations_open(users=str(person.slack_user_id))
+        channel = str(opened["channel"]["id"])
+        with session_scope(self.engine) as db:
+            save_address(db, person.id, "slack", {"dm": channel}, now=utcnow())
         self._dms[person.id] = channel
         return channel
 
@@ -129,3 +204,42 @@ class SlackSender:
         except OSError as error:  # timeouts, refused connections
             return SendResult(False, error=f"{type(error).__name__}")
         return SendResult(True)
+
+
+def _without_rate_limit_retries(client: WebClient) -> WebClient:
+    """The client for look-ups: a 429 comes back to the sender (which holds its budget and
+    answers "unknown") instead of sleeping in a worker thread and trying again."""
+    reader = copy.copy(client)
+    reader.retry_handlers = [
+        handler
+        for handler in client.retry_handlers
+        if not isinstance(handler, RateLimitErrorRetryHandler)
+    ]
+    return reader
+
+
+def _keys_in(history: SlackResponse) -> list[str]:
+    keys = []
+    for message in history.get("messages") or []:
+        payload = (message.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("key"):
+            keys.append(str(payload["key"]))
+    return keys
+
+
+def _all(keys: Sequence[str], lookup: Lookup) -> dict[str, Lookup]:
+    return dict.fromkeys(keys, lookup)
+
+
+def _method_of(response: SlackResponse) -> str:
+    return str(response.api_url).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _retry_after(response: SlackResponse) -> float | None:
+    for name, value in (response.headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value if isinstance(value, str) else value[0]))
+            except (TypeError, ValueError, IndexError):
+                return None
+    return None

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.channels.teams.bot import TeamsBot
-from bot.delivery import SendResult
+from bot.delivery import NOT_SENT, Lookup, SendResult
 from bot.ratelimit import AdaptiveRate
 from dialogs.replies import Reply
 from storage.models import Person
@@ -14,6 +14,8 @@ from storage.models import Person
 
 class TeamsSender:
     channel = "teams"
+    lookups: AdaptiveRate | None = None
+    """Teams has no look-up to pace (``already_sent`` asks nobody)."""
 
     def __init__(self, bot: TeamsBot, *, rate: float = 50.0, per_conversation: float = 7.0) -> None:
         self.bot = bot
@@ -22,9 +24,12 @@ class TeamsSender:
     def can_reach(self, person: Person) -> bool:
         return bool(person.teams_aad_id)
 
-    async def already_sent(self, person: Person, *, key: str, since: datetime) -> bool:
-        """Teams offers no way to look: resend (at most one duplicate per crash)."""
-        return False
+    async def already_sent(
+        self, person: Person, keys: Sequence[str], *, since: datetime
+    ) -> dict[str, Lookup]:
+        """Teams offers no way to look at what a bot sent: "not sent", so they are sent again
+        (at most one duplicate per crash)."""
+        return dict.fromkeys(keys, NOT_SENT)
 
     async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult:
         assert person.id is not None
