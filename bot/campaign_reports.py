@@ -1,17 +1,23 @@
 """A campaign's report: terminal tables, CSV for spreadsheets, and one self-contained HTML
 page with two charts (the response funnel, and sign-ups per workshop) drawn as inline SVG — no
-scripts, no external files, so it can be mailed or put on an intranet as it is."""
+scripts, no external files, so it can be mailed or put on an intranet as it is. And where its
+messages stand while they go out, for ``regie campaign status`` to follow."""
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
 
 from dialogs.campaign_report import CampaignReport
+from storage.models import Outbound, OutboxState
 from storage.workshop_places import Attendee
 
 BAR_HEIGHT = 26
@@ -239,3 +245,127 @@ def print_sign_ups(out: Console, report: CampaignReport, names: dict[str, list[A
         for attendee in names.get(w.id, []):
             mark = "" if attendee.state == "going" else "  (waitlist)"
             out.print(f"  {attendee.name} <{attendee.email}>{mark}")
+
+
+# -- following delivery --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A campaign's messages by where they stand (skipped ones left out): what
+    ``regie campaign status`` follows while they go out."""
+
+    sent: int = 0
+    to_send: int = 0
+    """Due, or being sent: the delivery worker's work right now."""
+    retrying: int = 0
+    """Failed for a passing reason; the worker tries them again from ``retry_at``."""
+    retry_at: datetime | None = None
+    dead: int = 0
+    """Failed for good: only ``regie outbox retry-dead`` sends them again."""
+    held: int = 0
+    """The campaign is paused: only ``regie campaign resume`` sends them."""
+    in_console: int = 0
+    """For people no chat platform reaches: shown when they open ``regie chat``."""
+    later: int = 0
+    """Not due yet (later steps)."""
+    next_at: datetime | None = None
+
+    @property
+    def due(self) -> int:
+        """Messages whose time has come (and every held one): the bar's total."""
+        return self.sent + self.to_send + self.retrying + self.dead + self.held + self.in_console
+
+    @property
+    def handled(self) -> tuple[int, ...]:
+        """What only the delivery worker changes: when this stands still, it is not running."""
+        return (self.sent, self.dead, self.retrying, self.in_console)
+
+    @property
+    def going(self) -> bool:
+        """Whether the delivery worker still has any of them to send, now or after a retry.
+        When not, nothing more goes out until someone acts (or a later step's time comes)."""
+        return self.to_send + self.retrying > 0
+
+
+def delivery(db: Session, campaign_id: int, *, now: datetime) -> Delivery:
+    """Where the campaign's messages stand at ``now``: one grouped query, cheap every second."""
+    later = col(Outbound.not_before) > now
+    rows = db.connection().execute(
+        select(
+            col(Outbound.state),
+            col(Outbound.channel),
+            func.count(),
+            func.count(case((later, 1))),
+            func.min(case((later, col(Outbound.not_before)))),
+        )
+        .where(col(Outbound.campaign_id) == campaign_id)
+        .where(col(Outbound.state) != OutboxState.SKIPPED)
+        .group_by(col(Outbound.state), col(Outbound.channel))
+    )
+    counts = {"sent": 0, "to_send": 0, "retrying": 0, "dead": 0, "held": 0, "in_console": 0}
+    not_yet = 0
+    retry_at: datetime | None = None
+    next_at: datetime | None = None
+    for state, channel, n, n_later, first_later in rows:
+        if state == OutboxState.SENT:
+            counts["sent"] += n
+        elif state == OutboxState.DEAD:
+            counts["dead"] += n
+        elif state == OutboxState.HELD:
+            counts["held"] += n
+        elif state == OutboxState.PENDING and channel == "console":
+            counts["in_console"] += n  # left for `regie chat`; looked at again now and then
+        elif state == OutboxState.FAILED:
+            counts["to_send"] += n - n_later
+            counts["retrying"] += n_later
+            retry_at = _earliest(retry_at, first_later)
+        else:  # pending or sending
+            counts["to_send"] += n - n_later
+            not_yet += n_later
+            next_at = _earliest(next_at, first_later)
+    return Delivery(**counts, retry_at=retry_at, later=not_yet, next_at=next_at)
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def waiting_for(current: Delivery, *, quiet_for: float, stalled_after: float) -> str:
+    """The progress bar's label: what the watch is waiting for."""
+    if current.to_send:
+        if quiet_for >= stalled_after:
+            return (
+                f"waiting: {current.to_send} due, none handled for {quiet_for:.0f} s; "
+                "is regie serve running? (regie run-due sends once)"
+            )
+        return "sending"
+    return f"{current.retrying} to try again from {_utc(current.retry_at)}"
+
+
+def not_sent_lines(current: Delivery, slug: str) -> list[str]:
+    """Why the watch ended: every message whose time has come is sent, or cannot be sent
+    until someone acts; and when the next ones are due."""
+    lines = [f"Nothing more to send now: {current.sent} of {current.due} due message(s) sent."]
+    if current.dead:
+        lines.append(
+            f"  {current.dead} failed for good: regie outbox status says why, "
+            "regie outbox retry-dead sends them again."
+        )
+    if current.held:
+        lines.append(
+            f"  {current.held} held while the campaign is paused: "
+            f"regie campaign resume {slug} sends them."
+        )
+    if current.in_console:
+        lines.append(
+            f"  {current.in_console} left for people Regie cannot reach in Slack or Teams: "
+            "they see them in regie chat."
+        )
+    if current.later:
+        lines.append(f"  {current.later} more to come, the next from {_utc(current.next_at)}.")
+    return lines
+
+
+def _utc(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "later"

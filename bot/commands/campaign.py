@@ -8,50 +8,46 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from sqlmodel import Session
 
-from bot.campaign_reports import print_report, print_sign_ups, render_html, write_csv
 from bot.commands.common import database, err, person_or_exit, settings_and_logging
-from bot.config import Settings
-from bot.wiring import policy
-from dialogs.campaign_launch import (
-    CampaignError,
-    LaunchPlan,
-    cancel,
-    launch,
-    pause,
-    plan_launch,
-    resume,
-)
-from dialogs.campaign_messages import language_of, message
-from dialogs.campaign_report import build, sign_ups
-from dialogs.campaign_spec import CampaignFileError, CampaignSpec, load_file
-from dialogs.campaigns import send_at
-from dialogs.content import Content, load_content
-from dialogs.replies import Reply
-from storage import campaigns as stored
-from storage.addresses import people_with_address
-from storage.models import Campaign, Person, utcnow
-from storage.people import by_email
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.campaign_reports import Delivery
+    from bot.config import Settings
+    from dialogs.campaign_launch import LaunchPlan
+    from dialogs.campaign_spec import CampaignSpec
+    from dialogs.content import Content
+    from dialogs.replies import Reply
+    from storage.models import Campaign, Person
 
 T = TypeVar("T")
 campaign_app = typer.Typer(
     help="HR campaigns: validate, preview, launch, follow and report.", no_args_is_help=True
 )
-out = Console(width=None if sys.stdout.isatty() else 160)
-"""Wide when piped (a log, a script): rows are never cut or wrapped."""
+POLL_SECONDS = 1.0
+"""How often ``status`` looks at the outbox while it follows a campaign."""
+STALLED_AFTER = 30.0
+"""Seconds without any change after which ``status`` says it is waiting for a delivery worker."""
+
+
+def _out() -> Console:
+    """Standard output; wide when piped (a log, a script): rows are never cut or wrapped."""
+    return Console(width=None if sys.stdout.isatty() else 160)
+
+
 FileArg = Annotated[Path, typer.Argument(help="The campaign file (YAML).")]
 IdArg = Annotated[str, typer.Argument(help="The campaign's id (from its file) or number.")]
 
 
 def _load(path: Path) -> CampaignSpec:
+    from dialogs.campaign_spec import CampaignFileError, load_file
+
     try:
         return load_file(path)
     except CampaignFileError as error:
@@ -63,6 +59,8 @@ def _load(path: Path) -> CampaignSpec:
 
 
 def _campaign(db: Session, ref: str) -> Campaign:
+    from storage import campaigns as stored
+
     found = stored.find(db, ref)
     if found is None:
         err.print(f"[red]No campaign {ref!r}.[/] See [bold]regie campaign list[/].")
@@ -91,6 +89,16 @@ def preview(
     ] = "console",
 ) -> None:
     """Exactly what one person would receive for each step, and when (their local time)."""
+    from zoneinfo import ZoneInfo
+
+    from bot.wiring import policy
+    from dialogs.campaign_launch import plan_launch
+    from dialogs.campaign_messages import language_of, message
+    from dialogs.campaigns import send_at
+    from dialogs.content import load_content
+    from storage import campaigns as stored
+    from storage.models import utcnow
+
     if channel not in ("slack", "teams", "console"):
         err.print("[red]--channel must be slack, teams or console.[/]")
         raise typer.Exit(2)
@@ -155,6 +163,12 @@ def launch_command(
 ) -> None:
     """Launch a campaign (or apply the file's changes to a running one): the audience per
     language and channel and who cannot be reached, then, after confirming, queue it."""
+    from bot.wiring import policy
+    from dialogs.campaign_launch import CampaignError, launch, plan_launch
+    from dialogs.content import load_content
+    from storage.models import utcnow
+    from storage.people import by_email
+
     spec = _load(file)
     settings = settings_and_logging()
     content = load_content()
@@ -194,6 +208,11 @@ def launch_command(
 
 
 def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
+    from rich.table import Table
+
+    from dialogs.campaign_messages import language_of
+    from storage.addresses import people_with_address
+
     spec = plan.spec
     if plan.is_edit:
         changed = ", ".join(plan.changed_steps) or "none"
@@ -219,7 +238,7 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
             unreachable.append((person, reason))
     for (lang, channel), n in sorted(channels.items()):
         table.add_row(lang, channel, str(n))
-    out.print(table)
+    _out().print(table)
     typer.echo(
         f"Skipped and counted: {plan.opted_out} opted out of campaigns; "
         f"{plan.paused} paused their nudges (no messages while paused)."
@@ -248,6 +267,9 @@ def _channel(settings: Settings, person: Person, in_teams: set[int]) -> tuple[st
 @campaign_app.command("pause")
 def pause_command(campaign: IdArg) -> None:
     """Hold every message not sent yet, until resume."""
+    from dialogs.campaign_launch import pause
+    from storage.models import utcnow
+
     settings = settings_and_logging()
     with database(settings) as db:
         found = _campaign(db, campaign)
@@ -258,6 +280,10 @@ def pause_command(campaign: IdArg) -> None:
 @campaign_app.command("resume")
 def resume_command(campaign: IdArg) -> None:
     """Send the held messages again (a moment that passed moves to the next working day)."""
+    from bot.wiring import policy
+    from dialogs.campaign_launch import resume
+    from storage.models import utcnow
+
     settings = settings_and_logging()
     with database(settings) as db:
         found = _campaign(db, campaign)
@@ -271,6 +297,9 @@ def cancel_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Stop for good: messages not sent yet are dropped; sent ones stay."""
+    from dialogs.campaign_launch import cancel
+    from storage.models import utcnow
+
     settings = settings_and_logging()
     with database(settings) as db:
         found = _campaign(db, campaign)
@@ -281,6 +310,8 @@ def cancel_command(
 
 
 def _or_exit(fn: Callable[[], T]) -> T:
+    from dialogs.campaign_launch import CampaignError
+
     try:
         return fn()
     except CampaignError as error:
@@ -291,6 +322,12 @@ def _or_exit(fn: Callable[[], T]) -> T:
 @campaign_app.command("list")
 def list_command() -> None:
     """Every campaign, newest first."""
+    from rich.table import Table
+
+    from dialogs.campaign_report import build
+    from storage import campaigns as stored
+    from storage.models import utcnow
+
     settings = settings_and_logging()
     table = Table()
     for column in ("id", "name", "state", "people", "reached", "launched"):
@@ -306,7 +343,7 @@ def list_command() -> None:
                 str(report.figures.reached),
                 f"{campaign.launched_at:%Y-%m-%d}",
             )
-    out.print(table)
+    _out().print(table)
 
 
 @campaign_app.command("status")
@@ -317,32 +354,66 @@ def status_command(
     ] = True,
 ) -> None:
     """Targeted, sent, failed (with reasons), responded, and sign-ups per workshop."""
+    from bot.campaign_reports import print_report
+    from dialogs.campaign_report import build
+    from storage.models import utcnow
+
     settings = settings_and_logging()
+    out = _out()
+    with database(settings) as db:
+        found = _campaign(db, campaign)
     if watch and out.is_terminal:
-        _progress(settings, campaign)
+        _follow(settings, found, out)
     with database(settings) as db:
         report = build(db, _campaign(db, campaign), min_group=settings.min_group_size, now=utcnow())
     print_report(out, report)
 
 
-def _progress(settings: Settings, ref: str) -> None:
-    """A live bar of messages due so far against those sent, until nothing due is waiting."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=out,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("sending", total=None)
-        while True:
-            with database(settings) as db:
-                due, sent = stored.due_and_sent(db, _campaign(db, ref).id or 0, now=utcnow())
-            bar.update(task, total=due, completed=sent)
-            if sent >= due:
-                return
-            time.sleep(1.0)
+def _follow(settings: Settings, campaign: Campaign, out: Console) -> None:
+    """A live bar of the messages due so far against those sent, for as long as the delivery
+    worker has any of them to send (now, or after a retry); then what was not sent, and why.
+    Dead and held messages, and those waiting for someone in ``regie chat``, end it: nothing
+    more can be sent of them without someone doing something. Ctrl-C stops following."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.campaign_reports import delivery, not_sent_lines, waiting_for
+    from storage.models import utcnow
+
+    assert campaign.id is not None
+    current: Delivery | None = None
+    moved: tuple[int, ...] = ()
+    last_moved = time.monotonic()
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("sending", total=None)
+            while True:
+                with database(settings) as db:
+                    current = delivery(db, campaign.id, now=utcnow())
+                if current.handled != moved:  # the delivery worker did something
+                    moved, last_moved = current.handled, time.monotonic()
+                description = waiting_for(
+                    current, quiet_for=time.monotonic() - last_moved, stalled_after=STALLED_AFTER
+                )
+                bar.update(task, total=current.due, completed=current.sent, description=description)
+                if not current.going:
+                    break
+                _pause()
+    except KeyboardInterrupt:
+        out.print("Stopped following; delivery goes on without you.")
+    if current is not None and not current.going:
+        for line in not_sent_lines(current, campaign.slug):
+            out.print(line, highlight=False)
+
+
+def _pause() -> None:
+    time.sleep(POLL_SECONDS)
 
 
 @campaign_app.command("report")
@@ -360,7 +431,12 @@ def report_command(
     ] = None,
 ) -> None:
     """The campaign's figures (and, for its owner, who signed up for which workshop)."""
+    from bot.campaign_reports import print_report, print_sign_ups, render_html, write_csv
+    from dialogs.campaign_report import build, sign_ups
+    from storage.models import utcnow
+
     settings = settings_and_logging()
+    out = _out()
     with database(settings) as db:
         found = _campaign(db, campaign)
         reader = person_or_exit(db, owner) if owner is not None else None

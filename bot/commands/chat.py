@@ -5,18 +5,16 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
-from bot.channels.console import ConsoleChannel
 from bot.commands.common import err, ready_engine, settings_and_logging
-from bot.wiring import build_runtime
-from dialogs.replies import Reply
-from storage.db import session_scope
-from storage.models import utcnow
-from storage.people import by_email, enrol
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from dialogs.replies import Reply
 
 app = typer.Typer()
 
@@ -29,6 +27,12 @@ def chat(
     ] = False,
 ) -> None:
     """Chat with Regie in the terminal, as a person. Reads lines until end of input."""
+    from bot.channels.console import ConsoleChannel
+    from bot.wiring import build_runtime
+    from storage.db import session_scope
+    from storage.models import utcnow
+    from storage.people import by_email, enrol
+
     settings = settings_and_logging()
     engine = ready_engine(settings)
     with session_scope(engine) as db:
@@ -69,6 +73,8 @@ def chat(
 def _console_inbox(engine: Engine, person_id: int) -> list[Reply]:
     """Nudges waiting for someone who is reachable only here: shown now, marked sent."""
     from dialogs.replies import reply_from_dict
+    from storage.db import session_scope
+    from storage.models import utcnow
     from storage.outbox import mark_sent, pending_for
 
     replies: list[Reply] = []

@@ -1,28 +1,35 @@
-"""What every command shares: settings, logging, and a database that is ready."""
+"""What every command shares: settings, logging, and a database that is ready.
+
+Every module in ``bot/commands`` is imported for any ``regie`` invocation (``--help`` included),
+so at module level they import only Typer, Rich and the standard library; the database, the
+dialogs, the platform SDKs are imported inside the command that needs them, when it runs.
+``tests/bot/test_cli.py`` checks that ``regie --help`` stays that light.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from bot.config import Settings, get_settings
-from bot.wiring import engine_for
-from storage.db import session_scope
-from storage.migrate import current_revision, head_revision
-from storage.models import Person
-from storage.people import by_email
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from bot.config import Settings
+    from storage.models import Person
 
 log = logging.getLogger("regie")
 err = Console(stderr=True)
 
 
 def settings_and_logging() -> Settings:
+    from bot.config import get_settings
+
     settings = get_settings()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
@@ -32,7 +39,10 @@ def settings_and_logging() -> Settings:
 
 def ready_engine(settings: Settings) -> Engine:
     """The engine, after checking the schema is current: every command but init needs it."""
-    engine = engine_for(settings)
+    from storage.db import get_engine
+    from storage.migrate import current_revision, head_revision
+
+    engine = get_engine(settings.database_url)
     if current_revision(engine) != head_revision():
         err.print(
             "[red]The database is not initialised or out of date.[/] Run [bold]regie init[/]."
@@ -43,12 +53,16 @@ def ready_engine(settings: Settings) -> Engine:
 
 @contextmanager
 def database(settings: Settings) -> Iterator[Session]:
+    from storage.db import session_scope
+
     with session_scope(ready_engine(settings)) as db:
         yield db
 
 
 def person_or_exit(db: Session, email: str) -> Person:
     """The person with this e-mail, or a clear message and exit code 1."""
+    from storage.people import by_email
+
     person = by_email(db, email)
     if person is None:
         err.print(f"[red]No person with e-mail {email}.[/]")

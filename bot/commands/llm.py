@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from bot.commands.common import database, settings_and_logging
-from storage.llm_usage import month_of, tokens_used, usage_totals
-from storage.models import utcnow
 
 llm_app = typer.Typer(help="Optional AI assistance.", no_args_is_help=True)
 
@@ -19,6 +17,9 @@ def usage(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Requests and tokens per month and feature, and what is left of this month's budget."""
+    from storage.llm_usage import month_of, tokens_used, usage_totals
+    from storage.models import utcnow
+
     settings = settings_and_logging()
     month = month_of(utcnow())
     with database(settings) as db:

@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from bot.commands.common import database, err, person_or_exit, ready_engine, settings_and_logging
-from bot.wiring import build_runtime
-from storage.models import utcnow
 
 app = typer.Typer()
 outbox_app = typer.Typer(help="Messages the bot sends on its own.", no_args_is_help=True)
@@ -26,6 +24,8 @@ def run_due(
     from bot.delivery import DeliveryWorker
     from bot.jobs import enqueue_due
     from bot.outbound import build_senders
+    from bot.wiring import build_runtime
+    from storage.models import utcnow
 
     settings = settings_and_logging()
     engine = ready_engine(settings)
@@ -68,6 +68,7 @@ def outbox_status() -> None:
 @outbox_app.command("retry-dead")
 def outbox_retry_dead() -> None:
     """Send dead messages again (after fixing what killed them)."""
+    from storage.models import utcnow
     from storage.outbox import retry_dead
 
     settings = settings_and_logging()
@@ -86,6 +87,7 @@ def digest(
     from bot.wiring import build_assistant
     from dialogs.content import load_content
     from dialogs.digest import as_replies, compose
+    from storage.models import utcnow
 
     settings = settings_and_logging()
     content = load_content()
@@ -121,6 +123,7 @@ def report_participation(
     "<K" instead. No text anyone wrote ever appears."""
     import csv
 
+    from storage.models import utcnow
     from storage.reports import participation
 
     settings = settings_and_logging()

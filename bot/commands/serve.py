@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlalchemy.engine import Engine
 
 from bot.commands.common import database, err, log, ready_engine, settings_and_logging
-from bot.config import Settings
-from bot.wiring import build_runtime
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from bot.config import Settings
 
 app = typer.Typer()
 slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)
@@ -23,7 +25,9 @@ def serve() -> None:
     """Run the chat channels that are configured, with one HTTP server (and GET /healthz)."""
     from aiohttp import web
 
+    from bot.health import Health
     from bot.server import Handler, build_web_app
+    from bot.wiring import build_runtime
 
     settings = settings_and_logging()
     engine = ready_engine(settings)
@@ -63,14 +67,15 @@ def serve() -> None:
             "Teams channel off: set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) to turn it on."
         )
     channels = {"slack": settings.slack_enabled, "teams": settings.teams_enabled}
-    web_app = build_web_app(channels=channels, routes=routes)
-    _run_in_background(web_app, settings, runtime, engine, teams_bot)
+    health = Health(delivery_stuck_after=timedelta(seconds=settings.delivery_stuck_after))
+    web_app = build_web_app(channels=channels, routes=routes, health=health)
+    _run_in_background(web_app, settings, runtime, engine, teams_bot, health)
     typer.echo(f"Regie is serving on {where} (GET /healthz).")
     web.run_app(web_app, host=settings.host, port=settings.port, print=None)
 
 
 def _run_in_background(
-    web_app: Any, settings: Settings, runtime: Any, engine: Engine, teams_bot: Any
+    web_app: Any, settings: Settings, runtime: Any, engine: Engine, teams_bot: Any, health: Any
 ) -> None:
     """The scheduler (one per deployment) and the outbox delivery worker, next to the
     channels, for as long as the web app runs."""
@@ -85,10 +90,12 @@ def _run_in_background(
         build_senders(settings, runtime, engine, teams_bot=teams_bot),
         stuck_after=timedelta(seconds=settings.outbox_stuck_after),
     )
-    scheduler = start_scheduler(settings, engine)
+    scheduler = start_scheduler(settings, engine, health)
 
     async def start(app: Any) -> None:
-        app["delivery"] = asyncio.get_running_loop().create_task(worker.run_forever())
+        app["delivery"] = asyncio.get_running_loop().create_task(
+            worker.run_forever(on_pass=health.delivery_passed)
+        )
 
     async def stop(app: Any) -> None:
         app["delivery"].cancel()

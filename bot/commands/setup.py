@@ -12,12 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.commands.common import database, err, person_or_exit, settings_and_logging
-from bot.wiring import engine_for
-from storage.migrate import current_revision, upgrade
-from storage.models import utcnow
-from storage.people import everyone
-from storage.people_import import import_people
-from storage.personal_data import export_person, forget_person
 
 app = typer.Typer()
 people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
@@ -26,8 +20,11 @@ people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
 @app.command()
 def init() -> None:
     """Create or upgrade the database schema (safe to run again)."""
+    from storage.db import get_engine
+    from storage.migrate import current_revision, upgrade
+
     settings = settings_and_logging()
-    engine = engine_for(settings)
+    engine = get_engine(settings.database_url)
     upgrade(engine)
     where = engine.url.render_as_string(hide_password=True)
     typer.echo(f"Database ready ({where}, revision {current_revision(engine)}).")
@@ -37,6 +34,7 @@ def init() -> None:
 def demo() -> None:
     """Load the demo organisation (two teams, their managers and HR, with some history)."""
     from bot.demo import DEMO_EMPLOYEE, load_demo
+    from storage.models import utcnow
 
     settings = settings_and_logging()
     with database(settings) as db:
@@ -53,6 +51,8 @@ def people_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
 ) -> None:
     """Import or update people from a CSV file (all rows or none)."""
+    from storage.people_import import import_people
+
     settings = settings_and_logging()
     with database(settings) as db, file.open(encoding="utf-8", newline="") as source:
         result = import_people(
@@ -74,6 +74,8 @@ def people_import(
 @people_app.command("list")
 def people_list() -> None:
     """List everyone, with their manager and role."""
+    from storage.people import everyone
+
     settings = settings_and_logging()
     with database(settings) as db:
         people = everyone(db)
@@ -105,6 +107,8 @@ def people_list() -> None:
 @app.command()
 def export(email: Annotated[str, typer.Option("--person", help="E-mail of the person.")]) -> None:
     """Print all of one person's data as JSON."""
+    from storage.personal_data import export_person
+
     settings = settings_and_logging()
     with database(settings) as db:
         person = person_or_exit(db, email)
@@ -118,6 +122,8 @@ def forget(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
 ) -> None:
     """Delete everything about one person; the audit log keeps only that it happened."""
+    from storage.personal_data import forget_person
+
     settings = settings_and_logging()
     if not yes:
         err.print("[red]This deletes all of this person's data and cannot be undone.[/] Add --yes.")

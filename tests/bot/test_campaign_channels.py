@@ -21,12 +21,10 @@ from botbuilder.schema import Activity
 from slack_sdk.models.blocks import Block, BlockElement
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from typer.testing import CliRunner, Result
 
 from bot.channels.slack.client import web_client
 from bot.channels.slack.outbound import SlackSender
 from bot.channels.teams.outbound import TeamsSender
-from bot.cli import app
 from bot.config import Settings, get_settings
 from bot.delivery import DeliveryReport, DeliveryWorker, Sender
 from bot.jobs import enqueue_due
@@ -45,10 +43,11 @@ from storage.models import (
     Person,
     Role,
 )
-from tests.bot.conftest import SlackWorld, TeamsWorld, slack_settings
+from tests.bot.conftest import Run, SlackWorld, TeamsWorld, slack_settings
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.slack_harness import text_of
-from tests.bot.teams_harness import TeamsClient, card_of, card_text, run
+from tests.bot.teams_harness import TeamsClient, card_of, card_text
+from tests.bot.teams_harness import run as on_loop
 from tests.schema_validators import activity_errors, card_errors
 
 CONTENT = load_content()
@@ -195,7 +194,7 @@ def deliver(engine: Engine, senders: list[Sender], now: datetime) -> DeliveryRep
 def deliver_teams(world: TeamsWorld, senders: list[Sender], now: datetime) -> DeliveryReport:
     """One pass of the outbox worker on the Teams adapter's event loop."""
     worker = DeliveryWorker(world.engine, senders, clock=lambda: now)
-    report: DeliveryReport = run(world.server.loop, worker.run_once())
+    report: DeliveryReport = on_loop(world.server.loop, worker.run_once())
     return report
 
 
@@ -347,15 +346,6 @@ def assert_valid(world: TeamsWorld) -> None:
 
 
 # -- the command line ----------------------------------------------------------------------------
-
-
-def regie(db_url: str, *args: str, **env: str) -> Result:
-    get_settings.cache_clear()
-    result = CliRunner().invoke(
-        app, list(args), env={"REGIE_DATABASE_URL": db_url, "COLUMNS": "160", **env}
-    )
-    get_settings.cache_clear()
-    return result
 
 
 def table_row(output: str, first: str) -> list[str]:
@@ -578,23 +568,23 @@ def test_teams_kickoff_card_is_settled_after_a_press_like_in_slack(
 
 
 def test_status_and_report_figures_through_the_cli(
-    slack_world: SlackWorld, tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+    slack_world: SlackWorld, tmp_path: Path, db_url: str, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world, fake, engine = slack_world, slack_world.fake, slack_world.engine
     world.channel.runtime.clock = lambda: CLICKS
     answer = fake.handle
 
-    def eva_left(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def eva_left(method: str, params: dict[str, Any], **how: Any) -> dict[str, Any]:
         """Eva's Slack account is gone: every DM to her fails for good."""
         if method == "chat.postMessage" and params.get("channel") == "U5":
             return {"ok": False, "error": "user_not_found"}
-        return answer(method, params)
+        return answer(method, params, **how)
 
     monkeypatch.setattr(fake, "handle", eva_left)
     add_people(engine, "slack")
     path = campaign_file(tmp_path)
-    validated = regie(db_url, "campaign", "validate", str(path))
-    assert validated.exit_code == 0 and "OK" in validated.output, validated.output
+    validated = run("campaign", "validate", str(path))
+    assert validated.returncode == 0 and "OK" in validated.stdout, validated.stderr
     launch_file(engine, path)
     sender = slack_sender(engine, fake)
     assert deliver(engine, [sender], KICKOFF).dead == 1
@@ -605,9 +595,9 @@ def test_status_and_report_figures_through_the_cli(
     for n in (1, 2, 3):
         click(world, n, dm(fake, n)[1], SIGN_UP)
 
-    status = regie(db_url, "campaign", "status", SLUG, "--no-watch")
-    assert status.exit_code == 0, status.output
-    out = status.output
+    status = run("campaign", "status", SLUG, "--no-watch")
+    assert status.returncode == 0, status.stderr
+    out = status.stdout
     assert "Targeted 5, reached 4, responded <5, experiments started 0." in out
     columns = ["step", "day", "queued", "held", "sent", "failed", "skipped", "responded"]
     assert table_row(out, "step") == columns
@@ -623,17 +613,15 @@ def test_status_and_report_figures_through_the_cli(
     assert not any(name in out for name in NAMES)
 
     # With a minimum group of 4 the four who responded show; three per step still do not.
-    small = regie(db_url, "campaign", "status", SLUG, "--no-watch", REGIE_MIN_GROUP_SIZE="4")
-    assert "Targeted 5, reached 4, responded 4, experiments started 0." in small.output
-    assert table_row(small.output, "kickoff")[-1] == "<4"
-    assert table_row(small.output, "lineup")[-1] == "<4"
+    small = run("campaign", "status", SLUG, "--no-watch", extra_env={"REGIE_MIN_GROUP_SIZE": "4"})
+    assert "Targeted 5, reached 4, responded 4, experiments started 0." in small.stdout
+    assert table_row(small.stdout, "kickoff")[-1] == "<4"
+    assert table_row(small.stdout, "lineup")[-1] == "<4"
 
     csv_file, html_file = tmp_path / "f.csv", tmp_path / "f.html"
-    report = regie(
-        db_url, "campaign", "report", SLUG, "--csv", str(csv_file), "--html", str(html_file)
-    )
-    assert report.exit_code == 0, report.output
-    assert table_row(report.output, "kickoff") == table_row(out, "kickoff")
+    report = run("campaign", "report", SLUG, "--csv", str(csv_file), "--html", str(html_file))
+    assert report.returncode == 0, report.stderr
+    assert table_row(report.stdout, "kickoff") == table_row(out, "kickoff")
     rows = {(r[0], r[1], r[2]): r[3] for r in csv.reader(csv_file.open(encoding="utf-8"))}
     assert {k: v for k, v in rows.items() if k[0] == "funnel"} == {
         ("funnel", "", "People targeted"): "5",
@@ -666,8 +654,7 @@ def test_status_and_report_figures_through_the_cli(
     assert not any(name in html for name in NAMES)
 
     # The owner sees who signed up, by name (and that look is audited); other HR do not.
-    owner = regie(
-        db_url,
+    owner = run(
         "campaign",
         "report",
         SLUG,
@@ -678,7 +665,7 @@ def test_status_and_report_figures_through_the_cli(
         "--html",
         str(html_file),
     )
-    assert owner.exit_code == 0, owner.output
+    assert owner.returncode == 0, owner.stderr
     assert "Anna Jansen <anna@example.com>" in owner.stdout
     assert "Carla Bakker <carla@example.com>  (waitlist)" in owner.stdout
     signed = [r for r in csv.reader(csv_file.open(encoding="utf-8")) if r[0] == "sign-up"]
@@ -698,8 +685,7 @@ def test_status_and_report_figures_through_the_cli(
         person_id(engine, n) for n in (1, 2, 3)
     }
 
-    other = regie(
-        db_url,
+    other = run(
         "campaign",
         "report",
         SLUG,
@@ -710,9 +696,9 @@ def test_status_and_report_figures_through_the_cli(
         "--html",
         str(html_file),
     )
-    assert other.exit_code == 0, other.output
+    assert other.returncode == 0, other.stderr
     assert "Only the campaign's owner sees sign-ups by name." in other.stderr
-    assert not any(name in other.output for name in NAMES)
+    assert not any(name in other.stdout + other.stderr for name in NAMES)
     assert "sign-up" not in csv_file.read_text(encoding="utf-8")
     assert not any(name in html_file.read_text(encoding="utf-8") for name in NAMES)
     with Session(engine) as db:
@@ -723,7 +709,7 @@ def test_status_and_report_figures_through_the_cli(
 
 
 def test_launch_twice_and_a_restart_send_one_message_per_person_per_step(
-    teams_world: TeamsWorld, tmp_path: Path, db_url: str
+    teams_world: TeamsWorld, tmp_path: Path, db_url: str, run: Run
 ) -> None:
     world, engine = teams_world, teams_world.engine
     add_people(engine, "slack", numbers=(1, 2, 3))
@@ -741,9 +727,9 @@ def test_launch_twice_and_a_restart_send_one_message_per_person_per_step(
         campaign_id, queued = launch_file(engine, path)
         assert queued == 10
         assert launch_file(engine, path) == (campaign_id, 0)  # launched again: nothing new
-        again = regie(db_url, "campaign", "launch", str(path), "--yes")
-        assert again.exit_code == 0, again.output
-        assert "Already running, and the file has not changed: nothing to do." in again.output
+        again = run("campaign", "launch", str(path), "--yes")
+        assert again.returncode == 0, again.stderr
+        assert "Already running, and the file has not changed: nothing to do." in again.stdout
         assert enqueue_due(settings, LAUNCH) == 0
 
         for now in (KICKOFF, LINEUP):
@@ -802,7 +788,7 @@ def preview_payloads(output: str) -> dict[str, Any]:
 
 
 def test_preview_shows_exactly_what_slack_and_teams_receive(
-    teams_world: TeamsWorld, tmp_path: Path, db_url: str
+    teams_world: TeamsWorld, tmp_path: Path, db_url: str, run: Run
 ) -> None:
     world, engine = teams_world, teams_world.engine
     add_people(engine, "slack", numbers=(1,))
@@ -817,18 +803,18 @@ def test_preview_shows_exactly_what_slack_and_teams_receive(
                 == 2
             )
         received = fake.calls_to("chat.postMessage")
-    slack = regie(db_url, "campaign", "preview", str(path), "--as", email(1), "--channel", "slack")
-    assert slack.exit_code == 0, slack.output
-    shown = preview_payloads(slack.output)
+    slack = run("campaign", "preview", str(path), "--as", email(1), "--channel", "slack")
+    assert slack.returncode == 0, slack.stderr
+    shown = preview_payloads(slack.stdout)
     assert [p["blocks"] for p in shown["kickoff"] + shown["lineup"]] == [
         m["blocks"] for m in received
     ]
     assert [p["text"] for p in shown["kickoff"] + shown["lineup"]] == [m["text"] for m in received]
-    teams = regie(db_url, "campaign", "preview", str(path), "--as", email(4), "--channel", "teams")
-    assert teams.exit_code == 0, teams.output
-    shown = preview_payloads(teams.output)
+    teams = run("campaign", "preview", str(path), "--as", email(4), "--channel", "teams")
+    assert teams.returncode == 0, teams.stderr
+    shown = preview_payloads(teams.stdout)
     delivered = sent_to(world, 4)
     assert [card_of(a) for a in shown["kickoff"] + shown["lineup"]] == [
         card_of(a) for a in delivered
     ]
-    assert "only if not responded to kickoff" in teams.output
+    assert "only if not responded to kickoff" in teams.stdout

@@ -1,21 +1,33 @@
 """``regie campaign`` as an HR programme lead runs it: validate, preview as a Dutch and an
-English employee, launch (dry run, confirm, twice), pause, resume, cancel."""
+English employee, launch (dry run, confirm, twice), follow, pause, resume, cancel. The clock
+stands a week before the example campaign's day 0, so the dates in it never run out."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
-import subprocess
-from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
+from tests.bot.conftest import Run
 from tests.schema_validators import card_errors
 
 ROOT = Path(__file__).resolve().parents[2]
-Run = Callable[..., subprocess.CompletedProcess[str]]
+BEFORE_DAY_0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[None]:
+    with time_machine.travel(BEFORE_DAY_0, tick=True):
+        yield
 
 
 @pytest.fixture
@@ -98,6 +110,70 @@ def test_launch_dry_run_confirm_and_twice(run: Run, demo: Path) -> None:
     edit = run("campaign", "launch", str(demo), "--yes")
     assert "Steps changed: kickoff." in edit.stdout
     assert "Changes applied: 15 waiting message(s) updated" in edit.stdout
+
+
+def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
+    run: Run, demo: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a terminal, ``status`` follows delivery with a live bar. Dead and held messages, and
+    those left for ``regie chat``, never go out by waiting: it stops once the rest are out, and
+    says why."""
+    from bot.commands import campaign
+    from storage.models import Outbound, OutboxState
+
+    assert run("campaign", "launch", str(demo), "--yes").returncode == 0
+    assert "30 new" in run("run-due", "--now", "2026-12-07T07:00:00+00:00").stdout
+    kickoff = col(Outbound.idempotency_key).contains(":kickoff:")
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    with engine.begin() as db:
+        db.execute(update(Outbound).where(kickoff).values(not_before=a_minute_ago))
+        ids = list(db.execute(select(Outbound.id).where(kickoff).order_by(Outbound.id)).scalars())
+    assert len(ids) == 15
+    polls: list[int] = []
+
+    def the_worker_meanwhile() -> None:
+        """Between the first and the second look: 12 sent, one dead, one held, one left for
+        someone only the console reaches."""
+        polls.append(1)
+        assert len(polls) == 1, "still following when nothing more could be sent"
+        with engine.begin() as db:
+            for chosen, values in (
+                (ids[3:], {"state": OutboxState.SENT}),
+                (ids[:1], {"state": OutboxState.DEAD}),
+                (ids[1:2], {"state": OutboxState.HELD}),
+                (ids[2:3], {"channel": "console", "not_before": a_minute_ago + timedelta(hours=6)}),
+            ):
+                db.execute(update(Outbound).where(col(Outbound.id).in_(chosen)).values(**values))
+
+    monkeypatch.setattr(campaign, "_pause", the_worker_meanwhile)
+    status = run("campaign", "status", "growth-week-2026", extra_env={"TTY_COMPATIBLE": "1"})
+    assert status.returncode == 0, status.stderr
+    assert polls == [1]
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", status.stdout)  # a terminal's: colours, bar
+    assert "Nothing more to send now: 12 of 15 due message(s) sent." in shown
+    assert "1 failed for good: regie outbox status says why" in shown
+    assert "1 held while the campaign is paused: regie campaign resume growth-week-2026" in shown
+    assert (
+        "1 left for people Regie cannot reach in Slack or Teams: they see them in regie chat"
+        in shown
+    )
+    assert "15 more to come, the next from 2026-12-07 10:00 UTC." in shown
+    assert "Targeted 15, reached 12" in shown
+
+
+def test_status_says_what_it_waits_for() -> None:
+    from bot.campaign_reports import Delivery, waiting_for
+
+    due = Delivery(sent=3, to_send=2)
+    assert due.going and waiting_for(due, quiet_for=5, stalled_after=30) == "sending"
+    stalled = waiting_for(due, quiet_for=31, stalled_after=30)
+    assert stalled.startswith("waiting: 2 due, none handled for 31 s; is regie serve running?")
+    retry = Delivery(sent=3, retrying=2, retry_at=datetime(2026, 12, 7, 8, 31, tzinfo=UTC))
+    assert retry.going and retry.due == 5
+    assert waiting_for(retry, quiet_for=60, stalled_after=30) == (
+        "2 to try again from 2026-12-07 08:31 UTC"
+    )
+    assert not Delivery(sent=3, in_console=2, dead=1, held=4, later=9).going
 
 
 def test_pause_resume_and_cancel(run: Run, demo: Path) -> None:

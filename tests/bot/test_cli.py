@@ -1,29 +1,81 @@
-"""The ``regie`` command as a person runs it: a real process, a real SQLite file, piped stdin."""
+"""The ``regie`` command as a person runs it, with piped stdin, on SQLite and PostgreSQL: in
+this process (``run``), and as a real process where that is what is being proved."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 from storage.migrate import head_revision
+from tests.bot.conftest import Run, in_process
 
-REGIE = str(Path(sys.executable).parent / "regie")
+HEAVY = (
+    "aiohttp",
+    "alembic",
+    "apscheduler",
+    "botbuilder",
+    "dialogs",
+    "jsonschema",
+    "openai",
+    "pydantic",
+    "slack_bolt",
+    "slack_sdk",
+    "sqlalchemy",
+    "sqlmodel",
+    "storage",
+    "yaml",
+)
+"""What ``regie --help`` must not import: each command imports its own when it runs."""
 
 
-def test_commands_before_init_say_what_to_do(run) -> None:
-    result = run("people", "list")
+def test_help_imports_none_of_the_commands_dependencies() -> None:
+    """A fresh interpreter (hence a process): ``regie --help`` loads Typer, Rich and the thin
+    command modules only, which keeps it well under half a second of CPU."""
+    probe = (
+        "import sys\n"
+        "from bot.cli import app\n"
+        "sys.argv = ['regie', '--help']\n"
+        "try:\n"
+        "    app()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        f"print(sorted(loaded & set({HEAVY!r})), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "campaign" in done.stdout and "Regie: a development companion" in done.stdout
+    assert done.stderr.strip() == "[]"
+
+
+def test_a_real_process_pipes_exit_codes_and_streams(run_process: Run) -> None:
+    """The installed console script, as a person or a script runs it."""
+    missing = run_process("export", "--person", "nobody@example.com")
+    assert missing.returncode == 1 and "No person with e-mail" in missing.stderr
+    assert run_process("demo").returncode == 0
+    chat = run_process("chat", "--as", "alex@example.com", stdin="hi\n1\nyes\n2\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Every two weeks it is." in chat.stdout
+
+
+def test_commands_before_init_say_what_to_do(fresh_db_url: str, tmp_path: Path) -> None:
+    result = in_process(fresh_db_url, tmp_path)("people", "list")
     assert result.returncode == 2
     assert "regie init" in result.stderr
 
 
-def test_init_is_idempotent(run) -> None:
+def test_init_is_idempotent(fresh_db_url: str, tmp_path: Path) -> None:
+    run = in_process(fresh_db_url, tmp_path)
     first, second = run("init"), run("init")
-    assert first.returncode == second.returncode == 0
+    assert first.returncode == second.returncode == 0, first.stderr
     assert f"revision {head_revision()}" in second.stdout
+    assert run("people", "list").returncode == 0
 
 
-def test_demo_and_chat_as_the_demo_employee(run) -> None:
+def test_demo_and_chat_as_the_demo_employee(run: Run) -> None:
     run("init")
     demo = run("demo")
     assert demo.returncode == 0, demo.stderr
@@ -36,7 +88,7 @@ def test_demo_and_chat_as_the_demo_employee(run) -> None:
     assert "Every two weeks it is." in chat.stdout
 
 
-def test_chat_enrols_a_new_person_and_continues_after_a_restart(run) -> None:
+def test_chat_enrols_a_new_person_and_continues_after_a_restart(run: Run) -> None:
     run("init")
     first = run("chat", "--as", "New.Person@Example.com", stdin="hi\n2\n")
     assert "Hi New" in first.stdout
@@ -47,7 +99,7 @@ def test_chat_enrols_a_new_person_and_continues_after_a_restart(run) -> None:
     assert "seintje" in second.stdout.lower()  # next question: how often to nudge
 
 
-def test_open_enrolment_off_refuses_strangers(run) -> None:
+def test_open_enrolment_off_refuses_strangers(run: Run) -> None:
     run("init")
     result = run(
         "chat",
@@ -60,7 +112,7 @@ def test_open_enrolment_off_refuses_strangers(run) -> None:
     assert "open enrolment is off" in result.stderr
 
 
-def test_json_mode_can_be_driven_by_a_program(run) -> None:
+def test_json_mode_can_be_driven_by_a_program(run: Run) -> None:
     run("init")
     result = run(
         "chat",
@@ -104,7 +156,7 @@ late@example.com,Bad Date,nobody@example.com,Sales,employee,en,Europe/Amsterdam,
 """
 
 
-def test_people_import_all_or_nothing(run, tmp_path) -> None:
+def test_people_import_all_or_nothing(run: Run, tmp_path: Path) -> None:
     run("init")
     (tmp_path / "good.csv").write_text(CSV_GOOD, encoding="utf-8")
     (tmp_path / "bad.csv").write_text(CSV_BAD, encoding="utf-8")
@@ -120,7 +172,7 @@ def test_people_import_all_or_nothing(run, tmp_path) -> None:
     assert "ann@example.com" in listing and "boss@example.com" in listing
 
 
-def test_export_and_forget(run) -> None:
+def test_export_and_forget(run: Run) -> None:
     run("init")
     run("chat", "--as", "leaving@example.com", stdin="hi\n1\nyes\n2\nreflect\nI like puzzles\n")
     exported = run("export", "--person", "leaving@example.com")
@@ -135,7 +187,7 @@ def test_export_and_forget(run) -> None:
     assert "leaving@example.com" not in run("people", "list").stdout
 
 
-def test_digest_print_for_a_demo_manager(run) -> None:
+def test_digest_print_for_a_demo_manager(run: Run) -> None:
     run("init")
     run("demo")
     printed = run("digest", "--manager", "marieke.jansen@example.com", "--print")

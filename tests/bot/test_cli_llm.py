@@ -4,17 +4,12 @@ against a local OpenAI-compatible server, then `regie llm usage`."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.bot.conftest import Run
 from tests.bot.openai_fake import FakeOpenAI
-
-REGIE = str(Path(sys.executable).parent / "regie")
 
 
 @pytest.fixture
@@ -23,25 +18,9 @@ def fake() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def run(
-    tmp_path: Path, *args: str, stdin: str = "", **extra: str
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "OPENAI_"))}
-    env["REGIE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'regie.db'}"
-    return subprocess.run(
-        [REGIE, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env | extra,
-        timeout=120,
-    )
-
-
-def test_chat_with_ai_on_and_the_usage_report(tmp_path: Path, fake: FakeOpenAI) -> None:
-    assert run(tmp_path, "init").returncode == 0
-    assert run(tmp_path, "demo").returncode == 0
+def test_chat_with_ai_on_and_the_usage_report(run: Run, fake: FakeOpenAI) -> None:
+    assert run("init").returncode == 0
+    assert run("demo").returncode == 0
     fake.answer("What did [name-1] show you that you still use?")
     ai = {
         "REGIE_LLM": "on",
@@ -51,12 +30,11 @@ def test_chat_with_ai_on_and_the_usage_report(tmp_path: Path, fake: FakeOpenAI) 
     }
     answer = "Marieke Jansen helped me a lot, marieke.jansen@example.com"
     chat = run(
-        tmp_path,
         "chat",
         "--as",
         "alex@example.com",
         stdin=f"hi\n1\nyes\n2\nreflect\nyes\n{answer}\n",
-        **ai,
+        extra_env=ai,
     )
     assert chat.returncode == 0, chat.stderr
     assert "AI help" in chat.stdout  # the consent question
@@ -64,12 +42,12 @@ def test_chat_with_ai_on_and_the_usage_report(tmp_path: Path, fake: FakeOpenAI) 
     assert [r["model"] for r in fake.requests] == ["fake-model"]
     assert "Marieke" not in fake.sent and "@example.com" not in fake.sent
 
-    plain = run(tmp_path, "llm", "usage", REGIE_LLM_MONTHLY_TOKEN_BUDGET="1000", **ai)
+    plain = run("llm", "usage", extra_env={"REGIE_LLM_MONTHLY_TOKEN_BUDGET": "1000", **ai})
     assert plain.returncode == 0, plain.stderr
     assert "AI assistance is on (model fake-model)" in plain.stdout
     assert "follow_up" in plain.stdout
     assert "135 of 1,000 tokens used, 865 left" in plain.stdout
-    data = json.loads(run(tmp_path, "llm", "usage", "--json").stdout)
+    data = json.loads(run("llm", "usage", "--json").stdout)
     assert data["llm"] == "off" and data["used"] == 135 and data["budget"] == 2_000_000
     assert data["usage"] == [
         {
@@ -82,20 +60,18 @@ def test_chat_with_ai_on_and_the_usage_report(tmp_path: Path, fake: FakeOpenAI) 
     ]
 
 
-def test_chat_with_ai_off_never_calls_the_model(tmp_path: Path, fake: FakeOpenAI) -> None:
-    run(tmp_path, "init")
-    run(tmp_path, "demo")
+def test_chat_with_ai_off_never_calls_the_model(run: Run, fake: FakeOpenAI) -> None:
+    run("init")
+    run("demo")
     chat = run(
-        tmp_path,
         "chat",
         "--as",
         "alex@example.com",
         stdin="hi\n1\nyes\n2\nreflect\nI helped a customer\n",
-        OPENAI_API_KEY="sk-test-not-a-real-key",
-        OPENAI_BASE_URL=fake.url,
+        extra_env={"OPENAI_API_KEY": "sk-test-not-a-real-key", "OPENAI_BASE_URL": fake.url},
     )
     assert chat.returncode == 0, chat.stderr
     assert "(2/3)" in chat.stdout and "AI help" not in chat.stdout
     assert fake.requests == []
-    usage = run(tmp_path, "llm", "usage")
+    usage = run("llm", "usage")
     assert "No AI requests recorded yet." in usage.stdout
