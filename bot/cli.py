@@ -18,10 +18,3 @@ app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(outbox.report_app, name="report")
 app.add_typer(campaign.campaign_app, name="campaign")
 app.add_typer(llm.llm_app, name="llm")
-
-
-@app.callback()
-def _settings_first() -> None:
-    from bot.config import settings_or_exit
-
-    settings_or_exit()  # a bad setting: one line per variable on stderr, exit code 2

@@ -28,9 +28,11 @@ err = Console(stderr=True)
 
 
 def settings_and_logging() -> Settings:
-    from bot.config import get_settings
+    """The settings every command starts with; a bad one is one line per variable on stderr
+    and exit code 2 (``settings_or_exit``)."""
+    from bot.config import settings_or_exit
 
-    settings = get_settings()
+    settings = settings_or_exit()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )

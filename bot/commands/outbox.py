@@ -18,7 +18,8 @@ outbox_app = typer.Typer(help="Messages the bot sends on its own.", no_args_is_h
 def run_due(
     now: Annotated[str | None, typer.Option(help="The instant, ISO 8601 (default: now).")] = None,
 ) -> None:
-    """Run everything due at one instant once, then deliver what is due: for cron and tests."""
+    """Run everything due at one instant once, then deliver what is due, in passes the
+    platforms' budgets allow until nothing is due: for cron and tests."""
     import asyncio
 
     from bot.delivery import DeliveryWorker
@@ -41,7 +42,7 @@ def run_due(
         clock=lambda: instant,
         stuck_after=timedelta(seconds=settings.outbox_stuck_after),
     )
-    report = asyncio.run(worker.run_once(limit=100_000))
+    report = asyncio.run(worker.run_until_idle())
     typer.echo(
         f"Due at {instant.isoformat()}: {added} new. Delivered {report.sent}, "
         f"retry later {report.failed}, dead {report.dead}, skipped {report.skipped}, "
@@ -83,25 +84,30 @@ def digest(
     print_it: Annotated[bool, typer.Option("--print", help="Print it here (plain text).")] = True,
 ) -> None:
     """Compose a manager's digest now: what their direct reports shared since the last one."""
+    from sqlmodel import Session
+
     from bot.channels.console import render_text
     from bot.wiring import build_assistant
+    from dialogs.assist import run_in_transaction
     from dialogs.content import load_content
     from dialogs.digest import as_replies, compose
+    from dialogs.replies import Reply
     from storage.models import utcnow
 
     settings = settings_and_logging()
     content = load_content()
-    with database(settings) as db:
+    assistant = build_assistant(settings, content)
+    now = utcnow()
+
+    def digest_of(db: Session) -> list[Reply]:
+        # (the model, when on, is asked between two transactions: run_in_transaction)
         person = person_or_exit(db, manager)
         composed = compose(
-            db,
-            content,
-            person,
-            now=utcnow(),
-            min_group=settings.min_group_size,
-            assistant=build_assistant(settings, content),
+            db, content, person, now=now, min_group=settings.min_group_size, assistant=assistant
         )
-        replies = as_replies(content, composed)
+        return as_replies(content, composed)
+
+    replies = run_in_transaction(ready_engine(settings), digest_of)
     if print_it:
         for reply in replies:
             typer.echo(render_text(reply) + "\n")
