@@ -12,6 +12,7 @@ from dialogs.content import Content
 from dialogs.replies import Offer, Reply
 from dialogs.text import shorten
 from storage.models import Person
+from storage.people import first_name
 
 KIND = "campaign"
 INTENT = "campaign"
@@ -51,13 +52,9 @@ def message(
         step,
         lang=language_of(spec, person),
         zone=person.timezone,
-        first_name=first_name(person),
+        first_name=first_name(person.name),
         remind=remind,
     )
-
-
-def first_name(person: Person) -> str:
-    return person.name.split()[0] if person.name.strip() else ""
 
 
 def render(

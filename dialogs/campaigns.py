@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dialogs.campaign_messages import KIND, NAME, first_name, language_of, message_key, render
+from dialogs.campaign_messages import KIND, NAME, language_of, message_key, render
 from dialogs.campaign_spec import RESPONDED, CampaignSpec, Step, from_stored
 from dialogs.content import Content
 from dialogs.nudges import LATEST_LOCAL_HOUR, Nudge, NudgePolicy, is_working_day
@@ -27,6 +27,7 @@ from dialogs.nudges import local_instant as at_local
 from dialogs.replies import reply_to_dict
 from storage import campaigns as stored
 from storage.models import Campaign, Person
+from storage.people import first_name
 
 LOOKAHEAD = timedelta(hours=24)
 """Steps for everyone are queued this far ahead; response-dependent ones only when due."""
@@ -200,7 +201,7 @@ class _Recipient:
             person.timezone,
             person.country or policy.country,
             person.start_date,
-            first_name(person),
+            first_name(person.name),
         )
 
 

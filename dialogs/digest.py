@@ -17,6 +17,7 @@ from dialogs.nudges import Nudge, NudgePolicy, slot
 from dialogs.replies import Reply, Say, reply_to_dict
 from dialogs.text import shorten
 from storage.models import ExperimentStatus, Outbound, Person
+from storage.people import first_name
 from storage.privacy import SharedItems, read_team, team_counts
 
 DIGEST_KIND = "digest"
@@ -96,7 +97,7 @@ def _starters(content: Content, lang: str, news: list[tuple[Person, SharedItems]
     """Fitting questions first (a finished experiment's lesson, a dream), then general ones."""
     found: list[str] = []
     for person, items in news:
-        first = person.name.split()[0]
+        first = first_name(person.name)
         for experiment in items.experiments:
             if experiment.status == ExperimentStatus.DONE and experiment.learned:
                 title = shorten(experiment.title, 80)
@@ -115,7 +116,7 @@ def _starters(content: Content, lang: str, news: list[tuple[Person, SharedItems]
 def as_replies(content: Content, digest: Digest) -> list[Reply]:
     """The digest as replies, one section a message part, so channels split it sensibly."""
     lang = digest.manager.language
-    name = digest.manager.name.split()[0]
+    name = first_name(digest.manager.name)
     if digest.empty:
         return [Say(content.text(lang, "digest.nothing_new", name=name))]
     replies: list[Reply] = [Say(content.text(lang, "digest.intro", name=name), section=True)]

@@ -40,6 +40,7 @@ from storage.models import (
     Person,
 )
 from storage.outbox import Queued, enqueue_many
+from storage.people import first_name
 
 PERIODIC_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 30}
 REFLECTION_DAYS = 30
@@ -394,7 +395,7 @@ NUDGE_ACTIONS = {
 
 def _offer(content: Content, person: Nudgeable, kind: str, values: dict[str, str]) -> Offer:
     lang = person.language
-    text = content.text(lang, f"nudges.{kind}", name=person.name.split()[0], **values)
+    text = content.text(lang, f"nudges.{kind}", name=first_name(person.name), **values)
     text += "\n" + content.text(lang, "nudges.footer")
     intent = NUDGE_ACTIONS[kind]
     actions = (

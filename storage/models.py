@@ -93,9 +93,9 @@ class Person(SQLModel, table=True):
     nudge_weekday: int | None = None
     """Preferred weekday for nudges (0 = Monday); None: the organisation's default."""
     nudge_time: str | None = Field(default=None, sa_type=String(5))
+    """Preferred local time of day for nudges, "HH:MM"; None: the organisation's default."""
     digest_cadence: str | None = Field(default=None, sa_type=String(16))
     """For managers: weekly, biweekly or monthly digests; None: the organisation's default."""
-    """Preferred local time of day for nudges, "HH:MM"; None: the organisation's default."""
     default_visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
     in_aggregates: bool = True
     campaigns_opt_out: bool = False

@@ -18,6 +18,12 @@ def by_email(db: Session, email: str) -> Person | None:
     return db.exec(select(Person).where(Person.email == normalise_email(email))).first()
 
 
+def first_name(name: str) -> str:
+    """What the bot calls someone: the first word of their name ("" for a blank name)."""
+    words = name.split()
+    return words[0] if words else ""
+
+
 def name_from_email(email: str) -> str:
     """A friendly first guess ("ana.de.vries@…" -> "Ana De Vries"); people can change it."""
     local = normalise_email(email).split("@")[0]

@@ -21,6 +21,7 @@ from dialogs.replies import Offer, Say, reply_to_dict
 from storage import campaigns as stored
 from storage import workshop_places as places
 from storage.models import Campaign, CampaignState, Person, RsvpState
+from storage.people import first_name
 
 campaign_reply = Dialog("campaign_reply", version=1, first="act", title="campaigns.title")
 
@@ -127,7 +128,7 @@ def _tell_moved_up(
     text = ctx.content.text(
         lang,
         "campaigns.reply.moved_up",
-        name=person.name.split()[0],
+        name=first_name(person.name),
         workshop=spec.text(workshop.title, lang),
     )
     text += "\n" + workshop_line(ctx.content, spec, workshop_id, person.timezone, lang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dialogs.dialog import Ctx, Dialog, End, Next, Start
 from dialogs.flows.common import ask_choice, labelled
+from storage.people import first_name
 
 menu = Dialog("menu", version=1, first="choose", title="menu.title")
 
@@ -17,7 +18,7 @@ def choose(ctx: Ctx) -> Next:
     if not ctx.answered:
         entries = (*ENTRIES, *AI_ENTRIES) if ctx.assistant.ai else ENTRIES
         options = labelled(ctx, "menu.options", (*entries, "nothing"))
-        return ask_choice(ctx, "menu.question", options, name=ctx.person.name.split()[0])
+        return ask_choice(ctx, "menu.question", options, name=first_name(ctx.person.name))
     if ctx.answer == "nothing":
         ctx.say("menu.bye")
         return End()

@@ -11,6 +11,7 @@ from typing import Any
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next
 from dialogs.flows.common import ask_choice
 from storage.models import Person, SharedItem, Visibility, table_name
+from storage.people import first_name
 from storage.privacy import ITEM_TYPES, set_visibility
 
 
@@ -37,7 +38,7 @@ def add_share_step(dialog: Dialog, *, then: str | None) -> None:
         if manager is None or not private:
             ctx.values["saved"] = []
             return Goto(then) if then else End()
-        first = manager.name.split()[0]
+        first = first_name(manager.name)
         if not ctx.answered:
             options = [
                 ("share", ctx.t("sharing.share", manager=first)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dialogs.dialog import Ctx, Dialog, Goto, Next, Start
 from dialogs.flows.preferences import add_preference_steps
 from storage.models import ConsentRecord
+from storage.people import first_name
 
 welcome = Dialog("welcome", version=1, first="hello", title="welcome.title")
 add_preference_steps(
@@ -14,7 +15,7 @@ add_preference_steps(
 
 @welcome.step("hello")
 def hello(ctx: Ctx) -> Next:
-    ctx.say("welcome.hello", name=ctx.person.name.split()[0])
+    ctx.say("welcome.hello", name=first_name(ctx.person.name))
     ctx.say("welcome.privacy", min_group=ctx.settings.min_group_size)
     # The promise has been shown: record it, so it is never skipped and never repeated.
     ctx.person.welcomed_at = ctx.now
