@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from dialogs.assist import Assistant
 from dialogs.content import Content
@@ -17,7 +17,7 @@ from dialogs.nudges import Nudge, NudgePolicy, slot
 from dialogs.replies import Reply, Say, reply_to_dict
 from dialogs.text import shorten
 from storage.models import ExperimentStatus, Outbound, Person
-from storage.people import first_name
+from storage.people import direct_reports, first_name, managers
 from storage.privacy import SharedItems, read_team, team_counts
 
 DIGEST_KIND = "digest"
@@ -45,12 +45,6 @@ def last_digest(db: Session, manager_id: int) -> datetime | None:
             Outbound.person_id == manager_id, Outbound.kind == DIGEST_KIND
         )
     ).one()
-
-
-def direct_reports(db: Session, manager_id: int) -> list[Person]:
-    return list(
-        db.exec(select(Person).where(Person.manager_id == manager_id).order_by(col(Person.name)))
-    )
 
 
 def compose(
@@ -150,13 +144,8 @@ def due_digests(
     day after), once per week; none when nothing was shared, unless a note is wanted. Run it
     through :func:`dialogs.assist.run_in_transaction` (as ``bot/jobs.py`` does): the openings
     of all due digests are then asked for together, with no transaction open."""
-    managers = db.exec(
-        select(Person).where(
-            col(Person.id).in_(select(Person.manager_id).where(col(Person.manager_id).is_not(None)))
-        )
-    )
     found: list[Nudge] = []
-    for manager in managers:
+    for manager in managers(db):
         assert manager.id is not None
         local_today = now.astimezone(ZoneInfo(manager.timezone)).date()
         monday = local_today - timedelta(days=(local_today.weekday() - weekday) % 7)

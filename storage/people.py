@@ -18,6 +18,23 @@ def by_email(db: Session, email: str) -> Person | None:
     return db.exec(select(Person).where(Person.email == normalise_email(email))).first()
 
 
+def direct_reports(db: Session, manager_id: int) -> list[Person]:
+    """The people whose manager this is, by name: the one query for "direct reports of"."""
+    return list(
+        db.exec(select(Person).where(Person.manager_id == manager_id).order_by(col(Person.name)))
+    )
+
+
+def managers(db: Session) -> list[Person]:
+    """Everyone who has at least one direct report."""
+    has_reports = select(Person.manager_id).where(col(Person.manager_id).is_not(None))
+    return list(db.exec(select(Person).where(col(Person.id).in_(has_reports))))
+
+
+def manages_anyone(db: Session, person_id: int) -> bool:
+    return db.exec(select(Person.id).where(Person.manager_id == person_id)).first() is not None
+
+
 def first_name(name: str) -> str:
     """What the bot calls someone: the first word of their name ("" for a blank name)."""
     words = name.split()

@@ -30,6 +30,7 @@ from storage.models import (
     table_name,
     utcnow,
 )
+from storage.people import direct_reports
 
 ITEM_TYPES: dict[str, type[SharedItem]] = {table_name(t): t for t in PERSONAL_ITEM_TYPES}
 
@@ -80,7 +81,8 @@ def read_team(
 ) -> dict[int, SharedItems]:
     """What each direct report shared with this manager (new since ``since``): one query per
     kind of item for the whole team, one audit entry per report. The digest reads this way."""
-    reports = [p.id for p in db.exec(select(Person).where(Person.manager_id == manager.id)) if p.id]
+    assert manager.id is not None
+    reports = [p.id for p in direct_reports(db, manager.id) if p.id]
     found: dict[int, SharedItems] = {report: SharedItems() for report in reports}
     if not reports:
         return found
@@ -156,11 +158,8 @@ def team_counts(
 ) -> TeamCounts | None:
     """How the manager's direct reports who allow aggregates are doing, as counts; None when
     that group is smaller than ``min_group`` (never below the floor). Audited."""
-    reports = [
-        p.id
-        for p in db.exec(select(Person).where(Person.manager_id == manager.id))
-        if p.in_aggregates and p.id is not None
-    ]
+    assert manager.id is not None
+    reports = [p.id for p in direct_reports(db, manager.id) if p.in_aggregates and p.id is not None]
     if len(reports) < min_group_size(min_group):
         return None
     experimenting = set(

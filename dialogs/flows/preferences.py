@@ -5,14 +5,12 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlmodel import select
-
 from dialogs.content import LANGUAGES
 from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
 from dialogs.text import normalise_keyword
 from storage.campaigns import drop_unsent
-from storage.models import Person
+from storage.people import manages_anyone
 
 NUDGE_FREQUENCIES = ("weekly", "biweekly", "monthly", "off")
 
@@ -134,9 +132,8 @@ def digest_rhythm(ctx: Ctx) -> Next:
 
 
 def _manages(ctx: Ctx) -> bool:
-    return (
-        ctx.db.exec(select(Person.id).where(Person.manager_id == ctx.person.id)).first() is not None
-    )
+    assert ctx.person.id is not None
+    return manages_anyone(ctx.db, ctx.person.id)
 
 
 def _when(ctx: Ctx) -> str:
