@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
+import time_machine
 from sqlmodel import Session, select
 
 from bot.channels.slack.client import web_client
@@ -20,9 +22,10 @@ from dialogs.content import load_content
 from dialogs.replies import Offer, reply_to_dict
 from storage.models import Outbound, Person
 from storage.outbox import enqueue, retry_dead, status
-from tests.bot.conftest import slack_settings
+from tests.bot.conftest import Ran, Run, slack_settings
 from tests.bot.slack_fake import FakeSlack
-from tests.bot.teams_harness import card_of, card_text, run
+from tests.bot.teams_harness import card_of, card_text
+from tests.bot.teams_harness import run as run_on_loop
 
 NOW = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
 NUDGE = [
@@ -126,6 +129,7 @@ def test_paused_people_are_skipped_and_console_only_people_wait_for_the_console(
 
 def test_a_teams_nudge_goes_through_the_stored_conversation(teams_world) -> None:
     world, teams = teams_world, teams_world.teams
+    world.bot.runtime.clock = lambda: NOW  # the button is pressed when the nudge is due
     teams.say("hi")
     teams.next_sent()
     with Session(world.engine) as db:
@@ -135,7 +139,7 @@ def test_a_teams_nudge_goes_through_the_stored_conversation(teams_world) -> None
         )
         db.commit()
     worker = DeliveryWorker(world.engine, [TeamsSender(world.bot)], clock=lambda: NOW)
-    report = run(world.server.loop, worker.run_once())
+    report = run_on_loop(world.server.loop, worker.run_once())
     assert report.sent == 1
     nudge = teams.next_sent()
     card = card_of(nudge)
@@ -147,32 +151,47 @@ def test_a_teams_nudge_goes_through_the_stored_conversation(teams_world) -> None
     assert "✓ Check in now" in card_text(card_of(world.connector.wait_updates()[0]))
 
 
-def test_run_due_and_the_console_inbox(tmp_path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
-    env["REGIE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'regie.db'}"
+WELCOMED = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)
+"""A Friday: two weeks later is Christmas Day, a public holiday in the Netherlands."""
+CHRISTMAS = datetime(2026, 12, 25, 8, 45, tzinfo=UTC)
+NEXT_WORKING_DAY = datetime(2026, 12, 28, 8, 45, tzinfo=UTC)
+"""Monday 09:45 in Amsterdam (the 26th, the second day of Christmas, is a Saturday): the
+check-in's slot."""
 
-    def regie(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [REGIE, *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
-        )
 
-    regie("init")
-    regie("chat", "--as", "kim@example.com", stdin="hi\n1\nyes\n2\n")  # welcomed, every two weeks
-    today = datetime.now(UTC)
-    later = (today + timedelta(days=21)).replace(hour=8, minute=45)
-    while later.weekday() >= 5:
-        later += timedelta(days=1)
-    first = regie("run-due", "--now", later.isoformat())
-    assert first.returncode == 0, first.stderr
-    assert "1 new" in first.stdout and "waiting in the console 1" in first.stdout
-    assert "0 new" in regie("run-due", "--now", later.isoformat()).stdout  # once
-    shown = regie("chat", "--as", "kim@example.com", "--json")
-    texts = [json.loads(line).get("text", "") for line in shown.stdout.splitlines()]
-    assert any("Time for a quick check-in" in t for t in texts)
-    status_output = regie("outbox", "status").stdout
-    assert "sent 1" in status_output
-    again = regie("chat", "--as", "kim@example.com", "--json")
-    assert "Time for a quick check-in" not in again.stdout  # shown once
+@pytest.mark.parametrize("today", [date(2026, 12, 4), date(2027, 4, 26)], ids=str)
+def test_run_due_and_the_console_inbox(run: Run, today: date) -> None:
+    """Every step happens at a fixed instant (``regie`` runs in this process, travelled there
+    by time-machine; ``run-due`` is also told ``--now``), so nothing depends on the day the suite
+    runs. ``today`` is where the rest of the test process is: two days on which the old version
+    of this test, which counted from the real clock, failed."""
+
+    def at(instant: datetime, *args: str, stdin: str = "") -> Ran:
+        with time_machine.travel(instant, tick=False):
+            return run(*args, stdin=stdin)
+
+    with time_machine.travel(datetime.combine(today, time(12, 0), tzinfo=UTC), tick=False):
+        welcome = at(WELCOMED, "chat", "--as", "kim@example.com", stdin="hi\n1\nyes\n2\n")
+        assert welcome.returncode == 0, welcome.stderr
+        assert "Every two weeks it is." in welcome.stdout
+
+        holiday = at(CHRISTMAS, "run-due", "--now", CHRISTMAS.isoformat())
+        assert holiday.returncode == 0, holiday.stderr
+        assert "0 new" in holiday.stdout  # a fortnight on is Christmas: the slot moves on
+        first = at(NEXT_WORKING_DAY, "run-due", "--now", NEXT_WORKING_DAY.isoformat())
+        assert first.returncode == 0, first.stderr
+        assert "1 new" in first.stdout and "waiting in the console 1" in first.stdout
+        again = at(NEXT_WORKING_DAY, "run-due", "--now", NEXT_WORKING_DAY.isoformat())
+        assert "0 new" in again.stdout  # once
+
+        later = NEXT_WORKING_DAY + timedelta(hours=2)
+        shown = at(later, "chat", "--as", "kim@example.com", "--json")
+        texts = [json.loads(line).get("text", "") for line in shown.stdout.splitlines()]
+        assert any("Time for a quick check-in" in t for t in texts)
+        assert "sent 1" in at(later, "outbox", "status").stdout
+        next_chat = at(later + timedelta(hours=1), "chat", "--as", "kim@example.com", "--json")
+        assert next_chat.returncode == 0, next_chat.stderr
+        assert "Time for a quick check-in" not in next_chat.stdout  # shown once
 
 
 def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> None:
@@ -190,6 +209,7 @@ def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> 
     assert row.state == "failed" and row.not_before >= NOW + timedelta(seconds=1)
 
     world, teams = teams_world, teams_world.teams
+    world.bot.runtime.clock = lambda: NOW
     teams.say("hi")
     teams.next_sent()
     with Session(world.engine) as db:
@@ -200,7 +220,7 @@ def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> 
         db.commit()
     world.connector.throttle = Throttle(per_second=0.001)
     worker = DeliveryWorker(world.engine, [TeamsSender(world.bot)], clock=lambda: NOW)
-    assert run(world.server.loop, worker.run_once()).failed == 1
+    assert run_on_loop(world.server.loop, worker.run_once()).failed == 1
     with Session(world.engine) as db:
         row = db.exec(select(Outbound).where(Outbound.idempotency_key == "teams:429")).one()
     assert row.state == "failed" and "429" in (row.last_error or "")
@@ -209,11 +229,11 @@ def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> 
     later = DeliveryWorker(
         world.engine, [TeamsSender(world.bot)], clock=lambda: NOW + timedelta(hours=1)
     )
-    assert run(world.server.loop, later.run_once()).failed == 1
+    assert run_on_loop(world.server.loop, later.run_once()).failed == 1
     last = DeliveryWorker(
         world.engine, [TeamsSender(world.bot)], clock=lambda: NOW + timedelta(hours=3)
     )
-    assert run(world.server.loop, last.run_once()).sent == 1
+    assert run_on_loop(world.server.loop, last.run_once()).sent == 1
 
 
 def test_outbox_and_report_commands(tmp_path) -> None:
@@ -239,7 +259,14 @@ def test_outbox_and_report_commands(tmp_path) -> None:
     assert "1 message(s) back in the queue" in regie("outbox", "retry-dead").stdout
     assert "pending 1" in regie("outbox", "status").stdout
     report = regie(
-        "report", "participation", "--from", "2026-01-01", "--csv", str(tmp_path / "p.csv")
+        "report",
+        "participation",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",  # a fixed period, not "until today"
+        "--csv",
+        str(tmp_path / "p.csv"),
     )
     assert report.returncode == 0, report.stderr
     assert "people" in report.stdout and "<5" in report.stdout  # one person: suppressed

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from storage.models import Experiment, Person
+from tests.bot.conftest import SlackWorld
 from tests.bot.slack_harness import text_of
+from tests.bot.sync_helpers import track_listeners
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Amsterdam
 
 NOOR = {
     "id": "U1",
@@ -18,6 +24,14 @@ NOOR = {
     "locale": "en-US",
     "profile": {"email": "noor@example.com", "real_name": "Noor Jansen"},
 }
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(slack_world: SlackWorld) -> None:
+    """Turns happen at NOW, whatever the day the suite runs (on New Year's Eve after 23:00 UTC,
+    "experiments done this year" would otherwise straddle two years). Request signatures keep
+    the real clock: Bolt checks them against it."""
+    slack_world.channel.runtime.clock = lambda: NOW
 
 
 def person(engine, email: str) -> Person:
@@ -212,6 +226,7 @@ def test_slash_command(slack_world) -> None:
 def test_a_retried_delivery_is_processed_once(slack_world) -> None:
     fake, slack = slack_world.fake, slack_world.slack
     fake.users["U1"] = NOOR
+    listeners = track_listeners(slack_world.channel.app)
     assert slack.dm("U1", "hi", event_id="EvSAME").status == 200
     slack.next_message()
     retry = slack.dm(
@@ -221,8 +236,12 @@ def test_a_retried_delivery_is_processed_once(slack_world) -> None:
         headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
     )
     assert retry.status == 200
-    time.sleep(1.0)
+    listeners.wait_idle()  # whatever the retry started has finished
     assert len(fake.calls_to("chat.postMessage")) == 1
+    slack.dm("U1", "help")  # a new message still gets its answer
+    assert "what you can say" in text_of(slack.next_message())
+    listeners.wait_idle()
+    assert len(fake.calls_to("chat.postMessage")) == 2
 
 
 def test_a_click_on_an_old_message_is_stale(slack_world) -> None:
@@ -243,18 +262,24 @@ def test_a_click_on_an_old_message_is_stale(slack_world) -> None:
 def test_bad_or_old_signatures_are_refused_and_do_nothing(slack_world) -> None:
     fake, slack = slack_world.fake, slack_world.slack
     fake.users["U1"] = NOOR
+    listeners = track_listeners(slack_world.channel.app)
     calls_before = len(fake.calls)
     assert slack.dm("U1", "hi", signature="v0=" + "0" * 64).status == 401
     assert slack.dm("U1", "hi", timestamp=int(time.time()) - 3600).status == 401
-    time.sleep(0.5)
+    # Bolt starts a listener before it answers; after a refusal no listener may have started.
+    assert listeners.wait_idle() == 0
     assert len(fake.calls) == calls_before
     with Session(slack_world.engine) as db:
         assert db.exec(select(Person)).all() == []
+    assert slack.dm("U1", "hi").status == 200  # the same request, signed: it is answered
+    assert "Regie" in text_of(slack.next_message())
+    assert listeners.wait_idle() == 1
 
 
 def test_bots_edits_and_unknown_events_are_ignored(slack_world) -> None:
     fake, slack = slack_world.fake, slack_world.slack
     fake.users["U1"] = NOOR
+    listeners = track_listeners(slack_world.channel.app)
     assert (
         slack.event(
             {
@@ -293,8 +318,12 @@ def test_bots_edits_and_unknown_events_are_ignored(slack_world) -> None:
         ).status
         == 200
     )
-    time.sleep(0.5)
+    listeners.wait_idle()  # whatever these events started has finished
     assert fake.calls_to("chat.postMessage") == []
+    with Session(slack_world.engine) as db:
+        assert db.exec(select(Person)).all() == []
+    slack.dm("U1", "hi")  # a person's own DM, by contrast, is answered
+    assert "Regie" in text_of(slack.next_message())
 
 
 def test_an_imported_person_is_linked_by_email_and_a_stranger_enrolled_in_their_language(
