@@ -50,11 +50,11 @@ def build_summary(
         return content.text(lang, key, **values)
 
     year = today.year
-    shown = experiments_of_year(db, person.id, year)
+    shown = experiments_of_year(db, person, year)
     lines = [f"{shorten(e.title, 80)} ({t(f'experiment.states.{e.status}')})" for e in shown] or [
         t("home.no_experiments")
     ]
-    done = len(done_in_year(db, person.id, year))
+    done = len(done_in_year(db, person, year))
 
     last_checkin = db.exec(
         select(func.max(CheckIn.created_at)).where(CheckIn.person_id == person.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -57,12 +58,18 @@ def experiments(db: Session, person_id: int) -> list[Experiment]:
     )
 
 
-def experiments_of_year(db: Session, person_id: int, year: int) -> list[Experiment]:
+def _local_year(instant: datetime, zone: str) -> int:
+    """The calendar year an instant falls in where the person lives (New Year is local)."""
+    return instant.astimezone(ZoneInfo(zone)).year
+
+
+def experiments_of_year(db: Session, person: Person, year: int) -> list[Experiment]:
     """What "my experiments" shows: this calendar year's, and older ones still open."""
+    assert person.id is not None
     return [
         e
-        for e in experiments(db, person_id)
-        if e.created_at.year == year or e.status in OPEN_EXPERIMENT_STATES
+        for e in experiments(db, person.id)
+        if _local_year(e.created_at, person.timezone) == year or e.status in OPEN_EXPERIMENT_STATES
     ]
 
 
@@ -70,12 +77,15 @@ def open_experiments(db: Session, person_id: int) -> list[Experiment]:
     return [e for e in experiments(db, person_id) if e.status in OPEN_EXPERIMENT_STATES]
 
 
-def done_in_year(db: Session, person_id: int, year: int) -> list[Experiment]:
-    """Experiments done in a calendar year: the n of "n/3"."""
+def done_in_year(db: Session, person: Person, year: int) -> list[Experiment]:
+    """Experiments done in a calendar year of the person's own: the n of "n/3"."""
+    assert person.id is not None
     return [
         e
-        for e in experiments(db, person_id)
-        if e.status == ExperimentStatus.DONE and e.done_at is not None and e.done_at.year == year
+        for e in experiments(db, person.id)
+        if e.status == ExperimentStatus.DONE
+        and e.done_at is not None
+        and _local_year(e.done_at, person.timezone) == year
     ]
 
 

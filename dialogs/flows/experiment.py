@@ -37,7 +37,7 @@ SUGGESTED = "suggested:"
 
 def progress(ctx: Ctx) -> str:
     assert ctx.person.id is not None
-    done = len(done_in_year(ctx.db, ctx.person.id, ctx.today.year))
+    done = len(done_in_year(ctx.db, ctx.person, ctx.today.year))
     return ctx.t("experiment.progress", done=done, goal=YEARLY_GOAL, year=ctx.today.year)
 
 
@@ -55,7 +55,7 @@ def _selected(ctx: Ctx) -> Experiment | None:
 @experiment.step("overview")
 def overview(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
-    mine = experiments_of_year(ctx.db, ctx.person.id, ctx.today.year)
+    mine = experiments_of_year(ctx.db, ctx.person, ctx.today.year)
     if not ctx.answered:
         if not mine:
             ctx.say("experiment.intro", goal=YEARLY_GOAL)

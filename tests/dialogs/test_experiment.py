@@ -130,13 +130,6 @@ def test_reflect_later_on_a_done_experiment(chat, engine) -> None:
     assert experiments(tx)[0].learned == "Teaching is learning twice"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="storage.items.done_in_year compares done_at's UTC year with the person's local "
-    "year: just after local midnight on 1 January an experiment done now shows as 0/3 (found "
-    "by running the suite with the clock at 2026-12-31 23:30 UTC). Remove this mark with the fix.",
-)
 def test_an_experiment_done_just_after_local_midnight_counts_for_the_new_year(chat, clock) -> None:
     clock.now = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January in Amsterdam
     tx = chat("en", timezone="Europe/Amsterdam")
