@@ -23,13 +23,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(tmp_path: Path, extra: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def start(database_url: str, extra: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """``regie init`` then ``regie serve`` on ``database_url``, as an operator runs them."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGIE_", "SLACK_"))}
-    env |= {
-        "REGIE_DATABASE_URL": f"sqlite:///{tmp_path / 'regie.db'}",
-        "REGIE_PORT": str(port),
-    } | extra
+    env |= {"REGIE_DATABASE_URL": database_url, "REGIE_PORT": str(port)} | extra
     subprocess.run([REGIE, "init"], env=env, check=True, capture_output=True)
     process = subprocess.Popen(
         [REGIE, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -51,8 +49,8 @@ def stop(process: subprocess.Popen[str]) -> str:
     return process.communicate(timeout=30)[0]
 
 
-def test_without_credentials_slack_is_off_with_one_clear_line(tmp_path) -> None:
-    process, url = start(tmp_path, {})
+def test_without_credentials_slack_is_off_with_one_clear_line(db_url: str) -> None:
+    process, url = start(db_url, {})
     with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
         assert json.loads(response.read()) == {
             "status": "ok",
@@ -63,7 +61,8 @@ def test_without_credentials_slack_is_off_with_one_clear_line(tmp_path) -> None:
     assert "Traceback" not in output
 
 
-def test_serve_answers_slack_events(tmp_path) -> None:
+def test_serve_answers_a_signed_slack_dm(db_url: str) -> None:
+    """On SQLite and on PostgreSQL (where every turn once went unanswered: issue 12)."""
     with FakeSlack(
         users={
             "U1": {
@@ -75,7 +74,7 @@ def test_serve_answers_slack_events(tmp_path) -> None:
         }
     ) as fake:
         process, url = start(
-            tmp_path,
+            db_url,
             {
                 "SLACK_BOT_TOKEN": "xoxb-test",
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -91,12 +90,12 @@ def test_serve_answers_slack_events(tmp_path) -> None:
     assert "Traceback" not in output
 
 
-def test_serve_answers_teams_activities_without_authentication_loudly(tmp_path) -> None:
+def test_serve_answers_teams_activities_without_authentication_loudly(db_url: str) -> None:
     from tests.bot.teams_fake import FakeConnector
     from tests.bot.teams_harness import TeamsClient, card_of, card_text
 
     with FakeConnector() as connector:
-        process, url = start(tmp_path, {"REGIE_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
+        process, url = start(db_url, {"REGIE_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
                 assert json.loads(response.read())["channels"] == {"slack": False, "teams": True}
@@ -141,10 +140,11 @@ def test_teams_package_command(tmp_path) -> None:
     assert bad.returncode == 2 and "GUID" in bad.stderr
 
 
-def test_a_second_serve_on_the_same_sqlite_file_does_not_schedule(tmp_path) -> None:
-    first, _ = start(tmp_path, {})
+def test_a_second_serve_on_the_same_sqlite_file_does_not_schedule(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'regie.db'}"
+    first, _ = start(database, {})
     try:
-        second, _ = start(tmp_path, {})
+        second, _ = start(database, {})
         second_output = stop(second)
     finally:
         first_output = stop(first)

@@ -60,8 +60,8 @@ async def say_hi(base: str) -> dict:
     raise AssertionError("no card came back")
 
 
-def test_a_message_from_the_playground_gets_a_card_back(tmp_path: Path) -> None:
-    regie, regie_url = start(tmp_path, {"REGIE_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
+def test_a_message_from_the_playground_gets_a_card_back(tmp_path: Path, db_url: str) -> None:
+    regie, regie_url = start(db_url, {"REGIE_TEAMS_ALLOW_UNAUTHENTICATED": "true"})
     port = free_port()
     playground = subprocess.Popen(
         [PLAYGROUND, "-e", f"{regie_url}/api/messages", "-c", "msteams", "-p", str(port), "--dt"],
