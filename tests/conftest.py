@@ -37,10 +37,11 @@ def sqlite_url(path: Path) -> str:
 
 
 def _worker_postgres_url(worker: str) -> str:
-    """This worker's own database next to the configured one, created if missing."""
+    """This worker's own database next to the configured one, created if missing (from the
+    server's maintenance database, so the configured one need not exist)."""
     base = make_url(POSTGRES_URL)
     name = f"{base.database}_{worker}"
-    admin = make_engine(base.render_as_string(hide_password=False))
+    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         exists = connection.execute(
             text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
