@@ -36,10 +36,10 @@ from sqlmodel import Session, col, select
 import bench.delivery
 from bot.config import Settings
 from bot.wiring import policy
-from dialogs.campaign_launch import LaunchPlan, launch, plan_launch
-from dialogs.campaign_messages import message_key
-from dialogs.campaign_spec import CampaignSpec, from_stored, load_file
-from dialogs.content import load_content
+from dialogs.campaigns.launch import LaunchPlan, launch, plan_launch
+from dialogs.campaigns.messages import message_key
+from dialogs.campaigns.spec import CampaignSpec, from_stored, load_file
+from dialogs.engine.content import load_content
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import ChannelAddress, Outbound, Person

@@ -34,9 +34,10 @@ from bot.config import Settings
 from bot.delivery import DeliveryReport, DeliveryWorker
 from bot.ratelimit import TIER_3_BURST, TIER_3_PER_MINUTE, TIER_3_RATE, AdaptiveRate
 from bot.wiring import build_runtime
-from dialogs.content import load_content
-from dialogs.nudges import NudgePolicy, due_nudges
-from dialogs.replies import Offer, reply_to_dict
+from dialogs.engine.calendar import NudgePolicy
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Offer, reply_to_dict
+from dialogs.nudges.rules import due_nudges
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import ChannelAddress, Outbound, OutboxState, Person

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from dialogs.content import load_content
-from dialogs.digest import compose
+from dialogs.engine.content import load_content
+from dialogs.nudges.digest import compose
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Answer, CheckIn, Experiment, Person, PlanItem

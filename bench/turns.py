@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text
 from sqlmodel import Session
 
-from dialogs.content import load_content
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Prompt
+from dialogs.engine.runtime import Runtime
+from dialogs.engine.turn import Turn
 from dialogs.registry import DIALOGS
-from dialogs.replies import Prompt
-from dialogs.runtime import Runtime
-from dialogs.turn import Turn
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Person

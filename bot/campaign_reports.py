@@ -16,7 +16,7 @@ from rich.table import Table
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from dialogs.campaign_report import CampaignReport
+from dialogs.campaigns.report import CampaignReport
 from storage.models import Outbound, OutboxState
 from storage.workshop_places import Attendee
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from bot.ratelimit import AdaptiveRate
-from dialogs.replies import Reply, reply_from_dict
+from dialogs.engine.replies import Reply, reply_from_dict
 from storage.db import session_scope
 from storage.models import Outbound, OutboxState, Person, utcnow
 from storage.outbox import (

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from dialogs.content import load_content
+from dialogs.engine.content import load_content
 from storage.models import (
     PERSONAL_ITEM_TYPES,
     Answer,

@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 from bot.config import Settings, get_settings
 from bot.wiring import build_assistant, policy
-from dialogs.assist import run_in_transaction
-from dialogs.campaigns import due_messages
-from dialogs.content import load_content
-from dialogs.digest import due_digests
-from dialogs.nudges import Nudge, due_nudges, enqueue_all
+from dialogs.campaigns.planner import due_messages
+from dialogs.engine.assistant import run_in_transaction
+from dialogs.engine.content import load_content
+from dialogs.nudges.digest import due_digests
+from dialogs.nudges.rules import Nudge, due_nudges, enqueue_all
 from storage.db import get_engine, session_scope
 from storage.models import utcnow
 

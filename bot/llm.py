@@ -32,7 +32,7 @@ import openai
 from sqlmodel import Session
 
 from bot.config import Settings
-from dialogs.assist import (
+from dialogs.engine.assistant import (
     Assistant,
     ContentAssistant,
     ModelReply,
@@ -41,9 +41,9 @@ from dialogs.assist import (
     YearItems,
     model_calls,
 )
-from dialogs.content import Content, Question
-from dialogs.masking import Masker, has_placeholder
-from dialogs.text import clean, shorten
+from dialogs.engine.content import Content, Question
+from dialogs.engine.masking import Masker, has_placeholder
+from dialogs.engine.text import clean, shorten
 from storage.consent import consented
 from storage.llm_usage import month_of, tokens_used
 from storage.models import Answer, ConsentKind, Experiment, Person, ProfileEntry, utcnow

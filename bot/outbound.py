@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from bot.delivery import Sender
-from dialogs.runtime import Runtime
+from dialogs.engine.runtime import Runtime
 
 
 def build_senders(

@@ -7,12 +7,12 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from dialogs.assist import Assistant, ContentAssistant
-from dialogs.content import Content, load_content
-from dialogs.dialog import DialogSettings
-from dialogs.nudges import NudgePolicy
+from dialogs.engine.assistant import Assistant, ContentAssistant
+from dialogs.engine.calendar import NudgePolicy
+from dialogs.engine.content import Content, load_content
+from dialogs.engine.dialog import DialogSettings
+from dialogs.engine.runtime import Runtime
 from dialogs.registry import DIALOGS
-from dialogs.runtime import Runtime
 from storage.db import get_engine
 from storage.privacy import min_group_size
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dialogs.dialog import Dialog
-from dialogs.flows.campaign_reply import campaign_reply
-from dialogs.flows.campaigns import campaigns
+from dialogs.campaigns.hr_chat import campaigns
+from dialogs.campaigns.reply import campaign_reply
+from dialogs.engine.dialog import Dialog
 from dialogs.flows.checkin import checkin
 from dialogs.flows.experiment import experiment
 from dialogs.flows.menu import menu

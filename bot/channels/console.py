@@ -15,9 +15,9 @@ import json
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from dialogs.replies import Offer, Reply, Say, ScalePrompt, TextPrompt
-from dialogs.runtime import Runtime
-from dialogs.turn import Action, Turn
+from dialogs.engine.replies import Offer, Reply, Say, ScalePrompt, TextPrompt
+from dialogs.engine.runtime import Runtime
+from dialogs.engine.turn import Action, Turn
 
 
 def render_text(reply: Reply) -> str:

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
     from bot.campaign_reports import Delivery
     from bot.config import Settings
-    from dialogs.campaign_launch import LaunchPlan
-    from dialogs.campaign_spec import CampaignSpec
-    from dialogs.content import Content
-    from dialogs.replies import Reply
+    from dialogs.campaigns.launch import LaunchPlan
+    from dialogs.campaigns.spec import CampaignSpec
+    from dialogs.engine.content import Content
+    from dialogs.engine.replies import Reply
     from storage.models import Campaign, Person
 
 T = TypeVar("T")
@@ -46,7 +46,7 @@ IdArg = Annotated[str, typer.Argument(help="The campaign's id (from its file) or
 
 
 def _load(path: Path) -> CampaignSpec:
-    from dialogs.campaign_spec import CampaignFileError, load_file
+    from dialogs.campaigns.spec import CampaignFileError, load_file
 
     try:
         return load_file(path)
@@ -92,10 +92,10 @@ def preview(
     from zoneinfo import ZoneInfo
 
     from bot.wiring import policy
-    from dialogs.campaign_launch import plan_launch
-    from dialogs.campaign_messages import language_of, message
-    from dialogs.campaigns import send_at
-    from dialogs.content import load_content
+    from dialogs.campaigns.launch import plan_launch
+    from dialogs.campaigns.messages import language_of, message
+    from dialogs.campaigns.planner import send_at
+    from dialogs.engine.content import load_content
     from storage import campaigns as stored
     from storage.models import utcnow
 
@@ -164,8 +164,8 @@ def launch_command(
     """Launch a campaign (or apply the file's changes to a running one): the audience per
     language and channel and who cannot be reached, then, after confirming, queue it."""
     from bot.wiring import policy
-    from dialogs.campaign_launch import CampaignError, launch, plan_launch
-    from dialogs.content import load_content
+    from dialogs.campaigns.launch import CampaignError, launch, plan_launch
+    from dialogs.engine.content import load_content
     from storage.models import utcnow
     from storage.people import by_email
 
@@ -210,7 +210,7 @@ def launch_command(
 def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
     from rich.table import Table
 
-    from dialogs.campaign_messages import language_of
+    from dialogs.campaigns.messages import language_of
     from storage.addresses import people_with_address
 
     spec = plan.spec
@@ -267,7 +267,7 @@ def _channel(settings: Settings, person: Person, in_teams: set[int]) -> tuple[st
 @campaign_app.command("pause")
 def pause_command(campaign: IdArg) -> None:
     """Hold every message not sent yet, until resume."""
-    from dialogs.campaign_launch import pause
+    from dialogs.campaigns.launch import pause
     from storage.models import utcnow
 
     settings = settings_and_logging()
@@ -281,7 +281,7 @@ def pause_command(campaign: IdArg) -> None:
 def resume_command(campaign: IdArg) -> None:
     """Send the held messages again (a moment that passed moves to the next working day)."""
     from bot.wiring import policy
-    from dialogs.campaign_launch import resume
+    from dialogs.campaigns.launch import resume
     from storage.models import utcnow
 
     settings = settings_and_logging()
@@ -297,7 +297,7 @@ def cancel_command(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Stop for good: messages not sent yet are dropped; sent ones stay."""
-    from dialogs.campaign_launch import cancel
+    from dialogs.campaigns.launch import cancel
     from storage.models import utcnow
 
     settings = settings_and_logging()
@@ -310,7 +310,7 @@ def cancel_command(
 
 
 def _or_exit(fn: Callable[[], T]) -> T:
-    from dialogs.campaign_launch import CampaignError
+    from dialogs.campaigns.launch import CampaignError
 
     try:
         return fn()
@@ -324,7 +324,7 @@ def list_command() -> None:
     """Every campaign, newest first."""
     from rich.table import Table
 
-    from dialogs.campaign_report import build
+    from dialogs.campaigns.report import build
     from storage import campaigns as stored
     from storage.models import utcnow
 
@@ -355,7 +355,7 @@ def status_command(
 ) -> None:
     """Targeted, sent, failed (with reasons), responded, and sign-ups per workshop."""
     from bot.campaign_reports import print_report
-    from dialogs.campaign_report import build
+    from dialogs.campaigns.report import build
     from storage.models import utcnow
 
     settings = settings_and_logging()
@@ -432,7 +432,7 @@ def report_command(
 ) -> None:
     """The campaign's figures (and, for its owner, who signed up for which workshop)."""
     from bot.campaign_reports import print_report, print_sign_ups, render_html, write_csv
-    from dialogs.campaign_report import build, sign_ups
+    from dialogs.campaigns.report import build, sign_ups
     from storage.models import utcnow
 
     settings = settings_and_logging()

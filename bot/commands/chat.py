@@ -14,7 +14,7 @@ from bot.commands.common import err, ready_engine, settings_and_logging
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from dialogs.replies import Reply
+    from dialogs.engine.replies import Reply
 
 app = typer.Typer()
 
@@ -72,7 +72,7 @@ def chat(
 
 def _console_inbox(engine: Engine, person_id: int) -> list[Reply]:
     """Nudges waiting for someone who is reachable only here: shown now, marked sent."""
-    from dialogs.replies import reply_from_dict
+    from dialogs.engine.replies import reply_from_dict
     from storage.db import session_scope
     from storage.models import utcnow
     from storage.outbox import mark_sent, pending_for

@@ -88,10 +88,10 @@ def digest(
 
     from bot.channels.console import render_text
     from bot.wiring import build_assistant
-    from dialogs.assist import run_in_transaction
-    from dialogs.content import load_content
-    from dialogs.digest import as_replies, compose
-    from dialogs.replies import Reply
+    from dialogs.engine.assistant import run_in_transaction
+    from dialogs.engine.content import load_content
+    from dialogs.engine.replies import Reply
+    from dialogs.nudges.digest import as_replies, compose
     from storage.models import utcnow
 
     settings = settings_and_logging()

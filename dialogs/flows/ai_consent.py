@@ -6,7 +6,7 @@ nobody is asked again. Without a yes the deterministic path is used, silently.""
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, Goto, Next
+from dialogs.engine.dialog import Ctx, Dialog, Goto, Next
 from dialogs.flows.common import ask_confirm
 from storage.consent import current_consent, record_consent
 from storage.models import ConsentKind

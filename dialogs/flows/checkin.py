@@ -3,7 +3,7 @@ step. Low energy gets a kind word, never advice nobody asked for."""
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, Goto, Next
+from dialogs.engine.dialog import Ctx, Dialog, Goto, Next
 from dialogs.flows.common import ask_choice, ask_scale, ask_text, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
 from storage.items import open_experiments, own, owned_by, set_experiment_status

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from dialogs.dialog import Ask, Ctx
-from dialogs.replies import (
+from dialogs.engine.dialog import Ask, Ctx
+from dialogs.engine.replies import (
     Choice,
     ChoicePrompt,
     ConfirmPrompt,

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.text import shorten
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
-from dialogs.text import shorten
 from storage.items import (
     done_in_year,
     experiments,

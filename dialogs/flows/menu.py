@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, End, Next, Start
+from dialogs.engine.dialog import Ctx, Dialog, End, Next, Start
 from dialogs.flows.common import ask_choice, labelled
 from storage.people import first_name
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.text import shorten
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
-from dialogs.text import shorten
 from storage.items import open_plan_items, own, owned_by
 from storage.models import PlanItem, PlanKind
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from dialogs.content import LANGUAGES
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.content import LANGUAGES
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.text import normalise_keyword
 from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
-from dialogs.text import normalise_keyword
 from storage.campaigns import drop_unsent
 from storage.people import manages_anyone
 

@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from dialogs.assist import SUMMARY_DIALOG
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.assistant import SUMMARY_DIALOG
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.text import shorten
 from dialogs.flows.common import (
     ask_choice,
     ask_confirm,
@@ -20,8 +21,7 @@ from dialogs.flows.common import (
     format_date,
     labelled,
 )
-from dialogs.manager_view import render_shared
-from dialogs.text import shorten
+from dialogs.nudges.manager_view import render_shared
 from storage.consent import current_consent, record_consent
 from storage.models import (
     PERSONAL_ITEM_TYPES,

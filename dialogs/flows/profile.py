@@ -3,9 +3,9 @@ learn next. Entries may be typed several at once, separated by commas."""
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.engine.text import shorten
 from dialogs.flows.common import ask_choice, ask_text, labelled
-from dialogs.text import shorten
 from storage.items import own, owned_by, profile_entries
 from storage.models import ProfileEntry, ProfileKind
 

@@ -11,12 +11,12 @@ import zlib
 
 from sqlmodel import Session
 
-from dialogs.content import COMPETENCIES, Content
-from dialogs.dialog import Ask, Ctx, Dialog, End, Goto, Next, Start
+from dialogs.engine.content import COMPETENCIES, Content
+from dialogs.engine.dialog import Ask, Ctx, Dialog, End, Goto, Next, Start
+from dialogs.engine.replies import TextPrompt
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_text, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
-from dialogs.replies import TextPrompt
 from storage.items import owned_by, recent_question_ids
 from storage.models import Answer
 

@@ -3,7 +3,7 @@ Only people with the hr or admin role may see it."""
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, End, Next
+from dialogs.engine.dialog import Ctx, Dialog, End, Next
 from storage.models import Role
 from storage.reports import participation
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next
 from dialogs.flows.common import ask_choice
 from storage.models import Person, SharedItem, Visibility, table_name
 from storage.people import first_name

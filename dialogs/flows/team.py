@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, End, Next
-from dialogs.digest import as_replies, compose
+from dialogs.engine.dialog import Ctx, Dialog, End, Next
+from dialogs.nudges.digest import as_replies, compose
 from storage.people import direct_reports
 
 team = Dialog("team", version=1, first="digest", title="digest.title")

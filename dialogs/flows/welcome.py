@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.dialog import Ctx, Dialog, Goto, Next, Start
+from dialogs.engine.dialog import Ctx, Dialog, Goto, Next, Start
 from dialogs.flows.preferences import add_preference_steps
 from storage.models import ConsentRecord
 from storage.people import first_name

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from dialogs.assist import SUMMARY_DIALOG, YearItems
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.engine.assistant import SUMMARY_DIALOG, YearItems
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.engine.text import MAX_TEXT_CHARS
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_text, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
-from dialogs.text import MAX_TEXT_CHARS
 from storage.items import experiments, owned_by
 from storage.models import Answer
 

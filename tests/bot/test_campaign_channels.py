@@ -29,9 +29,9 @@ from bot.config import Settings, get_settings
 from bot.delivery import DeliveryReport, DeliveryWorker, Sender
 from bot.jobs import enqueue_due
 from bot.wiring import policy
-from dialogs.campaign_launch import launch, plan_launch
-from dialogs.campaign_spec import load_file
-from dialogs.content import load_content
+from dialogs.campaigns.launch import launch, plan_launch
+from dialogs.campaigns.spec import load_file
+from dialogs.engine.content import load_content
 from storage.addresses import save_address
 from storage.db import dispose_engines
 from storage.models import (

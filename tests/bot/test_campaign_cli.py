@@ -199,10 +199,10 @@ def test_the_console_presses_a_message_button_by_its_letter(engine: Engine) -> N
     from sqlmodel import Session
 
     from bot.channels.console import ConsoleChannel
-    from dialogs.content import load_content
+    from dialogs.engine.content import load_content
+    from dialogs.engine.replies import Offer
+    from dialogs.engine.runtime import Runtime
     from dialogs.registry import DIALOGS
-    from dialogs.replies import Offer
-    from dialogs.runtime import Runtime
     from storage.models import Person, utcnow
 
     with Session(engine) as db:

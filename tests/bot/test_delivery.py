@@ -18,8 +18,8 @@ from bot.channels.slack.client import web_client
 from bot.channels.slack.outbound import SlackSender
 from bot.channels.teams.outbound import TeamsSender
 from bot.delivery import DeliveryWorker
-from dialogs.content import load_content
-from dialogs.replies import Offer, reply_to_dict
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Offer, reply_to_dict
 from storage.models import Outbound, Person
 from storage.outbox import enqueue, retry_dead, status
 from tests.bot.conftest import Ran, Run, slack_settings

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.demo import DEMO_EMPLOYEE, DemoResult, load_demo
-from dialogs.content import load_content
+from dialogs.engine.content import load_content
 from storage.models import PERSONAL_ITEM_TYPES, Answer, Experiment, Person, SharedItem
 
 NOW = datetime(2025, 6, 16, 9, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ import pytest
 from bot.channels.console import render_text
 from bot.channels.slack.blocks import messages
 from bot.channels.teams.cards import activities
-from dialogs.content import load_content
-from dialogs.digest import Digest, as_replies
+from dialogs.engine.content import load_content
+from dialogs.nudges.digest import Digest, as_replies
 from storage.models import Person
 from tests.schema_validators import activity_errors, card_errors
 

@@ -17,10 +17,10 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.llm import LlmAssistant
 from bot.wiring import build_assistant, build_runtime
-from dialogs.assist import SUMMARY_DIALOG, Assistant, ContentAssistant, run_in_transaction
-from dialogs.content import load_content
-from dialogs.digest import Digest, as_replies, compose
-from dialogs.runtime import Runtime
+from dialogs.engine.assistant import SUMMARY_DIALOG, Assistant, ContentAssistant, run_in_transaction
+from dialogs.engine.content import load_content
+from dialogs.engine.runtime import Runtime
+from dialogs.nudges.digest import Digest, as_replies, compose
 from storage.consent import current_consent, record_consent
 from storage.llm_usage import record_usage, usage_totals
 from storage.models import (

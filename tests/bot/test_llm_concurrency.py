@@ -24,9 +24,9 @@ from sqlmodel import Session, select
 from bot.config import Settings
 from bot.jobs import enqueue_due
 from bot.wiring import build_runtime
-from dialogs.replies import Prompt, Reply
-from dialogs.runtime import Runtime
-from dialogs.turn import Turn
+from dialogs.engine.replies import Prompt, Reply
+from dialogs.engine.runtime import Runtime
+from dialogs.engine.turn import Turn
 from storage.consent import record_consent
 from storage.llm_usage import usage_totals
 from storage.models import (

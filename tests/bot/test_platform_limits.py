@@ -19,9 +19,9 @@ from slack_sdk import WebClient
 
 from bot.channels.slack.blocks import home_view, messages
 from bot.channels.teams.cards import activities
-from dialogs.content import load_content
-from dialogs.replies import Choice, ChoicePrompt, Offer, Reply, Say, TextPrompt
-from dialogs.summary import Summary
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Choice, ChoicePrompt, Offer, Reply, Say, TextPrompt
+from dialogs.flows.home import Summary
 from tests.bot.slack_fake import (
     MESSAGE_BLOCKS_LIMIT,
     SECTION_TEXT_LIMIT,

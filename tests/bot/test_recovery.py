@@ -27,8 +27,8 @@ from bot.channels.slack.outbound import SlackSender
 from bot.channels.teams.outbound import TeamsSender
 from bot.delivery import NOT_SENT, DeliveryReport, DeliveryWorker, Sender
 from bot.ratelimit import TIER_3_BURST, TIER_3_PER_MINUTE, TIER_3_RATE, AdaptiveRate
-from dialogs.content import load_content
-from dialogs.replies import Offer, reply_from_dict, reply_to_dict
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Offer, reply_from_dict, reply_to_dict
 from storage.db import session_scope
 from storage.models import Outbound, Person
 from storage.outbox import (

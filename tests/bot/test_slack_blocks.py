@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.channels.slack.blocks import decode_ref, escape, home_view, messages, settle
-from dialogs.content import load_content
-from dialogs.replies import (
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import (
     Choice,
     ChoicePrompt,
     ConfirmPrompt,
@@ -20,7 +20,7 @@ from dialogs.replies import (
     ScalePrompt,
     TextPrompt,
 )
-from dialogs.summary import Summary
+from dialogs.flows.home import Summary
 
 GOLDEN = Path(__file__).parent / "golden" / "slack"
 REF = {"session_id": 7, "step": "ask", "seq": 3}

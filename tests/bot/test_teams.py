@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, select
 
-from dialogs.replies import Say
+from dialogs.engine.replies import Say
 from storage.addresses import address_of
 from storage.models import Experiment, Person
 from tests.bot.conftest import TeamsWorld

@@ -11,8 +11,8 @@ from bot.channels.teams.cards import (
     escape,
     settled_card,
 )
-from dialogs.content import load_content
-from dialogs.replies import Say
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Say
 from tests.bot.test_slack_blocks import CASES
 from tests.schema_validators import activity_errors, card_errors
 

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dialogs.content import load_content
+from dialogs.engine.content import load_content
+from dialogs.engine.runtime import Runtime
 from dialogs.registry import DIALOGS
-from dialogs.runtime import Runtime
 from storage.models import Person
 from tests.dialogs.transcript import Transcript
 

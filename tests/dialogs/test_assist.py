@@ -9,10 +9,10 @@ from typing import cast
 import pytest
 from sqlmodel import Session, select
 
-from dialogs.assist import SUMMARY_DIALOG, ContentAssistant, YearItems
-from dialogs.content import LANGUAGES, load_content
+from dialogs.engine.assistant import SUMMARY_DIALOG, ContentAssistant, YearItems
+from dialogs.engine.content import LANGUAGES, load_content
+from dialogs.engine.runtime import Runtime
 from dialogs.registry import DIALOGS
-from dialogs.runtime import Runtime
 from storage.models import Answer, ConsentRecord, Experiment, Person
 from tests.dialogs.conftest import NOW, add_person
 from tests.dialogs.transcript import Transcript

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.campaign_spec import CampaignFileError, load_file, parse
+from dialogs.campaigns.spec import CampaignFileError, load_file, parse
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,18 +11,19 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dialogs.campaign_launch import cancel, launch, pause, plan_launch, resume
-from dialogs.campaign_messages import action_intent
-from dialogs.campaign_report import build, sign_ups
-from dialogs.campaign_spec import CampaignSpec, parse
-from dialogs.campaigns import audience, due_messages
-from dialogs.content import load_content
-from dialogs.dialog import DialogSettings
-from dialogs.nudges import NudgePolicy, enqueue_all
+from dialogs.campaigns.launch import cancel, launch, pause, plan_launch, resume
+from dialogs.campaigns.messages import action_intent
+from dialogs.campaigns.planner import audience, due_messages
+from dialogs.campaigns.report import build, sign_ups
+from dialogs.campaigns.spec import CampaignSpec, parse
+from dialogs.engine.calendar import NudgePolicy
+from dialogs.engine.content import load_content
+from dialogs.engine.dialog import DialogSettings
+from dialogs.engine.replies import Offer, reply_from_dict
+from dialogs.engine.runtime import Runtime
+from dialogs.engine.turn import Turn
+from dialogs.nudges.rules import enqueue_all
 from dialogs.registry import DIALOGS
-from dialogs.replies import Offer, reply_from_dict
-from dialogs.runtime import Runtime
-from dialogs.turn import Turn
 from storage.models import (
     AuditEntry,
     Campaign,
@@ -567,7 +568,7 @@ def test_hr_launches_pauses_and_follows_a_campaign_in_chat(
 
 def test_campaign_messages_do_not_make_personal_nudges_gentler(engine: Engine, hr: int) -> None:
     """Unanswered campaign messages are HR's, not missed nudges: the rhythm stays as chosen."""
-    from dialogs.nudges import due_nudges
+    from dialogs.nudges.rules import due_nudges
 
     (person,) = people(engine, 1)
     with Session(engine) as db:

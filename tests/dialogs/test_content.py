@@ -5,10 +5,10 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from dialogs.content import LANGUAGES, load_content
+from dialogs.engine.content import LANGUAGES, load_content
+from dialogs.engine.runtime import BUTTON_ONLY_INTENTS, DIALOG_INTENTS
+from dialogs.engine.text import normalise_keyword
 from dialogs.registry import DIALOGS
-from dialogs.runtime import BUTTON_ONLY_INTENTS, DIALOG_INTENTS
-from dialogs.text import normalise_keyword
 
 
 def leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.channels.slack.blocks import messages
-from dialogs.content import load_content
-from dialogs.digest import as_replies, compose, due_digests
-from dialogs.nudges import enqueue_all
+from dialogs.engine.content import load_content
+from dialogs.nudges.digest import as_replies, compose, due_digests
+from dialogs.nudges.rules import enqueue_all
 from storage.models import Answer, AuditEntry, CheckIn, Experiment, Person
 from storage.outbox import enqueue
 from tests.dialogs.transcript import Transcript

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
-from dialogs.content import load_content
-from dialogs.digest import compose
-from dialogs.replies import Prompt
-from dialogs.runtime import DIALOG_INTENTS
+from dialogs.engine.content import load_content
+from dialogs.engine.replies import Prompt
+from dialogs.engine.runtime import DIALOG_INTENTS
+from dialogs.nudges.digest import compose
 from storage.models import Answer, Experiment, Person, PlanItem
 from storage.reports import participation
 from tests.dialogs.conftest import NOW

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.masking import Masker, has_placeholder, mask
+from dialogs.engine.masking import Masker, has_placeholder, mask
 
 NAMES = ["Marieke van der Berg", "Alex Smith", "Sam Jones", "Bo Li"]
 

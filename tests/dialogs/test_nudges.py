@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from dialogs.content import load_content
-from dialogs.nudges import NudgePolicy, due_nudges, slot
-from dialogs.nudges import enqueue_all as enqueue_nudges
+from dialogs.engine.calendar import NudgePolicy, slot
+from dialogs.engine.content import load_content
+from dialogs.nudges.rules import due_nudges
+from dialogs.nudges.rules import enqueue_all as enqueue_nudges
 from storage.models import CheckIn, Experiment, Person
 
 POLICY = NudgePolicy()
@@ -202,7 +203,7 @@ def test_nobody_unwelcomed_or_deleted_is_nudged(engine) -> None:
 
 
 def test_the_home_screen_shows_the_day_the_scheduler_will_nudge(engine) -> None:
-    from dialogs.summary import build_summary
+    from dialogs.flows.home import build_summary
 
     sam = person(engine, nudge_paused_until=date(2026, 11, 24))
     with Session(engine) as db:

@@ -90,7 +90,7 @@ def test_sharing_an_item_and_the_default_applies_to_new_items_only(runtime, engi
 
 
 def test_no_one_elses_items_can_be_toggled(runtime, engine, team) -> None:
-    from dialogs.turn import Action
+    from dialogs.engine.turn import Action
     from tests.dialogs.transcript import Transcript
 
     other = add_person(engine, "other@example.com")

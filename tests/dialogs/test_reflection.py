@@ -5,7 +5,7 @@ import itertools
 import pytest
 from sqlmodel import Session, select
 
-from dialogs.content import COMPETENCIES, FRAMES, load_content
+from dialogs.engine.content import COMPETENCIES, FRAMES, load_content
 from storage.models import Answer, Experiment
 from tests.dialogs.transcript import Transcript
 

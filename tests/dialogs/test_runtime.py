@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from dialogs.content import load_content
+from dialogs.engine.content import load_content
+from dialogs.engine.runtime import Runtime
+from dialogs.engine.text import MAX_TEXT_CHARS
+from dialogs.engine.turn import Action
 from dialogs.registry import DIALOGS
-from dialogs.runtime import Runtime
-from dialogs.text import MAX_TEXT_CHARS
-from dialogs.turn import Action
 from storage.models import Answer, DialogSession, ProcessedInbound
 from tests.dialogs.transcript import Transcript
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from dialogs.content import Content
-from dialogs.replies import Prompt, Reply, Say
-from dialogs.runtime import Runtime
-from dialogs.turn import Action, Turn
+from dialogs.engine.content import Content
+from dialogs.engine.replies import Prompt, Reply, Say
+from dialogs.engine.runtime import Runtime
+from dialogs.engine.turn import Action, Turn
 from storage.models import Person
 
 

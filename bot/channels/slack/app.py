@@ -37,11 +37,11 @@ from bot.channels.slack.client import web_client
 from bot.channels.slack.people import NotEnrolled, SlackPeople
 from bot.config import Settings
 from bot.wiring import policy as nudge_policy
-from dialogs.replies import Reply
-from dialogs.runtime import Handled, Outcome, Runtime, UnknownPerson
-from dialogs.summary import build_summary
-from dialogs.text import MAX_TEXT_CHARS, normalise_keyword
-from dialogs.turn import Action, Turn
+from dialogs.engine.replies import Reply
+from dialogs.engine.runtime import Handled, Outcome, Runtime, UnknownPerson
+from dialogs.engine.text import MAX_TEXT_CHARS, normalise_keyword
+from dialogs.engine.turn import Action, Turn
+from dialogs.flows.home import build_summary
 from storage.models import Person
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from dialogs.replies import (
+from dialogs.engine.replies import (
     ConfirmPrompt,
     DatePrompt,
     Offer,
@@ -49,8 +49,8 @@ from dialogs.replies import (
     ScalePrompt,
     TextPrompt,
 )
-from dialogs.summary import Summary
-from dialogs.text import shorten
+from dialogs.engine.text import shorten
+from dialogs.flows.home import Summary
 
 REF_PREFIX = "regie|"
 MAX_BUTTONS = 5

@@ -28,8 +28,8 @@ from sqlalchemy.engine import Engine
 from bot.channels.slack.blocks import Translate, messages
 from bot.delivery import NOT_SENT, SENT, Lookup, SendResult
 from bot.ratelimit import TIER_3_BURST, TIER_3_RATE, AdaptiveRate
-from dialogs.content import Content
-from dialogs.replies import Reply
+from dialogs.engine.content import Content
+from dialogs.engine.replies import Reply
 from storage.addresses import address_of, save_address
 from storage.db import session_scope
 from storage.models import Person, utcnow

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.channels.teams.bot import TeamsBot
 from bot.config import Settings
-from dialogs.runtime import Runtime
+from dialogs.engine.runtime import Runtime
 from storage.people import language_from_locale
 
 log = logging.getLogger(__name__)

@@ -23,9 +23,9 @@ from sqlmodel import Session
 from bot.channels.teams.cards import CARD_CONTENT_TYPE, Translate, activities, settled_card
 from bot.channels.teams.people import NotEnrolled, TeamsPeople, TeamsUser
 from bot.config import Settings
-from dialogs.replies import Reply
-from dialogs.runtime import Handled, Outcome, Runtime, UnknownPerson
-from dialogs.turn import Action, Turn
+from dialogs.engine.replies import Reply
+from dialogs.engine.runtime import Handled, Outcome, Runtime, UnknownPerson
+from dialogs.engine.turn import Action, Turn
 from storage.addresses import address_of, forget_address, save_address
 from storage.db import session_scope
 from storage.models import Person, utcnow

@@ -18,7 +18,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from dialogs.replies import (
+from dialogs.engine.replies import (
     ChoicePrompt,
     ConfirmPrompt,
     DatePrompt,
@@ -29,7 +29,7 @@ from dialogs.replies import (
     ScalePrompt,
     TextPrompt,
 )
-from dialogs.text import shorten
+from dialogs.engine.text import shorten
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"

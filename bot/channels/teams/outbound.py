@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.channels.teams.bot import TeamsBot
 from bot.delivery import NOT_SENT, Lookup, SendResult
 from bot.ratelimit import AdaptiveRate
-from dialogs.replies import Reply
+from dialogs.engine.replies import Reply
 from storage.models import Person
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from dialogs.text import normalise_keyword
+from dialogs.engine.text import normalise_keyword
 
-CONTENT_DIR = Path(__file__).parent / "content"
+CONTENT_DIR = Path(__file__).parent.parent / "content"
 LANGUAGES = ("en", "nl")
 DEFAULT_LANGUAGE = "en"
 COMPETENCIES = (

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dialogs.campaign_messages import KIND, NAME, language_of, message_key, render
-from dialogs.campaign_spec import RESPONDED, CampaignSpec, Step, from_stored
-from dialogs.content import Content
-from dialogs.nudges import LATEST_LOCAL_HOUR, Nudge, NudgePolicy, is_working_day
-from dialogs.nudges import local_instant as at_local
-from dialogs.replies import reply_to_dict
+from dialogs.campaigns.messages import KIND, NAME, language_of, message_key, render
+from dialogs.campaigns.spec import RESPONDED, CampaignSpec, Step, from_stored
+from dialogs.engine.calendar import NudgePolicy, is_working_day
+from dialogs.engine.calendar import local_instant as at_local
+from dialogs.engine.content import Content
+from dialogs.engine.replies import reply_to_dict
+from dialogs.nudges.rules import LATEST_LOCAL_HOUR, Nudge
 from storage import campaigns as stored
 from storage.models import Campaign, Person
 from storage.people import first_name

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dialogs.campaign_launch import CampaignError, cancel, launch, pause, plan_launch, resume
-from dialogs.campaign_report import build, sign_ups, sign_ups_text, status_text
-from dialogs.campaign_spec import CampaignFileError, load_file
-from dialogs.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.campaigns.launch import CampaignError, cancel, launch, pause, plan_launch, resume
+from dialogs.campaigns.report import build, sign_ups, sign_ups_text, status_text
+from dialogs.campaigns.spec import CampaignFileError, load_file
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next
 from dialogs.flows.common import ask_choice, ask_confirm, labelled
 from storage import campaigns as stored
 from storage.models import Campaign, CampaignState, Role

@@ -11,10 +11,10 @@ from datetime import date
 
 from sqlmodel import Session, func, select
 
-from dialogs.content import Content
+from dialogs.engine.calendar import NudgePolicy, next_checkin_day
+from dialogs.engine.content import Content
+from dialogs.engine.text import shorten
 from dialogs.flows.experiment import YEARLY_GOAL
-from dialogs.nudges import NudgePolicy, next_checkin_day
-from dialogs.text import shorten
 from storage.items import done_in_year, experiments_of_year, open_plan_items
 from storage.models import CheckIn, Outbound, Person, Visibility
 from storage.privacy import ITEM_TYPES

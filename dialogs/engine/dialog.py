@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dialogs.assist import Assistant
-from dialogs.content import Content
-from dialogs.nudges import NudgePolicy
-from dialogs.replies import Prompt, Reply, Say
+from dialogs.engine.assistant import Assistant
+from dialogs.engine.calendar import NudgePolicy
+from dialogs.engine.content import Content
+from dialogs.engine.replies import Prompt, Reply, Say
 from storage.models import Person
 
 

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dialogs.campaign_messages import language_of, message
-from dialogs.campaign_spec import CampaignSpec, from_stored
-from dialogs.campaigns import audience, due_for, due_messages, people_by_id, send_at
-from dialogs.content import Content
-from dialogs.nudges import NudgePolicy, enqueue_all, is_working_day
-from dialogs.nudges import local_instant as at_local
-from dialogs.replies import reply_to_dict
+from dialogs.campaigns.messages import language_of, message
+from dialogs.campaigns.planner import audience, due_for, due_messages, people_by_id, send_at
+from dialogs.campaigns.spec import CampaignSpec, from_stored
+from dialogs.engine.calendar import NudgePolicy, is_working_day
+from dialogs.engine.calendar import local_instant as at_local
+from dialogs.engine.content import Content
+from dialogs.engine.replies import reply_to_dict
+from dialogs.nudges.rules import enqueue_all
 from storage import campaigns as stored
 from storage.models import Campaign, CampaignState, OutboxState, Person
 from storage.outbox import mark_skipped

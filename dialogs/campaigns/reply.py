@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from dialogs.campaign_launch import next_slot
-from dialogs.campaign_messages import KIND, action_intent, message, message_key, workshop_line
-from dialogs.campaign_spec import CampaignSpec, Step, from_stored
-from dialogs.dialog import Ctx, Dialog, End, Next, Start
-from dialogs.nudges import Nudge, enqueue_all
-from dialogs.replies import Offer, Say, reply_to_dict
+from dialogs.campaigns.launch import next_slot
+from dialogs.campaigns.messages import KIND, action_intent, message, message_key, workshop_line
+from dialogs.campaigns.spec import CampaignSpec, Step, from_stored
+from dialogs.engine.dialog import Ctx, Dialog, End, Next, Start
+from dialogs.engine.replies import Offer, Say, reply_to_dict
+from dialogs.nudges.rules import Nudge, enqueue_all
 from storage import campaigns as stored
 from storage import workshop_places as places
 from storage.models import Campaign, CampaignState, Person, RsvpState

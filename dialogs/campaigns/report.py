@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from dialogs.campaign_spec import CampaignSpec, from_stored
-from dialogs.content import Content
+from dialogs.campaigns.spec import CampaignSpec, from_stored
+from dialogs.engine.content import Content
 from storage import campaign_figures
 from storage.campaign_figures import Figures
 from storage.models import Campaign, CampaignState, Person, RsvpState

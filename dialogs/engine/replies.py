@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
-from dialogs.text import normalise_keyword
+from dialogs.engine.text import normalise_keyword
 
 
 @dataclass(frozen=True)

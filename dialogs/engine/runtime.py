@@ -25,12 +25,12 @@ from sqlalchemy import and_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dialogs.assist import Assistant, ContentAssistant, run_in_transaction
-from dialogs.content import Content
-from dialogs.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
-from dialogs.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
-from dialogs.text import MAX_TEXT_CHARS, clean, normalise_keyword
-from dialogs.turn import Turn
+from dialogs.engine.assistant import Assistant, ContentAssistant, run_in_transaction
+from dialogs.engine.content import Content
+from dialogs.engine.dialog import Ask, Ctx, Dialog, DialogSettings, End, Goto, Retry, Start
+from dialogs.engine.replies import ParseContext, Reply, Say, prompt_from_dict, with_ref
+from dialogs.engine.text import MAX_TEXT_CHARS, clean, normalise_keyword
+from dialogs.engine.turn import Turn
 from storage.inbound import claim
 from storage.models import DialogSession, Person, SessionStatus, utcnow
 

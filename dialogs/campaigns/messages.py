@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from dialogs.campaign_spec import CampaignSpec, Step, fill
-from dialogs.content import Content
-from dialogs.replies import Offer, Reply
-from dialogs.text import shorten
+from dialogs.campaigns.spec import CampaignSpec, Step, fill
+from dialogs.engine.content import Content
+from dialogs.engine.replies import Offer, Reply
+from dialogs.engine.text import shorten
 from storage.models import Person
 from storage.people import first_name
 

@@ -31,8 +31,8 @@ from typing import Protocol, TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dialogs.content import Content, Question
-from dialogs.text import normalise_keyword, shorten
+from dialogs.engine.content import Content, Question
+from dialogs.engine.text import normalise_keyword, shorten
 from storage.llm_usage import record_usage
 from storage.models import Answer, Experiment, ExperimentStatus, Person, ProfileEntry, utcnow
 from storage.privacy import SharedItems

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from dialogs.assist import Assistant
-from dialogs.content import Content
-from dialogs.manager_view import render_shared
-from dialogs.nudges import Nudge, NudgePolicy, slot
-from dialogs.replies import Reply, Say, reply_to_dict
-from dialogs.text import shorten
+from dialogs.engine.assistant import Assistant
+from dialogs.engine.calendar import NudgePolicy, slot
+from dialogs.engine.content import Content
+from dialogs.engine.replies import Reply, Say, reply_to_dict
+from dialogs.engine.text import shorten
+from dialogs.nudges.manager_view import render_shared
+from dialogs.nudges.rules import Nudge
 from storage.models import ExperimentStatus, Outbound, Person
 from storage.people import direct_reports, first_name, managers
 from storage.privacy import SharedItems, read_team, team_counts

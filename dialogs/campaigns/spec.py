@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from dialogs.content import CONTENT_DIR, LANGUAGES
+from dialogs.engine.content import CONTENT_DIR, LANGUAGES
 
 SCHEMA_FILE = CONTENT_DIR / "campaign.schema.json"
 PLACEHOLDERS = frozenset({"first_name"})

@@ -3,9 +3,9 @@ manager's digest both use this, so the preview is exactly what the manager sees.
 
 from __future__ import annotations
 
-from dialogs.assist import SUMMARY_DIALOG
-from dialogs.content import Content
-from dialogs.text import shorten
+from dialogs.engine.assistant import SUMMARY_DIALOG
+from dialogs.engine.content import Content
+from dialogs.engine.text import shorten
 from storage.models import Person
 from storage.privacy import SharedItems
 
