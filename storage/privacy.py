@@ -145,6 +145,32 @@ def min_group_size(configured: int) -> int:
 
 
 @dataclass(frozen=True)
+class MinimumGroup:
+    """The one ``<K`` rule, for every figure about people that someone else sees (HR's
+    reports, campaign figures, a manager's team counts): a figure is drawn only from a group of
+    at least K people, and a count of people in it is shown only when it is 0 or at least K —
+    anything between would single people out, and shows as ``<K``."""
+
+    k: int
+
+    @classmethod
+    def configured(cls, size: int) -> MinimumGroup:
+        return cls(min_group_size(size))
+
+    def allows_group(self, people: int) -> bool:
+        return people >= self.k
+
+    def count(self, people: int, *, group: int) -> int | None:
+        """``people`` as it may be shown, or None (``<K``)."""
+        if not self.allows_group(group) or 0 < people < self.k:
+            return None
+        return people
+
+    def cell(self, people: int | None) -> str:
+        return f"<{self.k}" if people is None else str(people)
+
+
+@dataclass(frozen=True)
 class TeamCounts:
     """Counts only, never text, and only over a group of at least the minimum size."""
 
@@ -160,7 +186,7 @@ def team_counts(
     that group is smaller than ``min_group`` (never below the floor). Audited."""
     assert manager.id is not None
     reports = [p.id for p in direct_reports(db, manager.id) if p.in_aggregates and p.id is not None]
-    if len(reports) < min_group_size(min_group):
+    if not MinimumGroup.configured(min_group).allows_group(len(reports)):
         return None
     experimenting = set(
         db.exec(

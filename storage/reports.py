@@ -1,5 +1,6 @@
-"""HR's participation report: counts of people only, each cell suppressed ("<K") when it covers
-fewer than K people, never free text, and only people (and items) that allow aggregates."""
+"""HR's participation report: counts of people only, each cell under the one ``<K`` rule
+(``storage.privacy.MinimumGroup``), never free text, and only people (and items) that allow
+aggregates."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import String, cast, distinct, func
 from sqlmodel import Session, col, select
 
 from storage.models import Answer, AuditEntry, CheckIn, DialogSession, Experiment, Person, utcnow
-from storage.privacy import min_group_size
+from storage.privacy import MinimumGroup
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,15 @@ class Row:
 
 @dataclass(frozen=True)
 class Participation:
-    k: int
+    rule: MinimumGroup
     rows: list[Row]
 
+    @property
+    def k(self) -> int:
+        return self.rule.k
+
     def cell(self, row: Row) -> str:
-        return str(row.people) if row.people is not None else f"<{self.k}"
+        return self.rule.cell(row.people)
 
 
 def participation(
@@ -40,7 +45,7 @@ def participation(
     department: str | None = None,
     reader_id: int | None = None,
 ) -> Participation:
-    k = min_group_size(min_group)
+    rule = MinimumGroup.configured(min_group)
     people = select(Person.id).where(col(Person.in_aggregates))
     if department:
         people = people.where(Person.department == department)
@@ -50,7 +55,7 @@ def participation(
     rows: list[Row] = []
 
     def add(metric: str, period: str, count: int) -> None:
-        rows.append(Row(metric, period, count if count >= k else None))
+        rows.append(Row(metric, period, rule.count(count, group=len(ids))))
 
     def distinct_people(query: Any) -> int:
         return int(db.exec(query).one())
@@ -126,4 +131,4 @@ def participation(
             detail={"department": department, "from": start.isoformat(), "to": end.isoformat()},
         )
     )
-    return Participation(k, rows)
+    return Participation(rule, rows)
