@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dialogs.engine.content import load_content
+from storage.items import has_any_items
 from storage.models import (
-    PERSONAL_ITEM_TYPES,
     Answer,
     CheckIn,
     Experiment,
@@ -26,6 +26,7 @@ from storage.models import (
     SharedItem,
     Visibility,
 )
+from storage.people import by_email
 
 DEMO_EMPLOYEE = "alex@example.com"
 
@@ -192,7 +193,7 @@ def load_demo(db: Session, *, now: datetime) -> DemoResult:
         department, lead = TEAMS[team]
         role = "hr" if team == "hr" else "manager" if local == lead else "employee"
         manager_id = people[lead].id if lead and lead != local else None
-        person = db.exec(select(Person).where(Person.email == email)).first()
+        person = by_email(db, email)
         if person is None:
             created += 1
             welcome_days = min(WELCOMED_DAYS_AGO, started - 1) if started else WELCOMED_DAYS_AGO
@@ -213,16 +214,9 @@ def load_demo(db: Session, *, now: datetime) -> DemoResult:
         db.add(person)
         db.flush()
         people[local] = person
-        if kit is not None and not _has_items(db, person):
+        if kit is not None and not has_any_items(db, person.id or 0):
             items += _add_history(db, person, KITS[kit], now=now, offset=len(people))
     return DemoResult(people=len(people), created=created, items=items)
-
-
-def _has_items(db: Session, person: Person) -> bool:
-    return any(
-        db.exec(select(t).where(t.person_id == person.id).limit(1)).first() is not None
-        for t in PERSONAL_ITEM_TYPES
-    )
 
 
 def _add_history(db: Session, person: Person, kit: Kit, *, now: datetime, offset: int) -> int:

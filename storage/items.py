@@ -7,16 +7,21 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    PERSONAL_ITEM_TYPES,
     Answer,
+    CheckIn,
     Experiment,
     ExperimentStatus,
     Person,
     PlanItem,
     ProfileEntry,
     SharedItem,
+    Visibility,
+    table_name,
 )
 
 T = TypeVar("T", bound=SharedItem)
@@ -118,3 +123,48 @@ def recent_question_ids(db: Session, person_id: int, *, dialog_id: str, limit: i
         .limit(limit)
     )
     return list(rows)
+
+
+def all_items(db: Session, person_id: int) -> list[tuple[str, SharedItem]]:
+    """Every item of the person's, newest first, with its table name (the privacy centre)."""
+    found: list[tuple[str, SharedItem]] = []
+    for item_type in PERSONAL_ITEM_TYPES:
+        rows = db.exec(select(item_type).where(item_type.person_id == person_id))
+        found += [(table_name(item_type), row) for row in rows]
+    found.sort(key=lambda pair: pair[1].created_at, reverse=True)
+    return found
+
+
+def has_any_items(db: Session, person_id: int) -> bool:
+    return any(
+        db.exec(select(t.id).where(t.person_id == person_id).limit(1)).first() is not None
+        for t in PERSONAL_ITEM_TYPES
+    )
+
+
+def sharing_counts(db: Session, person_id: int) -> tuple[int, int]:
+    """How many items the person has, and how many of them are shared with their manager."""
+    total = shared = 0
+    for item_type in PERSONAL_ITEM_TYPES:
+        for visibility in db.exec(
+            select(item_type.visibility).where(item_type.person_id == person_id)
+        ):
+            total += 1
+            shared += visibility == Visibility.MANAGER
+    return total, shared
+
+
+def last_checkin_at(db: Session, person_id: int) -> datetime | None:
+    return db.exec(select(func.max(CheckIn.created_at)).where(CheckIn.person_id == person_id)).one()
+
+
+def reflections_since(db: Session, person_id: int, *, since: datetime) -> list[Answer]:
+    """The person's reflection answers since ``since``, oldest first."""
+    return list(
+        db.exec(
+            select(Answer)
+            .where(Answer.person_id == person_id, Answer.dialog_id == "reflection")
+            .where(col(Answer.created_at) >= since)
+            .order_by(col(Answer.created_at), col(Answer.id))
+        )
+    )

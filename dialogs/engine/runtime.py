@@ -21,9 +21,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dialogs.engine.assistant import Assistant, ContentAssistant, run_in_transaction
 from dialogs.engine.content import Content
@@ -33,6 +32,7 @@ from dialogs.engine.text import MAX_TEXT_CHARS, clean, normalise_keyword
 from dialogs.engine.turn import Turn
 from storage.inbound import claim
 from storage.models import DialogSession, Person, SessionStatus, utcnow
+from storage.sessions import person_with_open_session
 
 log = logging.getLogger(__name__)
 
@@ -346,18 +346,7 @@ class Runtime:
     ) -> tuple[Person, DialogSession | None]:
         """The person and their open conversation, in one query; a conversation that expired
         or whose dialog changed shape since is closed instead."""
-        row = db.exec(
-            select(Person, DialogSession)
-            .outerjoin(
-                DialogSession,
-                and_(
-                    col(DialogSession.person_id) == Person.id,
-                    col(DialogSession.status) == SessionStatus.ACTIVE,
-                ),
-            )
-            .where(Person.id == person_id)
-            .order_by(col(DialogSession.id).desc())
-        ).first()
+        row = person_with_open_session(db, person_id)
         if row is None:
             raise UnknownPerson(person_id)
         person, active = row

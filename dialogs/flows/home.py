@@ -15,9 +15,14 @@ from dialogs.engine.calendar import NudgePolicy, next_checkin_day
 from dialogs.engine.content import Content
 from dialogs.engine.text import shorten
 from dialogs.flows.experiment import YEARLY_GOAL
-from storage.items import done_in_year, experiments_of_year, open_plan_items
-from storage.models import CheckIn, Outbound, Person, Visibility
-from storage.privacy import ITEM_TYPES
+from storage.items import (
+    done_in_year,
+    experiments_of_year,
+    last_checkin_at,
+    open_plan_items,
+    sharing_counts,
+)
+from storage.models import Outbound, Person
 
 HOME_ACTIONS = ("reflect", "experiment", "checkin", "plan", "profile", "privacy")
 
@@ -56,9 +61,7 @@ def build_summary(
     ]
     done = len(done_in_year(db, person, year))
 
-    last_checkin = db.exec(
-        select(func.max(CheckIn.created_at)).where(CheckIn.person_id == person.id)
-    ).one()
+    last_checkin = last_checkin_at(db, person.id)
     last_nudge = db.exec(
         select(func.max(Outbound.created_at)).where(
             Outbound.person_id == person.id, Outbound.kind == "checkin"
@@ -76,13 +79,7 @@ def build_summary(
     else:
         checkin_line = t("home.checkin_next", date=content.date(lang, due))
 
-    total = shared = 0
-    for item_type in ITEM_TYPES.values():
-        for visibility in db.exec(
-            select(item_type.visibility).where(item_type.person_id == person.id)
-        ):
-            total += 1
-            shared += visibility == Visibility.MANAGER
+    total, shared = sharing_counts(db, person.id)
     sharing = t(
         "home.sharing",
         default=t(f"privacy.visibility.{person.default_visibility}"),

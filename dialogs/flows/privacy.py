@@ -8,8 +8,6 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
-
 from dialogs.engine.assistant import SUMMARY_DIALOG
 from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.engine.text import shorten
@@ -23,13 +21,11 @@ from dialogs.flows.common import (
 )
 from dialogs.nudges.manager_view import render_shared
 from storage.consent import current_consent, record_consent
+from storage.items import all_items
 from storage.models import (
-    PERSONAL_ITEM_TYPES,
     ConsentKind,
     Person,
-    SharedItem,
     Visibility,
-    table_name,
 )
 from storage.personal_data import export_person, forget_person
 from storage.privacy import ITEM_TYPES, seen_by, set_visibility, shared_with_manager
@@ -37,16 +33,6 @@ from storage.privacy import ITEM_TYPES, seen_by, set_visibility, shared_with_man
 privacy = Dialog("privacy", version=2, first="overview", title="privacy.title")
 
 SHARE_LIST_LIMIT = 20
-
-
-def _items(db: Session, person_id: int) -> list[tuple[str, SharedItem]]:
-    """The person's items, newest first, with their table name."""
-    found: list[tuple[str, SharedItem]] = []
-    for item_type in PERSONAL_ITEM_TYPES:
-        rows = db.exec(select(item_type).where(item_type.person_id == person_id))
-        found += [(table_name(item_type), row) for row in rows]
-    found.sort(key=lambda pair: pair[1].created_at, reverse=True)
-    return found
 
 
 def _label(ctx: Ctx, table: str, item: Any) -> str:
@@ -67,7 +53,7 @@ def _label(ctx: Ctx, table: str, item: Any) -> str:
 def overview(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
     if not ctx.answered:
-        items = _items(ctx.db, ctx.person.id)
+        items = all_items(ctx.db, ctx.person.id)
         shared = sum(1 for _, item in items if item.visibility == Visibility.MANAGER)
         paused = ctx.person.nudge_paused_until
         ctx.say(
@@ -137,7 +123,7 @@ def seen(ctx: Ctx) -> Next:
 def share(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
     if not ctx.answered:
-        items = _items(ctx.db, ctx.person.id)[:SHARE_LIST_LIMIT]
+        items = all_items(ctx.db, ctx.person.id)[:SHARE_LIST_LIMIT]
         if not items:
             ctx.say("privacy.no_items")
             return Goto("overview")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dialogs.engine.assistant import SUMMARY_DIALOG, YearItems
 from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next
@@ -15,7 +15,7 @@ from dialogs.engine.text import MAX_TEXT_CHARS
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_text, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
-from storage.items import experiments, owned_by
+from storage.items import experiments, owned_by, reflections_since
 from storage.models import Answer
 
 LOOK_BACK = timedelta(days=365)
@@ -27,12 +27,7 @@ add_ai_consent_step(year_summary)
 
 def year_items(db: Session, person_id: int, *, since: datetime) -> YearItems:
     """The person's own reflections and experiments since ``since`` (oldest first)."""
-    answers = db.exec(
-        select(Answer)
-        .where(Answer.person_id == person_id, Answer.dialog_id == "reflection")
-        .where(col(Answer.created_at) >= since)
-        .order_by(col(Answer.created_at), col(Answer.id))
-    )
+    answers = reflections_since(db, person_id, since=since)
     recent = [
         e for e in experiments(db, person_id) if e.created_at >= since or e.updated_at >= since
     ]
