@@ -94,3 +94,19 @@ def everyone(db: Session) -> list[Person]:
 def all_names(db: Session) -> list[str]:
     """Everyone's name: what is masked before any text goes to an AI model."""
     return [name for name in db.exec(select(Person.name)) if name]
+
+
+def by_slack_id(db: Session, slack_user_id: str) -> Person | None:
+    """The person linked to this Slack user (``regie slack sync``, or their first message)."""
+    return db.exec(select(Person).where(Person.slack_user_id == slack_user_id)).first()
+
+
+def by_teams_id(db: Session, teams_aad_id: str) -> Person | None:
+    """The person linked to this Teams user (AAD object id, or ``bf:<account id>``)."""
+    return db.exec(select(Person).where(Person.teams_aad_id == teams_aad_id)).first()
+
+
+def preferred_language(db: Session, person_id: int | None, default: str) -> str:
+    """A person's language, or ``default`` for someone unknown (or deleted meanwhile)."""
+    person = db.get(Person, person_id) if person_id is not None else None
+    return person.language if person is not None else default

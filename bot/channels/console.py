@@ -12,7 +12,7 @@ message's buttons show as ``[a]``, ``[b]``… (type the letter), or in JSON mode
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from dialogs.engine.replies import Offer, Reply, Say, ScalePrompt, TextPrompt
@@ -31,12 +31,8 @@ def render_text(reply: Reply) -> str:
     if isinstance(reply, ScalePrompt):
         low = f"{reply.low} = {reply.low_label}" if reply.low_label else ""
         high = f"{reply.high} = {reply.high_label}" if reply.high_label else ""
-        lines.append(
-            "  ["
-            + " ".join(o.label for o in options)
-            + "]"
-            + (f"  ({low} … {high})" if low else "")
-        )
+        legend = f"  ({low} … {high})" if low else ""
+        lines.append(f"  [{' '.join(o.label for o in options)}]{legend}")
     else:
         lines.extend(f"  {n}. {o.label}" for n, o in enumerate(options, start=1))
     if reply.skip_label is not None:
@@ -48,9 +44,8 @@ def render_json(reply: Reply) -> dict[str, Any]:
     if isinstance(reply, Say):
         return {"type": "say", "kind": "text", "text": reply.text, "choices": []}
     if isinstance(reply, Offer):
-        offered = [{"label": label, "value": intent} for intent, label in reply.actions]
         offer: dict[str, Any] = {"type": "say", "kind": "offer", "text": reply.text}
-        offer["choices"] = offered
+        offer["choices"] = [{"label": label, "value": intent} for intent, label in reply.actions]
         if reply.image:
             offer["image"] = reply.image
         if reply.links:
@@ -71,24 +66,31 @@ def render_json(reply: Reply) -> dict[str, Any]:
     return data
 
 
-def parse_line(line: str, *, json_mode: bool) -> tuple[str | None, Action | None]:
-    """An input line as text, or (JSON mode) ``{"value": …}`` as a button-like action."""
+def read_line(
+    line: str, *, json_mode: bool, buttons: Mapping[str, str]
+) -> tuple[str | None, Action | None, str | None]:
+    """An input line as text, an action or an intent: in JSON mode ``{"value": …}`` answers like
+    a button and ``{"intent": …}`` presses a message's button; typing ``[a]``/``a`` presses
+    button a of the messages shown last (``buttons``: key -> intent)."""
     stripped = line.rstrip("\n")
-    if json_mode and stripped.lstrip().startswith("{"):
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError:
-            return stripped, None
-        if isinstance(data, dict) and "value" in data:
-            return None, Action(
-                value=data["value"],
-                session_id=data.get("session"),
-                step=data.get("step"),
-                seq=data.get("seq"),
-            )
-        if isinstance(data, dict) and isinstance(data.get("text"), str):
-            return data["text"], None
-    return stripped, None
+    if not (json_mode and stripped.lstrip().startswith("{")):
+        key = stripped.strip()
+        pressed = buttons.get(key.strip("[]").lower()) if len(key) <= 3 else None
+        return (stripped, None, None) if pressed is None else (None, None, pressed)
+    try:
+        data = json.loads(stripped)
+    except json.JSONDecodeError:
+        return stripped, None, None
+    if not isinstance(data, dict):
+        return stripped, None, None
+    if isinstance(data.get("intent"), str):
+        return None, None, data["intent"]
+    if "value" in data:
+        ref = {"session_id": data.get("session"), "step": data.get("step"), "seq": data.get("seq")}
+        return None, Action(value=data["value"], **ref), None
+    if isinstance(data.get("text"), str):
+        return data["text"], None, None
+    return stripped, None, None
 
 
 BUTTON_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -134,27 +136,11 @@ class ConsoleChannel:
             self.emit(replies)
 
     def send(self, line: str) -> list[Reply]:
-        text, action = parse_line(line, json_mode=self.json_mode)
-        intent = self._pressed(line)
-        if intent is not None:
-            text, action = None, None
+        text, action, intent = read_line(line, json_mode=self.json_mode, buttons=self.buttons)
         turn = Turn(person_id=self.person_id, text=text, action=action, intent=intent)
         replies = self.runtime.handle(turn)
         self.emit(replies)
         return replies
-
-    def _pressed(self, line: str) -> str | None:
-        """A button of the last nudge or campaign message: ``[a]``/``a`` as typed, or (JSON
-        mode) ``{"intent": "…"}``."""
-        stripped = line.strip()
-        if self.json_mode and stripped.startswith("{"):
-            try:
-                data = json.loads(stripped)
-            except json.JSONDecodeError:
-                return None
-            intent = data.get("intent") if isinstance(data, dict) else None
-            return intent if isinstance(intent, str) else None
-        return self.buttons.get(stripped.strip("[]").lower()) if len(stripped) <= 3 else None
 
     def open(self, *, greet: bool) -> None:
         """On start: show the open question of an unfinished conversation; with ``greet``

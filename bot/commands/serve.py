@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.config import Settings
+    from bot.delivery import Sender
+    from bot.health import Health
 
 app = typer.Typer()
 slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)
@@ -25,6 +27,7 @@ def serve() -> None:
     """Run the chat channels that are configured, with one HTTP server (and GET /healthz)."""
     from aiohttp import web
 
+    from bot.channels.registry import CHAT, Running, switches, where
     from bot.health import Health
     from bot.server import Handler, build_web_app
     from bot.wiring import build_runtime
@@ -32,63 +35,38 @@ def serve() -> None:
     settings = settings_and_logging()
     engine = ready_engine(settings)
     runtime = build_runtime(settings, engine)
+    running: list[Running] = []
     routes: dict[str, Handler] = {}
-    where = f"http://{settings.host}:{settings.port}"
-    if settings.slack_enabled:
-        from bot.channels.slack.app import SlackChannel
-        from bot.channels.slack.http import events_handler
-
-        slack = SlackChannel(runtime, engine, settings)
-        if settings.slack_app_token is not None:
-            slack.connect_socket_mode(settings.slack_app_token.get_secret_value())
-            typer.echo("Slack: Socket Mode connected.")
-        else:
-            routes["/slack/events"] = events_handler(slack.app)
-            typer.echo(f"Slack: Events API at {where}/slack/events")
-    else:
-        log.warning(
-            "Slack channel off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on."
-        )
-    teams_bot = None
-    if settings.teams_enabled:
-        from bot.channels.teams.adapter import build_teams, messages_handler
-
-        teams_bot = build_teams(runtime, engine, settings)
-        routes["/api/messages"] = messages_handler(teams_bot)
-        typer.echo(f"Teams: Bot Framework endpoint at {where}/api/messages")
-        if not settings.microsoft_app_id:
-            log.warning(
-                "TEAMS WITHOUT AUTHENTICATION (REGIE_TEAMS_ALLOW_UNAUTHENTICATED=true): anyone who "
-                "can reach %s can talk to Regie as anyone. Use this for local development only.",
-                where,
-            )
-    else:
-        log.warning(
-            "Teams channel off: set MICROSOFT_APP_ID (and MICROSOFT_APP_PASSWORD) to turn it on."
-        )
-    channels = {"slack": settings.slack_enabled, "teams": settings.teams_enabled}
+    for channel in CHAT:
+        if not channel.is_on(settings):
+            log.warning(channel.off)
+            continue
+        started = channel.factory().start(runtime, engine, settings)
+        routes.update(started.routes)
+        for note in started.notes:
+            typer.echo(note)
+        for warning in started.warnings:
+            log.warning(warning)
+        running.append(started)
     health = Health(delivery_stuck_after=timedelta(seconds=settings.delivery_stuck_after))
-    web_app = build_web_app(channels=channels, routes=routes, health=health)
-    _run_in_background(web_app, settings, runtime, engine, teams_bot, health)
-    typer.echo(f"Regie is serving on {where} (GET /healthz).")
+    web_app = build_web_app(channels=switches(settings), routes=routes, health=health)
+    _run_in_background(web_app, settings, engine, [r.sender for r in running], health)
+    typer.echo(f"Regie is serving on {where(settings)} (GET /healthz).")
     web.run_app(web_app, host=settings.host, port=settings.port, print=None)
 
 
 def _run_in_background(
-    web_app: Any, settings: Settings, runtime: Any, engine: Engine, teams_bot: Any, health: Any
+    web_app: Any, settings: Settings, engine: Engine, senders: list[Sender], health: Health
 ) -> None:
     """The scheduler (one per deployment) and the outbox delivery worker, next to the
     channels, for as long as the web app runs."""
     import asyncio
 
     from bot.delivery import DeliveryWorker
-    from bot.outbound import build_senders
     from bot.scheduler import start_scheduler
 
     worker = DeliveryWorker(
-        engine,
-        build_senders(settings, runtime, engine, teams_bot=teams_bot),
-        stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+        engine, senders, stuck_after=timedelta(seconds=settings.outbox_stuck_after)
     )
     scheduler = start_scheduler(settings, engine, health)
 

@@ -11,12 +11,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.config import Settings
 from storage.db import session_scope
 from storage.models import Person, utcnow
-from storage.people import by_email, enrol, language_from_locale, valid_timezone
+from storage.people import by_email, by_slack_id, enrol, language_from_locale, valid_timezone
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,12 @@ class SlackPeople:
         if cached is not None:
             return cached
         with session_scope(self.engine) as db:
-            person = db.exec(select(Person).where(Person.slack_user_id == user_id)).first()
+            person = by_slack_id(db, user_id)
             found = person.id if person is not None else None
         if found is None:
             user = self._user_info(user_id)  # Slack is asked with no transaction open
             with session_scope(self.engine) as db:
-                person = db.exec(select(Person).where(Person.slack_user_id == user_id)).first()
+                person = by_slack_id(db, user_id)
                 if person is None:  # (unless another request linked them meanwhile)
                     person = self._link_or_enrol(db, user_id, user)
                 found = person.id

@@ -9,12 +9,11 @@ import threading
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from bot.config import Settings
 from storage.db import session_scope
-from storage.models import Person, utcnow
-from storage.people import by_email, enrol, language_from_locale, valid_timezone
+from storage.models import utcnow
+from storage.people import by_email, by_teams_id, enrol, language_from_locale, valid_timezone
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ class TeamsPeople:
             if key in self._ids:
                 return self._ids[key]
         with session_scope(self.engine) as db:
-            person = db.exec(select(Person).where(Person.teams_aad_id == key)).first()
+            person = by_teams_id(db, key)
             found = person.id if person else None
         if found is not None:
             self._remember(key, found)

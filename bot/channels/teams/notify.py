@@ -1,0 +1,67 @@
+"""Proactive messages (nudges, digests, campaign steps): sent through the stored conversation
+reference with ``continue_conversation``; "not reachable in Teams yet" when there is none."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import ConversationReference
+
+from bot.channels.teams.sending import send
+from bot.channels.teams.turns import TeamsTurns, off_loop
+from dialogs.engine.replies import Reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ok: bool
+    reason: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+PERMANENT_STATUS = {401, 403, 404}
+"""Bot blocked or uninstalled, conversation gone: retrying will not help."""
+
+
+async def notify(
+    turns: TeamsTurns, adapter: BotAdapter, person_id: int, replies: Sequence[Reply]
+) -> Delivery:
+    stored = await off_loop(turns.addresses.of, person_id)
+    if stored is None:
+        return Delivery(False, "not reachable in Teams yet")
+    reference = ConversationReference().deserialize(stored)
+    t = turns.translator(await off_loop(turns.language, person_id))
+    failures: list[Exception] = []
+
+    async def deliver(context: TurnContext) -> None:
+        # Caught here: the adapter's turn-error handler would otherwise swallow it (and
+        # answer the person with an apology instead of the message).
+        try:
+            await send(context, list(replies), t)
+        except Exception as error:
+            failures.append(error)
+
+    try:
+        await adapter.continue_conversation(
+            reference, deliver, turns.settings.microsoft_app_id or ""
+        )
+        if failures:
+            raise failures[0]
+    except Exception as error:
+        response = getattr(error, "response", None)
+        status = getattr(response, "status_code", None)
+        log.warning("proactive Teams message to person %s failed (%s)", person_id, status)
+        retry = getattr(response, "headers", {}).get("Retry-After") if response else None
+        return Delivery(
+            False,
+            f"Teams answered HTTP {status}" if status else type(error).__name__,
+            permanent=status in PERMANENT_STATUS,
+            retry_after=float(retry) if retry else None,
+        )
+    return Delivery(True)
