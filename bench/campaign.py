@@ -37,12 +37,11 @@ import bench.delivery
 from bot.config import Settings
 from bot.wiring import policy
 from dialogs.campaigns.launch import LaunchPlan, launch, plan_launch
-from dialogs.campaigns.messages import message_key
 from dialogs.campaigns.spec import CampaignSpec, from_stored, load_file
 from dialogs.engine.content import load_content
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import ChannelAddress, Outbound, Person
+from storage.models import Campaign, ChannelAddress, Outbound, Person
 
 FILE = Path(__file__).resolve().parents[1] / "campaigns" / "growth-week.yaml"
 LAUNCH_AT = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
@@ -119,10 +118,12 @@ def timed_launch(engine: Engine, spec: CampaignSpec) -> tuple[LaunchPlan, float]
 
 def step_rows(engine: Engine, spec: CampaignSpec, step_id: str) -> dict[str, int]:
     """Outbox rows of one step, per state."""
-    prefix = message_key(spec.id, step_id, 0).removesuffix("0")
     with Session(engine) as db:
+        campaign = db.exec(select(Campaign.id).where(Campaign.slug == spec.id)).one()
         states = db.exec(
-            select(Outbound.state).where(col(Outbound.idempotency_key).startswith(prefix))
+            select(Outbound.state).where(
+                Outbound.campaign_id == campaign, Outbound.campaign_step == step_id
+            )
         ).all()
     return dict(Counter(states))
 
@@ -136,9 +137,7 @@ def launch_bench(people: int, folder: Path) -> dict[str, object]:
     first = spec.steps[0].id
     kickoff = step_rows(engine, spec, first)
     with Session(engine) as db:
-        per_step = Counter(
-            key.split(":")[2] for key in db.exec(select(Outbound.idempotency_key)).all()
-        )
+        per_step = Counter(db.exec(select(Outbound.campaign_step)).all())
     return {
         "people": people,
         "audience": plan.audience,

@@ -41,7 +41,7 @@ from dialogs.nudges.rules import due_nudges
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import ChannelAddress, Outbound, OutboxState, Person
-from storage.outbox import enqueue
+from storage.outbox import OutboxMessage, enqueue
 from tests.bot.fake_limits import Throttle
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.teams_fake import FakeConnector
@@ -91,14 +91,7 @@ def setup(engine, recipients: int, connector_url: str) -> None:  # type: ignore[
                         },
                     )
                 )
-            enqueue(
-                db,
-                key=f"bench:{person_id}",
-                person_id=person_id,
-                kind="checkin",
-                payload=PAYLOAD,
-                not_before=NOW,
-            )
+            enqueue(db, OutboxMessage(f"bench:{person_id}", person_id, "checkin", NOW, PAYLOAD))
         db.commit()
 
 
@@ -282,14 +275,7 @@ def recovery(messages: int, folder: Path) -> dict[str, object]:
     with Session(engine) as db:
         for person_id in db.exec(select(Person.id)).all():
             assert person_id is not None
-            enqueue(
-                db,
-                key=f"recovery:{person_id}",
-                person_id=person_id,
-                kind="checkin",
-                payload=PAYLOAD,
-                not_before=NOW,
-            )
+            enqueue(db, OutboxMessage(f"recovery:{person_id}", person_id, "checkin", NOW, PAYLOAD))
         db.commit()
     settings = Settings(
         _env_file=None,

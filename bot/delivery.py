@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -27,6 +27,7 @@ from dialogs.engine.replies import Reply, reply_from_dict
 from storage.db import session_scope
 from storage.models import Outbound, OutboxState, Person, utcnow
 from storage.outbox import (
+    OutboxMessage,
     claim_due,
     interrupted_since,
     is_interrupted,
@@ -59,9 +60,13 @@ UNPACED_BATCH = 500
 
 @dataclass(frozen=True)
 class SendResult:
+    """What a platform made of one send (every channel's senders answer with it): delivered
+    (``ok``), or why not (``error``) and whether trying again can help — never
+    (``permanent``), or not before ``retry_after`` seconds (the platform said so)."""
+
     ok: bool
-    permanent: bool = False
     error: str = ""
+    permanent: bool = False
     retry_after: float | None = None
 
 
@@ -187,9 +192,9 @@ class DeliveryWorker:
         now = self.clock()
         loop = asyncio.get_running_loop()
         rows, people = self.batch(limit)
-        claimed = await loop.run_in_executor(None, self._claim, now, rows, people)
+        claimed, recipients = await loop.run_in_executor(None, self._claim, now, rows, people)
         report.claimed = len(claimed)
-        lookups = await self._reconcile(claimed, now)
+        lookups = await self._reconcile(claimed, recipients, now)
         outcomes: list[tuple[int, Callable[[Outbound], None]]] = []
         gate = asyncio.Semaphore(self.concurrency)
         writer = asyncio.Lock()  # one batch written at a time: SQLite has one writer
@@ -198,16 +203,18 @@ class DeliveryWorker:
             async with writer:
                 await loop.run_in_executor(None, self._record, batch)
 
-        async def one(item: _Claimed) -> None:
+        async def one(message: OutboxMessage) -> None:
+            assert message.id is not None
+            person = recipients.get(message.person_id)
             async with gate:
-                outcome = await self._deliver(item, now, report, lookups.get(item.row_id))
-            outcomes.append((item.row_id, outcome))
+                outcome = await self._deliver(message, person, now, report, lookups.get(message.id))
+            outcomes.append((message.id, outcome))
             if len(outcomes) >= OUTCOME_BATCH:
                 batch = outcomes[:]
                 outcomes.clear()
                 await record(batch)
 
-        await asyncio.gather(*(one(item) for item in claimed))
+        await asyncio.gather(*(one(message) for message in claimed))
         if outcomes:
             await record(outcomes)
         return report
@@ -233,28 +240,16 @@ class DeliveryWorker:
             if not busy:
                 await asyncio.sleep(idle)
 
-    def _claim(self, now: datetime, limit: int, reconcile: int | None) -> list[_Claimed]:
+    def _claim(
+        self, now: datetime, limit: int, reconcile: int | None
+    ) -> tuple[list[OutboxMessage], dict[int, Person]]:
+        """The claimed messages and their people (by id; someone deleted meanwhile is missing)."""
         with session_scope(self.engine) as db:
             recover_stuck(db, older_than=now - self.stuck_after)
-            rows = claim_due(db, now=now, limit=limit, reconcile_people=reconcile)
-            ids = {row.person_id for row in rows}
-            people = (
-                {p.id: p for p in db.exec(select(Person).where(col(Person.id).in_(ids)))}
-                if ids
-                else {}
-            )
-            return [
-                _Claimed(
-                    row.id or 0,
-                    row.idempotency_key,
-                    row.kind,
-                    list(row.payload),
-                    row.last_error,
-                    interrupted_since(row.last_error) or row.created_at,
-                    people.get(row.person_id),
-                )
-                for row in rows
-            ]
+            claimed = claim_due(db, now=now, limit=limit, reconcile_people=reconcile)
+            ids = {message.person_id for message in claimed}
+            people = list(db.exec(select(Person).where(col(Person.id).in_(ids)))) if ids else []
+            return claimed, {p.id: p for p in people if p.id is not None}
 
     def _record(self, outcomes: Sequence[tuple[int, Callable[[Outbound], None]]]) -> None:
         with session_scope(self.engine) as db:
@@ -266,56 +261,68 @@ class DeliveryWorker:
                     outcome(row)
                     db.add(row)
 
-    def _sender_for(self, item: _Claimed, now: datetime) -> Sender | None:
-        """The sender that will take this row (None: none does, or the person paused)."""
-        person = item.person
-        if person is None or _paused(item, person, now):
+    def _sender_for(
+        self, message: OutboxMessage, person: Person | None, now: datetime
+    ) -> Sender | None:
+        """The sender that will take this message (None: none does, or the person paused)."""
+        if person is None or _paused(message, person, now):
             return None
         return next((s for s in self.senders if s.can_reach(person)), None)
 
-    async def _reconcile(self, claimed: Sequence[_Claimed], now: datetime) -> dict[int, Lookup]:
-        """Ask each sender about the interrupted rows it will take: one call per person for
-        all of that person's rows in this pass, concurrently within the look-up budget."""
-        groups: dict[tuple[int, int], tuple[Sender, Person, list[_Claimed]]] = {}
-        for item in claimed:
-            sender = self._sender_for(item, now) if is_interrupted(item.last_error) else None
-            if sender is None or item.person is None or item.person.id is None:
+    async def _reconcile(
+        self, claimed: Sequence[OutboxMessage], people: dict[int, Person], now: datetime
+    ) -> dict[int, Lookup]:
+        """Ask each sender about the interrupted messages it will take: one call per person
+        for all of that person's messages in this pass, concurrently within the look-up
+        budget. Returns the answers by row id."""
+        groups: dict[tuple[int, int], tuple[Sender, Person, list[OutboxMessage]]] = {}
+        for message in claimed:
+            if not is_interrupted(message.note):
                 continue
-            group = groups.setdefault((id(sender), item.person.id), (sender, item.person, []))
-            group[2].append(item)
+            person = people.get(message.person_id)
+            sender = self._sender_for(message, person, now)
+            if sender is None or person is None:
+                continue
+            group = groups.setdefault((id(sender), message.person_id), (sender, person, []))
+            group[2].append(message)
         found: dict[int, Lookup] = {}
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def ask(sender: Sender, person: Person, items: list[_Claimed]) -> None:
+        async def ask(sender: Sender, person: Person, messages: list[OutboxMessage]) -> None:
             try:
                 async with gate:
                     answers = await sender.already_sent(
-                        person, [item.key for item in items], since=min(i.since for i in items)
+                        person, [m.key for m in messages], since=min(map(_since, messages))
                     )
                 missing = Lookup.unknown("no answer")
             except Exception as error:  # a bug or an unexpected client error: ask again later
                 log.exception("looking up interrupted outbox rows of person %s failed", person.id)
                 answers, missing = {}, Lookup.unknown(f"{type(error).__name__}: {error}")
-            for item in items:
-                found[item.row_id] = answers.get(item.key, missing)
+            for message in messages:
+                assert message.id is not None
+                found[message.id] = answers.get(message.key, missing)
 
         await asyncio.gather(*(ask(*group) for group in groups.values()))
         return found
 
     async def _deliver(
-        self, item: _Claimed, now: datetime, report: DeliveryReport, lookup: Lookup | None
+        self,
+        message: OutboxMessage,
+        person: Person | None,
+        now: datetime,
+        report: DeliveryReport,
+        lookup: Lookup | None,
     ) -> Callable[[Outbound], None]:
-        person = item.person
         if person is None:  # deleted meanwhile (and the row with them)
             return lambda row: None
-        if _paused(item, person, now):
+        if _paused(message, person, now):
             report.skipped += 1
             return lambda row: mark_skipped(row, reason="paused")
-        sender = self._sender_for(item, now)
+        sender = self._sender_for(message, person, now)
         if sender is None:
             report.console += 1
             return lambda row: _leave_for_console(row, now)
-        if is_interrupted(item.last_error):
+        if is_interrupted(message.note):
             if lookup is None:  # cannot happen: every interrupted row with a sender was asked
                 lookup = Lookup.unknown("not looked up")
             if lookup.seen is Seen.SENT:  # it did arrive before the crash: not again
@@ -325,15 +332,15 @@ class DeliveryWorker:
                 report.unknown += 1
                 error, retry_after = f"{sender.channel}: {lookup.error}", lookup.retry_after
                 return lambda row: mark_unknown(row, error=error, now=now, retry_after=retry_after)
-        replies = [reply_from_dict(data) for data in item.payload]
+        replies = [reply_from_dict(data) for data in message.payload]
         if not await sender.limiter.acquire(str(person.id), within=2 * self.pass_seconds):
             report.deferred += 1
             settled = lookup is not None and lookup.seen is Seen.NOT_SENT
             return lambda row: release(row, now=now, settled=settled)
         try:
-            result = await sender.send(person, replies, key=item.key)
+            result = await sender.send(person, replies, key=message.key)
         except Exception as error:  # a bug or an unexpected client error: retry, visibly
-            log.exception("sending outbox row %s failed", item.row_id)
+            log.exception("sending outbox row %s failed", message.id)
             result = SendResult(False, error=f"{type(error).__name__}: {error}")
         if result.retry_after is not None:
             sender.limiter.slow_down()
@@ -342,23 +349,19 @@ class DeliveryWorker:
         return _recorder(result, sender.channel, now, report)
 
 
-def _paused(item: _Claimed, person: Person, now: datetime) -> bool:
+def _paused(message: OutboxMessage, person: Person, now: datetime) -> bool:
     today = now.astimezone(ZoneInfo(person.timezone)).date()
     return bool(
-        item.kind != "system" and person.nudge_paused_until and person.nudge_paused_until >= today
+        message.kind != "system"
+        and person.nudge_paused_until
+        and person.nudge_paused_until >= today
     )
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    row_id: int
-    key: str
-    kind: str
-    payload: list[dict[str, Any]]
-    last_error: str | None
-    since: datetime
-    """The earliest moment it can have reached the platform (for an interrupted row's look-up)."""
-    person: Person | None
+def _since(message: OutboxMessage) -> datetime:
+    """The earliest moment an interrupted message can have reached the platform: when the
+    interrupted attempt was claimed, else (marked by an older version) when it was first due."""
+    return interrupted_since(message.note) or message.created_at or message.due
 
 
 def _recorder(

@@ -20,9 +20,13 @@ from storage.models import (
     Answer,
     CheckIn,
     Experiment,
+    ExperimentStatus,
     Person,
     PlanItem,
+    PlanKind,
     ProfileEntry,
+    ProfileKind,
+    Role,
     SharedItem,
     Visibility,
 )
@@ -191,7 +195,7 @@ def load_demo(db: Session, *, now: datetime) -> DemoResult:
     for local, name, team, lang, country, started, kit in PEOPLE:
         email = f"{local}@example.com"
         department, lead = TEAMS[team]
-        role = "hr" if team == "hr" else "manager" if local == lead else "employee"
+        role = Role.HR if team == "hr" else Role.MANAGER if local == lead else Role.EMPLOYEE
         manager_id = people[lead].id if lead and lead != local else None
         person = by_email(db, email)
         if person is None:
@@ -242,7 +246,7 @@ def _add_history(db: Session, person: Person, kit: Kit, *, now: datetime, offset
             Experiment(
                 title=title,
                 idea_id=idea,
-                status=status,
+                status=ExperimentStatus(status),
                 planned_date=(ago(age) + timedelta(days=12 if status == "planned" else 3)).date(),
                 learned=learned or None,
                 keep_doing=keep or None,
@@ -266,9 +270,12 @@ def _add_history(db: Session, person: Person, kit: Kit, *, now: datetime, offset
         )
     for i, (kind, title) in enumerate(kit.plans):
         target = (now + timedelta(days=60 + 30 * i)).date()
-        new.append(PlanItem(kind=kind, title=title, target_date=target, **owned(25 - 4 * i)))
+        new.append(
+            PlanItem(kind=PlanKind(kind), title=title, target_date=target, **owned(25 - 4 * i))
+        )
     new += [
-        ProfileEntry(kind=k, text=t, **owned(38 - 2 * i)) for i, (k, t) in enumerate(kit.profile)
+        ProfileEntry(kind=ProfileKind(k), text=t, **owned(38 - 2 * i))
+        for i, (k, t) in enumerate(kit.profile)
     ]
     db.add_all(new)
     db.flush()

@@ -15,9 +15,10 @@ from dialogs.campaigns.planner import due_messages
 from dialogs.engine.assistant import run_in_transaction
 from dialogs.engine.content import load_content
 from dialogs.nudges.digest import due_digests
-from dialogs.nudges.rules import Nudge, due_nudges, enqueue_all
+from dialogs.nudges.rules import due_nudges
 from storage.db import get_engine, session_scope
 from storage.models import utcnow
+from storage.outbox import OutboxMessage, enqueue_many
 
 log = logging.getLogger(__name__)
 RUN_DUE_JOB = "regie:run-due"
@@ -29,13 +30,13 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     content = load_content()
     with session_scope(engine) as db:
         nudges = due_nudges(db, content, now=now, policy=policy(settings))
-        added = enqueue_all(db, nudges)
+        added = enqueue_many(db, nudges)
     with session_scope(engine) as db:
         messages = due_messages(db, content, now=now, policy=policy(settings))
-        added += enqueue_all(db, messages)
+        added += enqueue_many(db, messages)
     assistant = build_assistant(settings, content)
 
-    def digests_due(db: Session) -> tuple[list[Nudge], int]:
+    def digests_due(db: Session) -> tuple[list[OutboxMessage], int]:
         digests = due_digests(
             db,
             content,
@@ -47,7 +48,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             cadence=settings.digest_cadence,
             assistant=assistant,
         )
-        return digests, enqueue_all(db, digests)
+        return digests, enqueue_many(db, digests)
 
     # The digest openings come from the model: asked with no transaction open, then the
     # digests are composed again with them and written in one short transaction.

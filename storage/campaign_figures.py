@@ -20,7 +20,7 @@ from storage.models import (
     OutboxState,
     Person,
 )
-from storage.privacy import min_group_size
+from storage.privacy import MinimumGroup
 
 
 @dataclass
@@ -51,8 +51,9 @@ class Figures:
     rsvps: dict[str, Counter[str]]
 
     def cell(self, people: int) -> str:
-        """A count of people, or "<K" when it would single out fewer than K people."""
-        return str(people) if people == 0 or people >= self.k else f"<{self.k}"
+        """A count of the campaign's people, under the one ``<K`` rule (``MinimumGroup``)."""
+        rule = MinimumGroup(self.k)
+        return rule.cell(rule.count(people, group=self.targeted))
 
     @property
     def sent(self) -> int:
@@ -72,11 +73,11 @@ def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_gro
     reached: set[int] = set()
     rows = db.exec(
         select(
-            Outbound.idempotency_key, Outbound.state, Outbound.last_error, Outbound.person_id
+            Outbound.campaign_step, Outbound.state, Outbound.last_error, Outbound.person_id
         ).where(Outbound.campaign_id == cid)
     )
-    for key, state, error, person_id in rows:
-        step = steps.setdefault(key.split(":")[2], StepFigures())
+    for step_id, state, error, person_id in rows:
+        step = steps.setdefault(step_id or "", StepFigures())
         if state == OutboxState.SENT:
             step.sent += 1
             reached.add(person_id)
@@ -118,7 +119,7 @@ def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_gro
         rsvps[workshop][state] = int(n)
     targeted = int(db.exec(select(func.count()).where(CampaignRecipient.campaign_id == cid)).one())
     return Figures(
-        k=min_group_size(min_group),
+        k=MinimumGroup.configured(min_group).k,
         targeted=targeted,
         reached=len(reached),
         steps=steps,

@@ -1,6 +1,6 @@
 """HR campaigns in the database: the campaign, its recipients, their responses, and its
-messages in the outbox (``Outbound.campaign_id``). Workshop places: ``workshop_places``;
-figures: ``campaign_figures``."""
+messages in the outbox (``Outbound.campaign_id`` and ``campaign_step``). Workshop places:
+``workshop_places``; figures: ``campaign_figures``."""
 
 from __future__ import annotations
 
@@ -121,8 +121,8 @@ def drop_unsent(
 def _move(
     db: Session,
     campaign_id: int | None,
-    states: Sequence[str],
-    to: str,
+    states: Sequence[OutboxState],
+    to: OutboxState,
     *,
     reason: str | None = None,
     person_id: int | None = None,
@@ -141,13 +141,17 @@ def _move(
     return int(result.rowcount)
 
 
-def unsent(db: Session, campaign_id: int, key_prefixes: Iterable[str]) -> list[Outbound]:
-    """Messages of the given steps (``campaign:<id>:<step>:``) that have not gone out yet."""
-    prefixes = tuple(key_prefixes)
+def unsent(db: Session, campaign_id: int, steps: Iterable[str]) -> list[Outbound]:
+    """Messages of the given steps that have not gone out yet."""
+    wanted = list(steps)
+    if not wanted:
+        return []
     query = select(Outbound).where(
-        Outbound.campaign_id == campaign_id, col(Outbound.state).in_(UNSENT)
+        Outbound.campaign_id == campaign_id,
+        col(Outbound.campaign_step).in_(wanted),
+        col(Outbound.state).in_(UNSENT),
     )
-    return [row for row in db.exec(query) if row.idempotency_key.startswith(prefixes)]
+    return list(db.exec(query))
 
 
 def due_and_sent(db: Session, campaign_id: int, *, now: datetime) -> tuple[int, int]:

@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import ConsentRecord
+from storage.models import ConsentKind, ConsentRecord
 
 
-def current_consent(db: Session, person_id: int, kind: str) -> bool | None:
+def current_consent(db: Session, person_id: int, kind: ConsentKind) -> bool | None:
     """The person's latest answer for ``kind``; None when they were never asked."""
     return db.exec(
         select(ConsentRecord.granted)
@@ -19,7 +19,7 @@ def current_consent(db: Session, person_id: int, kind: str) -> bool | None:
     ).first()
 
 
-def consented(db: Session, person_ids: list[int], kind: str) -> set[int]:
+def consented(db: Session, person_ids: list[int], kind: ConsentKind) -> set[int]:
     """Of ``person_ids``, those whose latest answer for ``kind`` is yes."""
     if not person_ids:
         return set()
@@ -35,7 +35,7 @@ def consented(db: Session, person_ids: list[int], kind: str) -> set[int]:
 
 
 def record_consent(
-    db: Session, person_id: int, kind: str, *, granted: bool, now: datetime
+    db: Session, person_id: int, kind: ConsentKind, *, granted: bool, now: datetime
 ) -> ConsentRecord:
     record = ConsentRecord(person_id=person_id, kind=kind, granted=granted, at=now)
     db.add(record)

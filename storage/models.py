@@ -12,7 +12,9 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -49,6 +51,11 @@ class PlanKind(StrEnum):
     TEAM = "team"
 
 
+class PlanStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
 class ProfileKind(StrEnum):
     SKILL = "skill"
     TALENT = "talent"
@@ -60,6 +67,37 @@ class SessionStatus(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     ABANDONED = "abandoned"
+
+
+class ConsentKind(StrEnum):
+    PRIVACY_NOTICE = "privacy_notice"
+    AI = "ai"
+    """May text this person wrote be sent (masked) to the organisation's AI model?"""
+
+
+class EnumString(TypeDecorator[StrEnum]):
+    """A ``VARCHAR`` holding one of a StrEnum's values, read back as the enum's member (so a
+    loaded row holds what its annotation says). The database's own check is ``one_of``."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: StrEnum | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def one_of(table: str, column: str, values: type[StrEnum]) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of the enum's values (NULL passes, as always in SQL),
+    named ``ck_<table>_<column>``: the database refuses any other value."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{table}_{column}")
 
 
 def _person_fk(*, nullable: bool = False, on_delete: OnDelete = "CASCADE") -> Any:
@@ -76,12 +114,17 @@ def table_name(model: type[SQLModel]) -> str:
 
 
 class Person(SQLModel, table=True):
+    __table_args__ = (
+        one_of("person", "role", Role),
+        one_of("person", "default_visibility", Visibility),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(sa_type=String(320), unique=True, index=True)
     name: str = Field(sa_type=String(200))
     manager_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
     department: str = Field(default="", sa_type=String(200))
-    role: str = Field(default=Role.EMPLOYEE, sa_type=String(16))
+    role: Role = Field(default=Role.EMPLOYEE, sa_type=EnumString(Role))
     language: str = Field(default="en", sa_type=String(8))
     timezone: str = Field(default="Europe/Amsterdam", sa_type=String(64))
     country: str = Field(default="NL", sa_type=String(8))
@@ -96,7 +139,9 @@ class Person(SQLModel, table=True):
     """Preferred local time of day for nudges, "HH:MM"; None: the organisation's default."""
     digest_cadence: str | None = Field(default=None, sa_type=String(16))
     """For managers: weekly, biweekly or monthly digests; None: the organisation's default."""
-    default_visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
+    default_visibility: Visibility = Field(
+        default=Visibility.PRIVATE, sa_type=EnumString(Visibility)
+    )
     in_aggregates: bool = True
     campaigns_opt_out: bool = False
     """No messages from HR campaigns (people can say so in settings)."""
@@ -108,7 +153,10 @@ class DialogSession(SQLModel, table=True):
     """One conversation in progress (or finished): the durable state of the dialog runtime."""
 
     __tablename__ = "dialog_session"
-    __table_args__ = (Index("ix_dialog_session_person_status", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_dialog_session_person_status", "person_id", "status"),
+        one_of("dialog_session", "status", SessionStatus),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk()
@@ -118,24 +166,27 @@ class DialogSession(SQLModel, table=True):
     seq: int = 0
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prompt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    status: str = Field(default=SessionStatus.ACTIVE, sa_type=String(16))
+    status: SessionStatus = Field(default=SessionStatus.ACTIVE, sa_type=EnumString(SessionStatus))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime | None = None
 
 
 class SharedItem(SQLModel):
-    """Columns every personal item carries: who owns it and who may see it."""
+    """Columns every personal item carries: who owns it and who may see it. Each table declares
+    ``one_of(<table>, "visibility", Visibility)`` among its own ``__table_args__``."""
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk()
-    visibility: str = Field(default=Visibility.PRIVATE, sa_type=String(16))
+    visibility: Visibility = Field(default=Visibility.PRIVATE, sa_type=EnumString(Visibility))
     in_aggregates: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class Answer(SharedItem, table=True):
     """A free-text answer in a reflection."""
+
+    __table_args__ = (one_of("answer", "visibility", Visibility),)
 
     dialog_id: str = Field(sa_type=String(64))
     question_id: str = Field(sa_type=String(64))
@@ -147,11 +198,18 @@ class Answer(SharedItem, table=True):
 class Experiment(SharedItem, table=True):
     """One of the "three new things a year"."""
 
+    __table_args__ = (
+        one_of("experiment", "visibility", Visibility),
+        one_of("experiment", "status", ExperimentStatus),
+    )
+
     title: str = Field(sa_type=String(500))
     idea_id: str | None = Field(default=None, sa_type=String(64))
     why: str = Field(default="", sa_type=Text)
     planned_date: date | None = None
-    status: str = Field(default=ExperimentStatus.PLANNED, sa_type=String(16))
+    status: ExperimentStatus = Field(
+        default=ExperimentStatus.PLANNED, sa_type=EnumString(ExperimentStatus)
+    )
     learned: str | None = Field(default=None, sa_type=Text)
     keep_doing: str | None = Field(default=None, sa_type=Text)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -164,22 +222,33 @@ class Experiment(SharedItem, table=True):
 
 class CheckIn(SharedItem, table=True):
     __tablename__ = "check_in"
+    __table_args__ = (
+        one_of("check_in", "visibility", Visibility),
+        one_of("check_in", "experiment_status", ExperimentStatus),
+    )
 
     energy: int
     experiment_id: int | None = Field(
         default=None, foreign_key="experiment.id", ondelete="SET NULL", nullable=True
     )
-    experiment_status: str | None = Field(default=None, sa_type=String(16))
+    experiment_status: ExperimentStatus | None = Field(
+        default=None, sa_type=EnumString(ExperimentStatus)
+    )
     next_step: str = Field(default="", sa_type=Text)
 
 
 class PlanItem(SharedItem, table=True):
     __tablename__ = "plan_item"
+    __table_args__ = (
+        one_of("plan_item", "visibility", Visibility),
+        one_of("plan_item", "kind", PlanKind),
+        one_of("plan_item", "status", PlanStatus),
+    )
 
-    kind: str = Field(sa_type=String(16))
+    kind: PlanKind = Field(sa_type=EnumString(PlanKind))
     title: str = Field(sa_type=String(500))
     target_date: date | None = None
-    status: str = Field(default="open", sa_type=String(16))
+    status: PlanStatus = Field(default=PlanStatus.OPEN, sa_type=EnumString(PlanStatus))
     done_at: datetime | None = None
 
 
@@ -187,8 +256,12 @@ class ProfileEntry(SharedItem, table=True):
     """A skill or talent to be known for, or something the person wants to learn."""
 
     __tablename__ = "profile_entry"
+    __table_args__ = (
+        one_of("profile_entry", "visibility", Visibility),
+        one_of("profile_entry", "kind", ProfileKind),
+    )
 
-    kind: str = Field(sa_type=String(16))
+    kind: ProfileKind = Field(sa_type=EnumString(ProfileKind))
     text: str = Field(sa_type=String(500))
 
 
@@ -196,10 +269,11 @@ class ConsentRecord(SQLModel, table=True):
     """A consent given or withdrawn (privacy notice seen, AI use...), kept as history."""
 
     __tablename__ = "consent_record"
+    __table_args__ = (one_of("consent_record", "kind", ConsentKind),)
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = _person_fk()
-    kind: str = Field(sa_type=String(32))
+    kind: ConsentKind = Field(sa_type=EnumString(ConsentKind, 32))
     granted: bool
     at: datetime = Field(default_factory=utcnow)
 
@@ -233,11 +307,15 @@ class OutboxState(StrEnum):
 
 
 class Outbound(SQLModel, table=True):
-    """A message the bot starts on its own (nudge, digest, campaign step). Written in the same
-    transaction as the decision to send; the idempotency key makes a second enqueue a no-op."""
+    """The row of a message the bot starts on its own (nudge, digest, campaign step), written
+    from a ``storage.outbox.OutboxMessage`` in the same transaction as the decision to send;
+    the idempotency key makes a second enqueue a no-op."""
 
     __tablename__ = "outbound"
-    __table_args__ = (Index("ix_outbound_due", "state", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbound_due", "state", "not_before"),
+        one_of("outbound", "state", OutboxState),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(sa_type=String(200), unique=True)
@@ -249,11 +327,14 @@ class Outbound(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     """The replies, as channel-neutral dicts (rendered per channel when sent)."""
-    state: str = Field(default=OutboxState.PENDING, sa_type=String(16))
+    state: OutboxState = Field(default=OutboxState.PENDING, sa_type=EnumString(OutboxState))
     campaign_id: int | None = Field(
         default=None, foreign_key="campaign.id", ondelete="CASCADE", nullable=True, index=True
     )
     """Set for a campaign's messages: its status and report count them."""
+    campaign_step: str | None = Field(default=None, sa_type=String(40))
+    """The campaign step it carries (set with ``campaign_id``); a copy queued by a button press
+    ("remind me tomorrow", a freed workshop place) carries the step it came from."""
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
     not_before: datetime = Field(default_factory=utcnow)
@@ -292,11 +373,13 @@ class CampaignState(StrEnum):
 class Campaign(SQLModel, table=True):
     """An HR campaign launched from a campaign file; ``spec`` is the file as last launched."""
 
+    __table_args__ = (one_of("campaign", "state", CampaignState),)
+
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(sa_type=String(40), unique=True)
     name: str = Field(sa_type=String(200))
     owner_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
-    state: str = Field(default=CampaignState.RUNNING, sa_type=String(16))
+    state: CampaignState = Field(default=CampaignState.RUNNING, sa_type=EnumString(CampaignState))
     spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     spec_hash: str = Field(sa_type=String(64))
     version: int = 1
@@ -346,13 +429,14 @@ class CampaignRsvp(SQLModel, table=True):
     __tablename__ = "campaign_rsvp"
     __table_args__ = (
         UniqueConstraint("campaign_id", "workshop", "person_id", name="uq_campaign_rsvp"),
+        one_of("campaign_rsvp", "state", RsvpState),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
     workshop: str = Field(sa_type=String(40))
     person_id: int = _person_fk()
-    state: str = Field(default=RsvpState.GOING, sa_type=String(16))
+    state: RsvpState = Field(default=RsvpState.GOING, sa_type=EnumString(RsvpState))
     at: datetime = Field(default_factory=utcnow)
 
 
@@ -363,12 +447,6 @@ PERSONAL_ITEM_TYPES: tuple[type[SharedItem], ...] = (
     PlanItem,
     ProfileEntry,
 )
-
-
-class ConsentKind(StrEnum):
-    PRIVACY_NOTICE = "privacy_notice"
-    AI = "ai"
-    """May text this person wrote be sent (masked) to the organisation's AI model?"""
 
 
 class LlmUsage(SQLModel, table=True):

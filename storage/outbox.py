@@ -1,8 +1,13 @@
 """The outbox: every message the bot starts on its own, from decision to delivery.
 
-States: pending -> sending -> sent | failed (tried again after ``not_before``) | dead (a
-permanent error, with its reason) | skipped (no longer relevant). Workers claim due rows; on
-PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so several processes never take the same row.
+One type carries a message all the way: :class:`OutboxMessage`, built by whoever decides to
+send (nudge rules, digests, campaigns), written by :func:`enqueue_many` and handed back to the
+delivery worker by :func:`claim_due`. The row (``storage.models.Outbound``) keeps its state.
+
+States (``OutboxState``, checked by the database): pending -> sending -> sent | failed (tried
+again after ``not_before``) | dead (a permanent error, with its reason) | skipped (no longer
+relevant); held while its campaign is paused. Workers claim due rows; on PostgreSQL with
+``FOR UPDATE SKIP LOCKED`` so several processes never take the same row.
 
 A row a dead process left in ``sending`` is *interrupted* (``last_error`` starts with
 ``INTERRUPTED``): it may or may not have reached the platform, so it is looked up before it is
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,50 +37,79 @@ BACKOFF_CAP = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
-class Queued:
-    """A message to add to the outbox."""
+class OutboxMessage:
+    """A message the bot starts on its own (a nudge, a digest, a campaign step, a "remind me
+    tomorrow" copy), from the moment it is decided to its delivery. Its producer builds it;
+    :func:`enqueue_many` writes it (the idempotency ``key`` makes a repeat a no-op);
+    :func:`claim_due` gives it back to the delivery worker, then with the row's ``id``,
+    ``attempts`` and ``created_at`` filled in."""
 
     key: str
+    """The idempotency key, naming the slot or thing (``checkin:<person>:<date>``)."""
     person_id: int
     kind: str
+    """What it is (``checkin``, ``digest``, ``campaign``…): the pause and the rhythms go by it."""
+    due: datetime
+    """Not sent before then (``not_before``); on a claimed message, when it was claimed."""
     payload: list[dict[str, Any]]
-    not_before: datetime
-    state: str = OutboxState.PENDING
-    campaign_id: int | None = None
+    """The replies, as channel-neutral dicts (rendered per channel when sent)."""
+    skipped: bool = False
+    """Nothing to send this time: recorded as ``skipped`` (so the slot counts as done)."""
     note: str | None = None
-    """Kept as ``last_error``: why a message is recorded as skipped."""
+    """The row's ``last_error``: why it is skipped (paused, opted out); on a claimed message,
+    what went wrong last time, or the ``INTERRUPTED`` marker."""
+    campaign_id: int | None = None
+    campaign_step: str | None = None
+    """For a campaign's message: the campaign and the step it carries."""
+    id: int | None = None
+    """The row's id: set on a claimed message (outcomes are recorded against it)."""
+    attempts: int = 0
+    created_at: datetime | None = None
+    """When it was first due (set on a claimed message)."""
 
     def row(self) -> dict[str, Any]:
+        """The ``outbound`` row it is enqueued as."""
         return {
             "idempotency_key": self.key,
             "person_id": self.person_id,
             "kind": self.kind,
             "payload": self.payload,
-            "state": self.state,
+            "state": OutboxState.SKIPPED if self.skipped else OutboxState.PENDING,
             "attempts": 0,
-            "not_before": self.not_before,
-            "created_at": self.not_before,
+            "not_before": self.due,
+            "created_at": self.due,
             "campaign_id": self.campaign_id,
+            "campaign_step": self.campaign_step,
             "last_error": self.note,
         }
 
+    @classmethod
+    def claimed(cls, row: Outbound) -> OutboxMessage:
+        """A row just claimed (``sending``), as the worker delivers it."""
+        assert row.id is not None
+        return cls(
+            key=row.idempotency_key,
+            person_id=row.person_id,
+            kind=row.kind,
+            due=row.not_before,
+            payload=list(row.payload),
+            note=row.last_error,
+            campaign_id=row.campaign_id,
+            campaign_step=row.campaign_step,
+            id=row.id,
+            attempts=row.attempts,
+            created_at=row.created_at,
+        )
 
-def enqueue(
-    db: Session,
-    *,
-    key: str,
-    person_id: int,
-    kind: str,
-    payload: list[dict[str, Any]],
-    not_before: datetime,
-    state: str = OutboxState.PENDING,
-) -> bool:
-    """Add a message unless one with this idempotency key exists; True when added. One
-    statement, so a job that fires twice, or two workers deciding at once, send once."""
-    return enqueue_many(db, [Queued(key, person_id, kind, payload, not_before, state)]) == 1
+
+def enqueue(db: Session, message: OutboxMessage) -> bool:
+    """Add a message unless one with its idempotency key exists; True when added. One
+    statement, in the caller's transaction, so a job that fires twice, or two workers deciding
+    at once, send once."""
+    return enqueue_many(db, [message]) == 1
 
 
-def enqueue_many(db: Session, messages: Sequence[Queued]) -> int:
+def enqueue_many(db: Session, messages: Iterable[OutboxMessage]) -> int:
     """``enqueue`` for many messages in one round trip; returns how many were new."""
     rows = [message.row() for message in messages]
     return insert_many_if_new(db, Outbound, unique="idempotency_key", rows=rows)
@@ -83,7 +117,7 @@ def enqueue_many(db: Session, messages: Sequence[Queued]) -> int:
 
 def claim_due(
     db: Session, *, now: datetime, limit: int = 50, reconcile_people: int | None = None
-) -> list[Outbound]:
+) -> list[OutboxMessage]:
     """Due rows, marked ``sending`` in one ``UPDATE … RETURNING`` (commit right after, then
     deliver). One statement is atomic on SQLite too; on PostgreSQL the rows are picked with
     ``FOR UPDATE SKIP LOCKED``, so concurrent workers never take the same message.
@@ -93,7 +127,7 @@ def claim_due(
     interrupted rows come first, then ordinary ones up to ``limit`` in all. ``None``: no such
     cap, interrupted rows are claimed like any other."""
     if reconcile_people is None:
-        return _claim(db, _due(now), now=now, limit=limit)
+        return [OutboxMessage.claimed(row) for row in _claim(db, _due(now), now=now, limit=limit)]
     interrupted = col(Outbound.last_error).startswith(INTERRUPTED)
     claimed: list[Outbound] = []
     if reconcile_people > 0:
@@ -112,7 +146,7 @@ def claim_due(
     if len(claimed) < limit:
         ordinary = _due(now).where(or_(col(Outbound.last_error).is_(None), not_(interrupted)))
         claimed += _claim(db, ordinary, now=now, limit=limit - len(claimed))
-    return sorted(claimed, key=lambda row: row.id or 0)
+    return [OutboxMessage.claimed(row) for row in sorted(claimed, key=lambda row: row.id or 0)]
 
 
 def _due_conditions(now: datetime) -> tuple[ColumnElement[bool], ...]:

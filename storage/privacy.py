@@ -134,7 +134,7 @@ def set_visibility(
     item = db.get(ITEM_TYPES[item_type], item_id)
     if item is None or item.person_id != owner_id:
         return None
-    item.visibility = visibility
+    item.visibility = Visibility(visibility)
     db.add(item)
     return item
 

@@ -21,7 +21,7 @@ from storage.models import (
 
 @dataclass(frozen=True)
 class Place:
-    state: str
+    state: RsvpState
     """going or waitlist"""
     position: int
     """On the waitlist: the place in the queue (1 = next); going: 0."""
@@ -126,7 +126,7 @@ class Attendee:
     person_id: int
     name: str
     email: str
-    state: str
+    state: RsvpState
     at: datetime
 
 

@@ -210,8 +210,8 @@ def launch_command(
 def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
     from rich.table import Table
 
+    from bot.channels.registry import Reachability
     from dialogs.campaigns.messages import language_of
-    from storage.addresses import people_with_address
 
     spec = plan.spec
     if plan.is_edit:
@@ -230,9 +230,9 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
     table.add_column("people", justify="right")
     channels: Counter[tuple[str, str]] = Counter()
     unreachable: list[tuple[Person, str]] = []
-    in_teams = people_with_address(db, "teams")
+    reach = Reachability.load(db, settings)
     for person in plan.recipients:
-        channel, reason = _channel(settings, person, in_teams)
+        channel, reason = reach.of(person)
         channels[(language_of(spec, person), channel)] += 1
         if reason:
             unreachable.append((person, reason))
@@ -249,19 +249,6 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
             typer.echo(f"  {person.email}: {reason}")
         if len(unreachable) > 50:
             typer.echo(f"  … and {len(unreachable) - 50} more")
-
-
-def _channel(settings: Settings, person: Person, in_teams: set[int]) -> tuple[str, str]:
-    """Where a person's messages go, and why they cannot be reached in chat (if so)."""
-    if settings.slack_enabled and person.slack_user_id:
-        return "slack", ""
-    if settings.teams_enabled and person.teams_aad_id:
-        if person.id not in in_teams:
-            return "console", "has not opened Regie in Teams yet (no conversation to write to)"
-        return "teams", ""
-    if not (settings.slack_enabled or settings.teams_enabled):
-        return "console", ""
-    return "console", "no Slack or Teams account known; sees it at 'regie chat'"
 
 
 @campaign_app.command("pause")

@@ -85,7 +85,7 @@ def people_list() -> None:
             (
                 p.email,
                 p.name,
-                p.role,
+                str(p.role),
                 emails.get(p.manager_id, ""),
                 p.department,
                 p.language,

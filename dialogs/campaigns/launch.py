@@ -4,24 +4,22 @@ cancelling: what changes in the outbox, and what never does (a message already s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dialogs.campaigns.messages import language_of, message
+from dialogs.campaigns.messages import language_of, message, message_key
 from dialogs.campaigns.planner import audience, due_for, due_messages, people_by_id, send_at
 from dialogs.campaigns.spec import CampaignSpec, from_stored
 from dialogs.engine.calendar import NudgePolicy, is_working_day
 from dialogs.engine.calendar import local_instant as at_local
 from dialogs.engine.content import Content
 from dialogs.engine.replies import reply_to_dict
-from dialogs.nudges.rules import enqueue_all
 from storage import campaigns as stored
 from storage.models import Campaign, CampaignState, OutboxState, Person
-from storage.outbox import mark_skipped
+from storage.outbox import enqueue_many, mark_skipped
 
 
 class CampaignError(ValueError):
@@ -131,7 +129,7 @@ def launch(
             due = due_for(db, content, campaign, spec, now, policy, people=plan.recipients)
         else:
             due = due_messages(db, content, now=now, policy=policy, only=campaign)
-        plan.queued = enqueue_all(db, due)
+        plan.queued = enqueue_many(db, due)
     return campaign
 
 
@@ -142,28 +140,26 @@ def _apply_edit(
     spec = plan.spec
     dropped = 0
     if plan.removed_steps:
-        for row in stored.unsent(db, campaign.id, _prefixes(spec.id, plan.removed_steps)):
+        for row in stored.unsent(db, campaign.id, plan.removed_steps):
             mark_skipped(row, reason="step removed from the campaign")
             db.add(row)
             dropped += 1
-    rows = stored.unsent(db, campaign.id, _prefixes(spec.id, plan.changed_steps))
+    rows = stored.unsent(db, campaign.id, plan.changed_steps)
     people = {p.id: p for p in people_by_id(db, {row.person_id for row in rows})}
     for row in rows:
-        step = spec.step(row.idempotency_key.split(":")[2])
+        step = spec.step(row.campaign_step)
         person = people.get(row.person_id)
         if step is None or person is None:
             continue
-        again = row.idempotency_key.count(":") > 3  # a "remind me tomorrow" copy
-        replies = message(content, spec, campaign.id, step, person, remind=not again)
+        # not the step's own message but a copy a button press queued ("remind me tomorrow",
+        # a freed workshop place): rendered again, at its own moment
+        copy = row.idempotency_key != message_key(spec.id, step.id, row.person_id)
+        replies = message(content, spec, campaign.id, step, person, remind=not copy)
         row.payload = [reply_to_dict(r) for r in replies]
-        if not again:
+        if not copy:
             row.not_before = send_at(spec, step, person, policy) or row.not_before
         db.add(row)
     return len(rows), dropped
-
-
-def _prefixes(slug: str, steps: Sequence[str]) -> list[str]:
-    return [f"campaign:{slug}:{step}:" for step in steps]
 
 
 def pause(db: Session, campaign: Campaign, *, now: datetime) -> int:
@@ -187,7 +183,7 @@ def resume(db: Session, campaign: Campaign, *, now: datetime, policy: NudgePolic
     people = {p.id: p for p in people_by_id(db, {row.person_id for row in rows})}
     for row in rows:
         person = people.get(row.person_id)
-        step = spec.step(row.idempotency_key.split(":")[2])
+        step = spec.step(row.campaign_step)
         if row.not_before < now and person is not None and step is not None:
             row.not_before = next_slot(person, step.time or policy.time, now, policy)
         row.state = OutboxState.PENDING

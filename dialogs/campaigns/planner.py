@@ -1,7 +1,8 @@
 """HR campaigns: who a campaign reaches and when each step is due for each person.
 
-Every message goes through the outbox with the key ``campaign:<id>:<step>:<person>``, so
-launching twice, a job that runs twice or a restart never doubles a message. A step goes out at
+Every message goes through the outbox as an ``OutboxMessage`` carrying its campaign and step,
+with the key ``campaign:<slug>:<step>:<person>``, so launching twice, a job that runs twice or
+a restart never doubles a message. A step goes out at
 each recipient's own local time on their next working day; it is written to the outbox up to a
 day ahead (so status shows what is queued) — except a step for people who did or did not respond
 to an earlier one, which is decided only when it is due, when the responses are in.
@@ -25,9 +26,10 @@ from dialogs.engine.calendar import NudgePolicy, is_working_day
 from dialogs.engine.calendar import local_instant as at_local
 from dialogs.engine.content import Content
 from dialogs.engine.replies import reply_to_dict
-from dialogs.nudges.rules import LATEST_LOCAL_HOUR, Nudge
+from dialogs.nudges.rules import LATEST_LOCAL_HOUR
 from storage import campaigns as stored
 from storage.models import Campaign, Person
+from storage.outbox import OutboxMessage
 from storage.people import first_name
 
 LOOKAHEAD = timedelta(hours=24)
@@ -90,10 +92,10 @@ def due_messages(
     now: datetime,
     policy: NudgePolicy,
     only: Campaign | None = None,
-) -> list[Nudge]:
+) -> list[OutboxMessage]:
     """Every campaign message to write to the outbox at ``now`` (for running campaigns, or
     just ``only``). Campaigns that follow start dates take in new starters first."""
-    found: list[Nudge] = []
+    found: list[OutboxMessage] = []
     campaigns = [only] if only is not None else stored.running(db)
     for campaign in campaigns:
         assert campaign.id is not None
@@ -112,7 +114,7 @@ def due_for(
     now: datetime,
     policy: NudgePolicy,
     people: list[Person] | None = None,
-) -> list[Nudge]:
+) -> list[OutboxMessage]:
     """``people``: the recipients when the caller has them (a first launch), else read."""
     assert campaign.id is not None
     if people is None:
@@ -123,7 +125,7 @@ def due_for(
     answered = stored.responders(db, campaign.id)
     local_now: dict[str, datetime] = {}
     rendered: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    found: list[Nudge] = []
+    found: list[OutboxMessage] = []
 
     def payload(step: Step, who: _Recipient) -> list[dict[str, Any]]:
         """Rendered once per step, language and time zone; only the first name differs."""
@@ -166,15 +168,16 @@ def due_for(
                     continue
             skip = _skip_reason(who.person, at)
             found.append(
-                Nudge(
+                OutboxMessage(
                     key,
                     who.id,
                     KIND,
                     at,
                     [] if skip else payload(step, who),
                     skipped=skip is not None,
-                    campaign_id=campaign.id,
                     note=skip,
+                    campaign_id=campaign.id,
+                    campaign_step=step.id,
                 )
             )
     return found

@@ -17,10 +17,10 @@ from dialogs.campaigns.messages import KIND, action_intent, message, message_key
 from dialogs.campaigns.spec import CampaignSpec, Step, from_stored
 from dialogs.engine.dialog import Ctx, Dialog, End, Next, Start
 from dialogs.engine.replies import Offer, Say, reply_to_dict
-from dialogs.nudges.rules import Nudge, enqueue_all
 from storage import campaigns as stored
 from storage import workshop_places as places
 from storage.models import Campaign, CampaignState, Person, RsvpState
+from storage.outbox import OutboxMessage, enqueue
 from storage.people import first_name
 
 campaign_reply = Dialog("campaign_reply", version=1, first="act", title="campaigns.title")
@@ -135,9 +135,17 @@ def _tell_moved_up(
     give_up = ctx.content.text(lang, "campaigns.buttons.cancel_place")
     offer = Offer(text, ((action_intent(campaign_id, step.id, "cancel", workshop_id), give_up),))
     key = message_key(spec.id, step.id, person_id, f"place-{workshop_id}-{ctx.now:%Y%m%d%H%M%S}")
-    enqueue_all(
+    enqueue(
         ctx.db,
-        [Nudge(key, person_id, KIND, ctx.now, [reply_to_dict(offer)], campaign_id=campaign_id)],
+        OutboxMessage(
+            key,
+            person_id,
+            KIND,
+            ctx.now,
+            [reply_to_dict(offer)],
+            campaign_id=campaign_id,
+            campaign_step=step.id,
+        ),
     )
 
 
@@ -151,18 +159,17 @@ def _remind(ctx: Ctx, spec: CampaignSpec, campaign_id: int, step: Step) -> None:
     )
     replies = message(ctx.content, spec, campaign_id, step, ctx.person, remind=False)
     key = message_key(spec.id, step.id, ctx.person.id, "again")
-    enqueue_all(
+    enqueue(
         ctx.db,
-        [
-            Nudge(
-                key,
-                ctx.person.id,
-                KIND,
-                at,
-                [reply_to_dict(r) for r in replies],
-                campaign_id=campaign_id,
-            )
-        ],
+        OutboxMessage(
+            key,
+            ctx.person.id,
+            KIND,
+            at,
+            [reply_to_dict(r) for r in replies],
+            campaign_id=campaign_id,
+            campaign_step=step.id,
+        ),
     )
     local = at.astimezone(ZoneInfo(ctx.person.timezone))
     ctx.replies.append(

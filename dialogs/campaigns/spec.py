@@ -153,7 +153,7 @@ class CampaignSpec:
             return ""
         return value.get(lang) or value.get(self.default_language) or next(iter(value.values()))
 
-    def step(self, step_id: str) -> Step | None:
+    def step(self, step_id: str | None) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
 
     def workshop(self, workshop_id: str) -> Workshop | None:

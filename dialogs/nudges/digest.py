@@ -16,8 +16,8 @@ from dialogs.engine.content import Content
 from dialogs.engine.replies import Reply, Say, reply_to_dict
 from dialogs.engine.text import shorten
 from dialogs.nudges.manager_view import render_shared
-from dialogs.nudges.rules import Nudge
 from storage.models import ExperimentStatus, Outbound, Person
+from storage.outbox import OutboxMessage
 from storage.people import direct_reports, first_name, managers
 from storage.privacy import SharedItems, read_team, team_counts
 
@@ -60,8 +60,9 @@ def compose(
 ) -> Digest:
     """Reads go through :mod:`storage.privacy` (audited): shared items of direct reports only.
     The assistant's opening sees exactly those items and nothing else; it comes from the model
-    only when ``db`` is run by :func:`dialogs.assist.run_in_transaction` (the model is asked
-    after this transaction is rolled back, and the digest composed again with its answer)."""
+    only when ``db`` is run by :func:`dialogs.engine.assistant.run_in_transaction` (the model
+    is asked after this transaction is rolled back, and the digest composed again with its
+    answer)."""
     assert manager.id is not None
     lang = manager.language
     since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
@@ -140,12 +141,13 @@ def due_digests(
     nothing_new_note: bool = False,
     cadence: str = "weekly",
     assistant: Assistant | None = None,
-) -> list[Nudge]:
-    """Weekly digests due at ``now``: each manager's local Monday 09:00 (or the first working
-    day after), once per week; none when nothing was shared, unless a note is wanted. Run it
-    through :func:`dialogs.assist.run_in_transaction` (as ``bot/jobs.py`` does): the openings
+) -> list[OutboxMessage]:
+    """Digests due at ``now``, for ``storage.outbox.enqueue_many``: each manager's local
+    Monday 09:00 (or the first working day after), in their rhythm; recorded as skipped when
+    nothing was shared, unless a note is wanted. Run it through
+    :func:`dialogs.engine.assistant.run_in_transaction` (as ``bot/jobs.py`` does): the openings
     of all due digests are then asked for together, with no transaction open."""
-    found: list[Nudge] = []
+    found: list[OutboxMessage] = []
     for manager in managers(db):
         assert manager.id is not None
         local_today = now.astimezone(ZoneInfo(manager.timezone)).date()
@@ -162,7 +164,7 @@ def due_digests(
         digest = compose(db, content, manager, now=now, min_group=min_group, assistant=assistant)
         payload = [reply_to_dict(r) for r in as_replies(content, digest)]
         skipped = digest.empty and not nothing_new_note
-        found.append(Nudge(key, manager.id, DIGEST_KIND, at, payload, skipped))
+        found.append(OutboxMessage(key, manager.id, DIGEST_KIND, at, payload, skipped=skipped))
     return found
 
 

@@ -15,10 +15,8 @@ the grace period is not sent late, the next one is used instead.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -40,10 +38,9 @@ from storage.models import (
     Experiment,
     ExperimentStatus,
     Outbound,
-    OutboxState,
     Person,
 )
-from storage.outbox import Queued, enqueue_many
+from storage.outbox import OutboxMessage
 from storage.people import first_name
 
 REFLECTION_DAYS = 30
@@ -51,43 +48,6 @@ ONBOARDING_DAYS = (7, 30, 91)
 UNANSWERED_BEFORE_GENTLE = 2
 LATEST_LOCAL_HOUR = 20
 """A nudge that is late (after downtime) still goes out the same day, but never after 20:00."""
-
-
-@dataclass(frozen=True)
-class Nudge:
-    """Something the bot will say on its own (a nudge, a digest), ready for the outbox."""
-
-    key: str
-    person_id: int
-    kind: str
-    due: datetime
-    payload: list[dict[str, Any]]
-    skipped: bool = False
-    """Nothing to say this time: recorded (so the slot counts as done) but not sent."""
-    campaign_id: int | None = None
-    note: str | None = None
-    """Why it is skipped (paused, opted out), for the counts HR sees."""
-
-
-def enqueue_all(db: Session, nudges: Iterable[Nudge]) -> int:
-    """Write them to the outbox in one statement; returns how many were new (the keys make
-    repeats no-ops)."""
-    return enqueue_many(
-        db,
-        [
-            Queued(
-                key=n.key,
-                person_id=n.person_id,
-                kind=n.kind,
-                payload=n.payload,
-                not_before=n.due,
-                state=OutboxState.SKIPPED if n.skipped else OutboxState.PENDING,
-                campaign_id=n.campaign_id,
-                note=n.note,
-            )
-            for n in nudges
-        ],
-    )
 
 
 @dataclass
@@ -166,9 +126,11 @@ def _history(db: Session, now: datetime) -> _History:
     return history
 
 
-def due_nudges(db: Session, content: Content, *, now: datetime, policy: NudgePolicy) -> list[Nudge]:
-    """Every nudge due at ``now``: at most one per person (the most specific), so nobody gets
-    two messages at once."""
+def due_nudges(
+    db: Session, content: Content, *, now: datetime, policy: NudgePolicy
+) -> list[OutboxMessage]:
+    """Every nudge due at ``now``, for ``storage.outbox.enqueue_many``: at most one per person
+    (the most specific), so nobody gets two messages at once."""
     history = _history(db, now)
     rows = (
         db.connection()
@@ -176,7 +138,7 @@ def due_nudges(db: Session, content: Content, *, now: datetime, policy: NudgePol
         .all()
     )
     local: dict[str, datetime] = {}  # the local "now" per time zone, computed once
-    found: list[Nudge] = []
+    found: list[OutboxMessage] = []
     for values in rows:
         person = _Row(*values)
         if person.nudge_frequency == "off" or person.id is None:
@@ -196,7 +158,7 @@ def _for_person(
     now: datetime,
     local_now: datetime,
     policy: NudgePolicy,
-) -> Nudge | None:
+) -> OutboxMessage | None:
     assert person.id is not None and person.welcomed_at is not None
     pid = person.id
     today = local_now.date()
@@ -237,7 +199,8 @@ def _for_person(
         if not _due_now(at, local_now, now, policy):
             continue
         key = key or f"{kind}:{pid}:{at.date().isoformat()}"
-        return Nudge(key, pid, kind, at, [reply_to_dict(_offer(content, person, kind, values))])
+        payload = [reply_to_dict(_offer(content, person, kind, values))]
+        return OutboxMessage(key, pid, kind, at, payload)
     return None
 
 

@@ -21,7 +21,7 @@ from bot.delivery import DeliveryWorker
 from dialogs.engine.content import load_content
 from dialogs.engine.replies import Offer, reply_to_dict
 from storage.models import Outbound, Person
-from storage.outbox import enqueue, retry_dead, status
+from storage.outbox import OutboxMessage, enqueue, retry_dead, status
 from tests.bot.conftest import Ran, Run, slack_settings
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.teams_harness import card_of, card_text
@@ -41,14 +41,7 @@ def add(engine, **fields) -> int:
         )
         db.add(person)
         db.flush()
-        enqueue(
-            db,
-            key=f"checkin:{person.id}",
-            person_id=person.id,
-            kind="checkin",
-            payload=NUDGE,
-            not_before=NOW,
-        )
+        enqueue(db, OutboxMessage(f"checkin:{person.id}", person.id, "checkin", NOW, NUDGE))
         db.commit()
         return int(person.id)
 
@@ -134,9 +127,7 @@ def test_a_teams_nudge_goes_through_the_stored_conversation(teams_world) -> None
     teams.next_sent()
     with Session(world.engine) as db:
         kim = db.exec(select(Person)).one()
-        enqueue(
-            db, key="checkin:teams", person_id=kim.id, kind="checkin", payload=NUDGE, not_before=NOW
-        )
+        enqueue(db, OutboxMessage("checkin:teams", kim.id, "checkin", NOW, NUDGE))
         db.commit()
     worker = DeliveryWorker(world.engine, [TeamsSender(world.bot)], clock=lambda: NOW)
     report = run_on_loop(world.server.loop, worker.run_once())
@@ -214,9 +205,7 @@ def test_http_429_with_retry_after_from_slack_and_teams(engine, teams_world) -> 
     teams.next_sent()
     with Session(world.engine) as db:
         kim = db.exec(select(Person).where(Person.teams_aad_id.is_not(None))).one()
-        enqueue(
-            db, key="teams:429", person_id=kim.id, kind="checkin", payload=NUDGE, not_before=NOW
-        )
+        enqueue(db, OutboxMessage("teams:429", kim.id, "checkin", NOW, NUDGE))
         db.commit()
     world.connector.throttle = Throttle(per_second=0.001)
     worker = DeliveryWorker(world.engine, [TeamsSender(world.bot)], clock=lambda: NOW)

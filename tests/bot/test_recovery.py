@@ -34,6 +34,7 @@ from storage.models import Outbound, Person
 from storage.outbox import (
     INTERRUPTED,
     MAX_ATTEMPTS,
+    OutboxMessage,
     claim_due,
     enqueue,
     mark_unknown,
@@ -170,14 +171,8 @@ def crash(
             assert person.id is not None
             for n in range(per_person):
                 key = f"checkin:{p}:{n}"
-                enqueue(
-                    db,
-                    key=key,
-                    person_id=person.id,
-                    kind="checkin",
-                    payload=NUDGE,
-                    not_before=CRASH - timedelta(minutes=1),
-                )
+                due = CRASH - timedelta(minutes=1)
+                enqueue(db, OutboxMessage(key, person.id, "checkin", due, NUDGE))
                 dms[key] = f"DU{p}"
         db.commit()
         claimed = claim_due(db, now=CRASH, limit=10_000)
@@ -185,13 +180,11 @@ def crash(
         assert len(claimed) == people * per_person
         by_id = {person.id: person for person in everyone}
         dying = SlackSender(slack_client(fake), CONTENT, engine)
-        for row in claimed:
-            p, n = (int(part) for part in row.idempotency_key.split(":")[1:])
+        for message in claimed:
+            p, n = (int(part) for part in message.key.split(":")[1:])
             if arrived(p, n):
-                replies = [reply_from_dict(data) for data in row.payload]
-                result = asyncio.run(
-                    dying.send(by_id[row.person_id], replies, key=row.idempotency_key)
-                )
+                replies = [reply_from_dict(data) for data in message.payload]
+                result = asyncio.run(dying.send(by_id[message.person_id], replies, key=message.key))
                 assert result.ok
     return dms
 
@@ -356,14 +349,7 @@ def test_a_pass_claims_what_the_send_budget_serves_and_leaves_the_rest_untouched
                 db.add(person)
                 db.flush()
                 assert person.id is not None
-                enqueue(
-                    db,
-                    key=f"checkin:{p}",
-                    person_id=person.id,
-                    kind="checkin",
-                    payload=NUDGE,
-                    not_before=CRASH,
-                )
+                enqueue(db, OutboxMessage(f"checkin:{p}", person.id, "checkin", CRASH, NUDGE))
             db.commit()
         time = VirtualTime()
         sender = restarted_sender(fake, engine, time)
@@ -465,14 +451,14 @@ def test_claims_take_interrupted_rows_only_for_as_many_people_as_the_budget_allo
         recover_stuck(db, older_than=RESTART)
         person = db.exec(select(Person).order_by(col(Person.id))).first()
         assert person is not None and person.id is not None
-        enqueue(db, key="new", person_id=person.id, kind="checkin", payload=NUDGE, not_before=CRASH)
+        enqueue(db, OutboxMessage("new", person.id, "checkin", CRASH, NUDGE))
     with session_scope(engine) as db:  # Slack asked us to hold off look-ups: none claimed
-        assert [row.idempotency_key for row in claim_due(db, now=RESTART, reconcile_people=0)] == [
+        assert [message.key for message in claim_due(db, now=RESTART, reconcile_people=0)] == [
             "new"
         ]
     with session_scope(engine) as db:  # budget for one person: both of their rows
         taken = claim_due(db, now=RESTART, reconcile_people=1)
-        assert sorted(row.idempotency_key for row in taken) == ["checkin:0:0", "checkin:0:1"]
+        assert sorted(message.key for message in taken) == ["checkin:0:0", "checkin:0:1"]
     left = [row for row in rows(engine).values() if row.state == "pending"]
     assert len(left) == 4 and all(row.attempts == 1 for row in left)
 
@@ -497,9 +483,7 @@ def test_teams_cannot_look_so_an_interrupted_message_is_sent_again(teams_world: 
     with Session(world.engine) as db:
         kim = db.exec(select(Person)).one()
         assert kim.id is not None
-        enqueue(
-            db, key="checkin:t", person_id=kim.id, kind="checkin", payload=NUDGE, not_before=CRASH
-        )
+        enqueue(db, OutboxMessage("checkin:t", kim.id, "checkin", CRASH, NUDGE))
         db.commit()
         claim_due(db, now=CRASH, limit=10)
         db.commit()

@@ -22,7 +22,6 @@ from dialogs.engine.dialog import DialogSettings
 from dialogs.engine.replies import Offer, reply_from_dict
 from dialogs.engine.runtime import Runtime
 from dialogs.engine.turn import Turn
-from dialogs.nudges.rules import enqueue_all
 from dialogs.registry import DIALOGS
 from storage.models import (
     AuditEntry,
@@ -34,7 +33,7 @@ from storage.models import (
     Person,
     Role,
 )
-from storage.outbox import mark_sent
+from storage.outbox import enqueue_many, mark_sent
 from tests.dialogs.conftest import add_person
 
 POLICY = NudgePolicy()
@@ -103,7 +102,7 @@ def launch_spec(engine: Engine, spec: CampaignSpec, now: datetime = LAUNCH) -> C
 def tick(engine: Engine, now: datetime) -> int:
     """What the scheduler does each minute for campaigns."""
     with Session(engine) as db:
-        added = enqueue_all(db, due_messages(db, CONTENT, now=now, policy=POLICY))
+        added = enqueue_many(db, due_messages(db, CONTENT, now=now, policy=POLICY))
         db.commit()
         return added
 
@@ -111,7 +110,7 @@ def tick(engine: Engine, now: datetime) -> int:
 def rows(engine: Engine, step: str | None = None) -> list[Outbound]:
     with Session(engine) as db:
         found = list(db.exec(select(Outbound).where(col(Outbound.campaign_id).is_not(None))))
-    return [r for r in found if step is None or r.idempotency_key.split(":")[2] == step]
+    return [r for r in found if step is None or r.campaign_step == step]
 
 
 def deliver(engine: Engine, now: datetime) -> None:

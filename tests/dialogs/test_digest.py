@@ -12,9 +12,8 @@ from sqlmodel import Session, select
 from bot.channels.slack.blocks import messages
 from dialogs.engine.content import load_content
 from dialogs.nudges.digest import as_replies, compose, due_digests
-from dialogs.nudges.rules import enqueue_all
 from storage.models import Answer, AuditEntry, CheckIn, Experiment, Person
-from storage.outbox import enqueue
+from storage.outbox import OutboxMessage, enqueue, enqueue_many
 from tests.dialogs.transcript import Transcript
 
 NOW = datetime(2026, 11, 30, 8, 5, tzinfo=UTC)  # Monday 09:05 in Amsterdam
@@ -145,14 +144,7 @@ def test_hostile_text_is_escaped_in_every_rendering(engine) -> None:
 def test_nothing_new_means_no_digest_unless_a_note_is_wanted(engine) -> None:
     ids = build_team(engine, reports=3)
     with Session(engine) as db:  # last week's digest went out: only newer items count now
-        enqueue(
-            db,
-            key="digest:last-week",
-            person_id=ids["boss"],
-            kind="digest",
-            payload=[],
-            not_before=NOW,
-        )
+        enqueue(db, OutboxMessage("digest:last-week", ids["boss"], "digest", NOW, []))
         db.commit()
     with Session(engine) as db:
         content = load_content()
@@ -244,7 +236,7 @@ def test_digest_rhythm(engine, cadence, expected) -> None:
         with Session(engine) as db:
             for due in due_digests(db, load_content(), now=now, min_group=5, nothing_new_note=True):
                 if due.person_id == ids["boss"]:
-                    sent += enqueue_all(db, [due])
+                    sent += enqueue_many(db, [due])
             db.commit()
     assert sent == expected
 

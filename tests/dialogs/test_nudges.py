@@ -12,8 +12,8 @@ from sqlmodel import Session
 from dialogs.engine.calendar import NudgePolicy, slot
 from dialogs.engine.content import load_content
 from dialogs.nudges.rules import due_nudges
-from dialogs.nudges.rules import enqueue_all as enqueue_nudges
 from storage.models import CheckIn, Experiment, Person
+from storage.outbox import enqueue_many
 
 POLICY = NudgePolicy()
 WELCOMED = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # Monday 9 November
@@ -35,7 +35,7 @@ def due(engine, now: datetime) -> list:
 
 def enqueue_all(engine, nudges) -> int:
     with Session(engine) as db:
-        added = enqueue_nudges(db, nudges)
+        added = enqueue_many(db, nudges)
         db.commit()
         return added
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from storage.db import session_scope
 from storage.models import Outbound, Person
-from storage.outbox import claim_due, enqueue
+from storage.outbox import OutboxMessage, claim_due, enqueue
 
 NOW = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)
 
@@ -22,9 +22,7 @@ def test_concurrent_claims_take_each_row_once(any_engine) -> None:
         db.add(person)
         db.flush()
         for n in range(300):
-            enqueue(
-                db, key=f"k{n}", person_id=person.id, kind="checkin", payload=[], not_before=NOW
-            )
+            enqueue(db, OutboxMessage(f"k{n}", person.id, "checkin", NOW, []))
         db.commit()
     taken: list[int] = []
     lock = threading.Lock()

@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy.engine import Engine
 
+from bot.channels.registry import SLACK
 from bot.channels.slack.blocks import Translate, messages
 from bot.delivery import NOT_SENT, SENT, Lookup, SendResult
 from bot.ratelimit import TIER_3_BURST, TIER_3_RATE, AdaptiveRate
@@ -91,7 +92,7 @@ class SlackSender:
         self._dms: dict[int, str] = {}
 
     def can_reach(self, person: Person) -> bool:
-        return bool(person.slack_user_id)
+        return SLACK.can_reach(person)  # the registry's one answer
 
     async def already_sent(
         self, person: Person, keys: Sequence[str], *, since: datetime

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import astuple
 from datetime import datetime
 
+from bot.channels.registry import TEAMS
 from bot.channels.teams.bot import TeamsBot
 from bot.delivery import NOT_SENT, Lookup, SendResult
 from bot.ratelimit import AdaptiveRate
@@ -22,7 +24,7 @@ class TeamsSender:
         self.limiter = AdaptiveRate(rate, per_conversation=per_conversation)
 
     def can_reach(self, person: Person) -> bool:
-        return bool(person.teams_aad_id)
+        return TEAMS.can_reach(person)  # the registry's one answer
 
     async def already_sent(
         self, person: Person, keys: Sequence[str], *, since: datetime
@@ -33,10 +35,7 @@ class TeamsSender:
 
     async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult:
         assert person.id is not None
-        delivery = await self.bot.notify(person.id, replies)
-        return SendResult(
-            delivery.ok,
-            permanent=delivery.permanent,
-            error=delivery.reason,
-            retry_after=delivery.retry_after,
-        )
+        outcome = await self.bot.notify(person.id, replies)
+        # notify answers with SendResult's four fields in the same order (``Delivery`` in
+        # bot/channels/teams/notify.py, to become an alias of SendResult): astuple serves both.
+        return SendResult(*astuple(outcome))
