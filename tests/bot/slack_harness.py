@@ -133,14 +133,15 @@ class SlackClient:
             "application/x-www-form-urlencoded",
         )
 
-    def command(self, user: str, text: str) -> Response:
+    def command(self, user: str, text: str, *, channel: str | None = None) -> Response:
+        """``/regie text`` typed in ``channel`` (default: the user's DM with the bot)."""
         self.counter += 1
         form = {
             "command": "/regie",
             "text": text,
             "user_id": user,
             "team_id": "T1",
-            "channel_id": f"D{user}",
+            "channel_id": channel or f"D{user}",
             "trigger_id": f"trig{self.counter}",
             "response_url": f"{self.fake.url}response",
         }
@@ -170,6 +171,36 @@ class SlackClient:
                         chosen = element | {"type": "static_select", "selected_option": option}
                         return self.interaction(self._action(user, message, block, chosen, ts))
         raise AssertionError(f"no button with value {value!r} in {json.dumps(message['blocks'])}")
+
+    def open_modal(self, user: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Press "Write a longer answer" on a message: the modal Slack was asked to open."""
+        block, button = self.element(message, "regie:modal")
+        opened = len(self.fake.calls_to("views.open"))
+        self.interaction(
+            self._action(user, message, block, button | {"type": "button"}, "1700000000.000300")
+        )
+        return self.fake.wait_for("views.open", opened + 1)[opened]
+
+    def submit_modal(self, user: str, modal: dict[str, Any], text: str) -> Response:
+        """Submit the long-answer modal with ``text``: Slack's answer to the submission."""
+        self.counter += 1
+        return self.interaction(
+            {
+                "type": "view_submission",
+                "user": {"id": user},
+                "trigger_id": f"trig{self.counter}",
+                "view": {
+                    "id": f"V{self.counter}",
+                    "type": "modal",
+                    "hash": f"h{self.counter}",
+                    "callback_id": "regie:long",
+                    "private_metadata": modal["view"]["private_metadata"],
+                    "state": {
+                        "values": {"answer": {"text": {"type": "plain_text_input", "value": text}}}
+                    },
+                },
+            }
+        )
 
     def pick_date(self, user: str, message: dict[str, Any], iso: str) -> Response:
         block = next(b for b in message["blocks"] if b["type"] == "actions")

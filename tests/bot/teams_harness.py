@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -67,8 +68,10 @@ class TeamsClient:
     def say(self, text: str, **fields: Any) -> int:
         return self.post(self.activity(text=text, **fields))
 
-    def install(self) -> int:
-        return self.post(self.activity(type="conversationUpdate", membersAdded=[BOT, self.user]))
+    def install(self, **fields: Any) -> int:
+        return self.post(
+            self.activity(type="conversationUpdate", membersAdded=[BOT, self.user]) | fields
+        )
 
     def submit(
         self, card_activity: dict[str, Any], data: dict[str, Any], *, activity_id: str | None = None
@@ -99,6 +102,14 @@ def with_input(card: dict[str, Any], answer: Any) -> dict[str, Any]:
     """The data of the Send button, with the card's input filled in."""
     send = next(a for a in card["actions"] if "value" not in a["data"])
     return dict(send["data"]) | {"answer": answer}
+
+
+def shown(activity: dict[str, Any]) -> str:
+    """What a person reads of an activity: its card's text (markdown escapes removed), or its
+    plain text."""
+    if activity.get("attachments"):
+        return re.sub(r"\\(.)", r"\1", card_text(card_of(activity)))
+    return str(activity.get("text", ""))
 
 
 def card_text(card: dict[str, Any]) -> str:

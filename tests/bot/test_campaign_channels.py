@@ -48,6 +48,7 @@ from tests.bot.slack_fake import FakeSlack
 from tests.bot.slack_harness import text_of
 from tests.bot.teams_harness import TeamsClient, card_of, card_text
 from tests.bot.teams_harness import run as on_loop
+from tests.bot.teams_harness import shown as read
 from tests.schema_validators import activity_errors, card_errors
 
 CONTENT = load_content()
@@ -491,7 +492,7 @@ def test_teams_cards_per_message_actionsets_per_workshop_and_sign_ups(
     for n in range(1, 6):
         [kickoff] = sent_to(world, n)
         card = card_of(kickoff)  # one card, one attachment
-        assert f"Good morning {NAMES[n - 1].split()[0]}!" in kickoff["text"]
+        assert f"Good morning {NAMES[n - 1].split()[0]}!" in read(kickoff)
         image = card["body"][0]
         assert (image["type"], image["url"]) == ("Image", BANNER) and image["altText"]
         submits = [a for a in all_actions(card) if a["type"] == "Action.Submit"]
@@ -520,10 +521,10 @@ def test_teams_cards_per_message_actionsets_per_workshop_and_sign_ups(
     for n in (1, 2):
         going = submit(world, clients[n], lineups[n], SIGN_UP)
         assert going["_conversation"] == f"a:personal-p{n}"
-        assert f"You're signed up for {ENERGY}" in going["text"]
+        assert f"You're signed up for {ENERGY}" in read(going)
         assert [a["title"] for a in all_actions(card_of(going))] == [GIVE_UP]
     waiting = submit(world, clients[3], lineups[3], SIGN_UP)
-    assert f"{ENERGY} is full, so you're on the waitlist (number 1)" in waiting["text"]
+    assert f"{ENERGY} is full, so you're on the waitlist (number 1)" in read(waiting)
     assert places(engine) == {"Anna": "going", "Bram": "going", "Carla": "waitlist"}
     with Session(engine) as db:
         responses = db.exec(select(CampaignResponse.step, CampaignResponse.kind)).all()
@@ -533,14 +534,14 @@ def test_teams_cards_per_message_actionsets_per_workshop_and_sign_ups(
     # A single-offer card (the reply with "Give up my place") is settled after the press.
     anna_reply = sent_to(world, 1)[-1]
     freed = submit(world, clients[1], anna_reply, GIVE_UP)
-    assert f"Your place for {ENERGY} is free again" in freed["text"]
+    assert f"Your place for {ENERGY} is free again" in read(freed)
     [update] = world.connector.wait_updates(1)
     assert update["_activity_id"] == anna_reply["_id"]
     assert f"✓ {GIVE_UP}" in card_text(card_of(update)) and "actions" not in card_of(update)
     assert places(engine) == {"Anna": "cancelled", "Bram": "going", "Carla": "going"}
     assert deliver_teams(world, [sender], CLICKS).sent == 1
     moved_up = sent_to(world, 3)[-1]
-    assert f"Good news, Carla: a place opened up for {ENERGY}, and it's yours!" in moved_up["text"]
+    assert f"Good news, Carla: a place opened up for {ENERGY}, and it's yours!" in read(moved_up)
     assert_valid(world)
 
 
@@ -555,7 +556,7 @@ def test_teams_kickoff_card_is_settled_after_a_press_like_in_slack(
     assert deliver_teams(world, [TeamsSender(world.bot)], KICKOFF).sent == 1
     [kickoff] = sent_to(world, 1)
     reply = submit(world, client, kickoff, "Sounds good")
-    assert "Lovely, noted!" in reply["text"]
+    assert "Lovely, noted!" in read(reply)
     with Session(engine) as db:
         assert db.exec(select(CampaignResponse.kind)).all() == ["interested"]
     # The bot settles a card before it sends the reply: any update has been made by now.
@@ -764,7 +765,7 @@ def test_launch_twice_and_a_restart_send_one_message_per_person_per_step(
         for pid in slack_ids
     )
     for n in (4, 5):
-        texts = [activity["text"] for activity in sent_to(world, n)]
+        texts = [read(activity) for activity in sent_to(world, n)]
         assert len(texts) == 3
         assert sum("Good morning" in t for t in texts) == 1
         assert sum("line-up" in t for t in texts) == 1

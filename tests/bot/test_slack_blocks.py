@@ -111,5 +111,18 @@ def test_home_view_escapes_titles() -> None:
         sharing="private",
         actions=[("reflect", "Reflect")],
     )
-    view = json.dumps(home_view(summary))
+    view = json.dumps(home_view(summary, t))
     assert "<!here>" not in view and "&lt;!here&gt;" in view
+
+
+def test_a_destructive_yes_is_a_danger_button_and_no_answer_is_primary() -> None:
+    from tests.bot.test_teams_cards import DestructiveConfirm
+
+    [message] = messages([DestructiveConfirm(text="Delete everything?", retry="r", **REF)], t)
+    [actions] = [b for b in message.blocks if b["type"] == "actions"]
+    assert [(e["value"], e.get("style")) for e in actions["elements"]] == [
+        ('"yes"', "danger"),
+        ('"no"', None),
+    ]
+    for case in CASES.values():
+        assert '"primary"' not in json.dumps([m.blocks for m in messages(case, t)])

@@ -70,6 +70,8 @@ def test_events_and_interactivity(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     events = settings["event_subscriptions"]
     assert {"message.im", "app_home_opened"} <= set(events["bot_events"])
+    # Regie removed from the workspace: people are marked unreachable (listeners/lifecycle.py)
+    assert {"app_uninstalled", "tokens_revoked"} <= set(events["bot_events"])
     assert events["request_url"] == EVENTS_URL
     assert settings["interactivity"] == {"is_enabled": True, "request_url": EVENTS_URL}
     assert settings["socket_mode_enabled"] is False

@@ -1,4 +1,5 @@
-"""The Teams app package passes the v1.30 manifest schema and carries proper icons."""
+"""The Teams app package passes the v1.30 manifest schema (its Dutch localisation the v1.30
+localization schema) and carries proper icons."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from jsonschema import Draft4Validator
 
 from bot.channels.teams.package import (
+    COMMANDS,
     PackageError,
     PackageSettings,
     build_manifest,
@@ -20,7 +22,11 @@ from bot.channels.teams.package import (
     outline_icon,
     write_package,
 )
+from dialogs.engine.content import load_content
+from dialogs.engine.text import normalise_keyword
 from tests.schema_files import TEAMS_MANIFEST, schema_path
+
+TEAMS_LOCALIZATION = "teams-manifest/v1.30/MicrosoftTeams.Localization.schema.json"
 
 APP_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -65,8 +71,32 @@ def _pixels(width: int, height: int, raw: bytes) -> list[bytes]:
     return [row[1 + x * 4 : 5 + x * 4] for row in rows for x in range(width)]
 
 
-def test_the_zip_holds_exactly_the_three_files_at_its_root(package: dict[str, bytes]) -> None:
-    assert sorted(package) == ["color.png", "manifest.json", "outline.png"]
+def test_the_zip_holds_exactly_its_four_files_at_its_root(package: dict[str, bytes]) -> None:
+    assert sorted(package) == ["color.png", "manifest.json", "nl.json", "outline.png"]
+
+
+def test_the_dutch_localisation_is_valid_and_complete(
+    package: dict[str, bytes], manifest: dict[str, Any]
+) -> None:
+    """Issue 15, item 8: ``localizationInfo`` names ``nl.json``, which passes the v1.30
+    localization schema and translates the names, descriptions and every command."""
+    assert manifest["localizationInfo"] == {
+        "defaultLanguageTag": "en",
+        "additionalLanguages": [{"languageTag": "nl", "file": "nl.json"}],
+    }
+    dutch = json.loads(package["nl.json"])
+    schema = json.loads(schema_path(TEAMS_LOCALIZATION).read_text(encoding="utf-8"))
+    Draft4Validator.check_schema(schema)
+    errors = list(Draft4Validator(schema).iter_errors(dutch))
+    assert not errors, [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors]
+    assert list(Draft4Validator(schema).iter_errors({**dutch, "unknown": 1}))  # it does check
+    assert dutch["$schema"].endswith("/teams/v1.30/MicrosoftTeams.Localization.schema.json")
+    assert {"name.short", "name.full", "description.short", "description.full"} <= set(dutch)
+    commands = manifest["bots"][0]["commandLists"][0]["commands"]
+    for n, _ in enumerate(commands):
+        key = f"bots[0].commandLists[0].commands[{n}]"
+        assert dutch[f"{key}.title"] and dutch[f"{key}.description"]
+    assert "privé" in dutch["description.full"]
 
 
 def test_manifest_is_valid_against_the_v1_30_schema(manifest: dict[str, Any]) -> None:
@@ -103,11 +133,21 @@ def test_commands_cover_the_global_intents_within_teams_limits(manifest: dict[st
     assert commands["scopes"] == ["personal"]
     titles = [c["title"] for c in commands["commands"]]
     wanted = {"reflect", "experiment", "checkin", "plan", "profile", "privacy", "pause"}
-    assert wanted | {"resume", "help"} <= set(titles)
-    assert len(titles) == len(set(titles)) <= 10
+    assert wanted | {"resume", "help", "my team"} <= set(titles)
+    assert len(titles) == len(set(titles)) <= 12  # v1.30's most per list
     for command in commands["commands"]:
         assert 0 < len(command["title"]) <= 32
         assert 0 < len(command["description"]) <= 128
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_each_command_is_what_a_person_types_for_its_intent(language: str) -> None:
+    """A command Teams offers is sent as the message: in both languages it must start what it
+    says (the managers' "my team" / "mijn team" included)."""
+    intents = load_content().intents
+    for command in COMMANDS:
+        title = command.title if language == "en" else command.title_nl
+        assert intents.get(normalise_keyword(title)) == command.intent, title
 
 
 def test_color_icon_is_a_192_pixel_rgba_png(package: dict[str, bytes]) -> None:

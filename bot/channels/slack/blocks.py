@@ -6,10 +6,15 @@ sections, cut between lines (else between words, never inside an escape such as 
 a long turn several messages: nothing is ever cut off.
 
 Every message carries a ``text`` fallback for notifications and screen readers. Everything that
-goes into mrkdwn is escaped (``&``, ``<``, ``>``): a person's typed text can never become a
-mention, a ``<!channel>`` or a disguised link. Answer buttons sit in an actions block whose
-``block_id`` is the prompt's reference (session, step, seq), so a click on an old message is
-recognised as stale; each element's ``value`` is the answer, JSON-encoded.
+goes into mrkdwn is escaped (``&``, ``<``, ``>``) and marked ``verbatim`` (Slack then links no
+URL, channel name or ``@here`` by itself): a person's typed text can never become a mention, a
+``<!channel>`` or a link. Answer buttons sit in an actions block whose ``block_id`` is the
+prompt's reference (session, step, seq), so a click on an old message is recognised as stale;
+each element's ``value`` is the answer, JSON-encoded. A destructive yes
+(``ConfirmPrompt.destructive``) is a ``danger`` button; no other answer is styled.
+
+App Home shows summaries: the first :data:`HOME_ITEMS` of a list and "…and n more" with a button
+that opens the whole list in the Messages tab, where every button there continues too.
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ SECTION_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
 NOTIFICATION_LIMIT = 3000
 """The ``text`` of a message with blocks is only its notification; the blocks hold it all."""
+HOME_ITEMS = 8
+"""Items of a list App Home shows; the rest is one tap away in the Messages tab."""
+HOME_ITEM_CHARS = 150
+POST_OPTIONS = {"unfurl_links": False, "unfurl_media": False}
+"""For every ``chat.postMessage``: no link previews under the bot's messages (a link a person
+typed would otherwise unfold into a preview of someone else's page)."""
 _WORDS = re.compile(r"\S+\s*|\s+")
 Translate = Callable[..., str]
 
@@ -93,9 +104,14 @@ def _sections(text: str) -> list[Block]:
     return _sections_of([escape(line) for line in text.split("\n")])
 
 
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """Escaped mrkdwn, ``verbatim``: shown as written, nothing linked or mentioned by Slack."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
 def _sections_of(lines: list[str]) -> list[Block]:
     """Lines of mrkdwn (already escaped) as few sections as they fit in."""
-    return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in _chunks(lines)]
+    return [SectionBlock(text=mrkdwn(chunk)) for chunk in _chunks(lines)]
 
 
 def _chunks(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
@@ -155,8 +171,9 @@ def prompt_blocks(prompt: Prompt, t: Translate) -> list[Block]:
     if isinstance(prompt, ScalePrompt):
         elements = [_button(o.label, int(o.value), n) for n, o in enumerate(options)]
     elif isinstance(prompt, ConfirmPrompt):
+        danger = bool(getattr(prompt, "destructive", False))
         elements = [
-            _button(o.label, o.value, n, style="primary" if n == 0 else None)
+            _button(o.label, o.value, n, style="danger" if danger and o.value == "yes" else None)
             for n, o in enumerate(options)
         ]
     elif isinstance(prompt, DatePrompt):
@@ -167,12 +184,13 @@ def prompt_blocks(prompt: Prompt, t: Translate) -> list[Block]:
             )
         ]
     elif isinstance(prompt, TextPrompt):
-        if prompt.long:
+        if prompt.long:  # the modal takes what the question takes (its value says)
+            limits = {"max": prompt.max_chars, "skip": prompt.skip_label is not None}
             elements = [
                 ButtonElement(
                     text=PlainTextObject(text=t("channel.write_longer")),
                     action_id="regie:modal",
-                    value="long",
+                    value=json.dumps(limits),
                 )
             ]
     elif len(options) <= MAX_BUTTONS:
@@ -194,7 +212,7 @@ def prompt_blocks(prompt: Prompt, t: Translate) -> list[Block]:
         blocks.append(ActionsBlock(block_id=encode_ref(prompt), elements=elements))
     legend = _legend(prompt, t)
     if legend:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(legend))]))
+        blocks.append(ContextBlock(elements=[mrkdwn(escape(legend))]))
     return blocks
 
 
@@ -287,7 +305,7 @@ def settle(blocks: Sequence[dict[str, Any]], block_id: str, note: str) -> list[d
     settled: list[dict[str, Any]] = []
     for block in blocks:
         if block.get("block_id") == block_id:
-            settled.append(ContextBlock(elements=[MarkdownTextObject(text=escape(note))]).to_dict())
+            settled.append(ContextBlock(elements=[mrkdwn(escape(note))]).to_dict())
         elif block.get("type") == "context" and settled and settled[-1].get("type") == "context":
             continue  # the legend under the buttons goes with them
         else:
@@ -295,7 +313,17 @@ def settle(blocks: Sequence[dict[str, Any]], block_id: str, note: str) -> list[d
     return settled
 
 
+def modal_limits(value: str | None) -> tuple[int, bool]:
+    """The most characters and whether it may be skipped, from a modal button's value."""
+    try:
+        limits = json.loads(value or "")
+        return int(limits["max"]), bool(limits.get("skip"))
+    except (ValueError, TypeError, KeyError):
+        return 1000, False  # a button sent before the limits travelled with it
+
+
 def long_answer_modal(t: Translate, *, metadata: str, max_chars: int) -> dict[str, Any]:
+    """Where a long answer is written; it takes as many characters as the question does."""
     return View(
         type="modal",
         callback_id="regie:long",
@@ -315,30 +343,44 @@ def long_answer_modal(t: Translate, *, metadata: str, max_chars: int) -> dict[st
     ).to_dict()
 
 
-def home_view(summary: Summary) -> dict[str, Any]:
-    """The App Home tab. A long list (many plan items) runs over several sections; the tab
-    holds at most 100 blocks, which takes some 3,000 list items of the longest kind."""
+def home_view(summary: Summary, t: Translate) -> dict[str, Any]:
+    """The App Home tab: summaries that fit whoever opens it (a list shows its first
+    :data:`HOME_ITEMS` items, each at most :data:`HOME_ITEM_CHARS` characters, and "…and n
+    more" with a button that shows them all in the Messages tab), so the view stays far within
+    Slack's 100 blocks and 3,000 characters a section however much a person has."""
 
-    def listing(heading: str, items: list[str]) -> list[Block]:
-        return _sections_of([f"*{escape(heading)}*", *(f"• {escape(item)}" for item in items)])
+    def listing(heading: str, items: list[str], intent: str) -> list[Block]:
+        shown = [f"• {escape(shorten(item, HOME_ITEM_CHARS))}" for item in items[:HOME_ITEMS]]
+        blocks = _sections_of([f"*{escape(heading)}*", *shown])
+        if len(items) > HOME_ITEMS:
+            blocks.append(
+                SectionBlock(
+                    block_id=f"regie:more:{intent}",
+                    text=mrkdwn(escape(t("channel.home_more", count=len(items) - HOME_ITEMS))),
+                    accessory=_start_button(t("channel.home_show_all"), intent),
+                )
+            )
+        return blocks
 
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=shorten(summary.title, 150))),
-        *listing(summary.progress, summary.experiments),
+        *listing(summary.progress, summary.experiments, "experiment"),
         *_sections(summary.next_checkin),
-        *listing(summary.plan_heading, summary.plan_items),
-        ContextBlock(elements=[MarkdownTextObject(text=escape(summary.sharing))]),
+        *listing(summary.plan_heading, summary.plan_items, "plan"),
+        ContextBlock(elements=[mrkdwn(escape(summary.sharing))]),
         DividerBlock(),
         ActionsBlock(
             block_id="regie:home",
-            elements=[
-                ButtonElement(
-                    text=PlainTextObject(text=shorten(label, 75)),
-                    action_id=f"regie:start:{intent}",
-                    value=intent,
-                )
-                for intent, label in summary.actions
-            ],
+            elements=[_start_button(label, intent) for intent, label in summary.actions],
         ),
+        ContextBlock(elements=[mrkdwn(escape(t("channel.home_continues")))]),
     ]
     return View(type="home", blocks=blocks).to_dict()
+
+
+def _start_button(label: str, intent: str) -> ButtonElement:
+    return ButtonElement(
+        text=PlainTextObject(text=shorten(label, 75)),
+        action_id=f"regie:start:{intent}",
+        value=intent,
+    )

@@ -26,7 +26,7 @@ from slack_sdk.web.slack_response import SlackResponse
 from sqlalchemy.engine import Engine
 
 from bot.channels.registry import SLACK
-from bot.channels.slack.blocks import Translate, messages
+from bot.channels.slack.blocks import POST_OPTIONS, Translate, messages
 from bot.delivery import NOT_SENT, SENT, Lookup, SendResult
 from bot.ratelimit import TIER_3_BURST, TIER_3_RATE, AdaptiveRate
 from dialogs.engine.content import Content
@@ -194,6 +194,8 @@ class SlackSender:
                     text=message.text,
                     blocks=message.blocks,
                     metadata=metadata,
+                    unfurl_links=POST_OPTIONS["unfurl_links"],
+                    unfurl_media=POST_OPTIONS["unfurl_media"],
                 )
         except SlackApiError as error:
             code = str(error.response.get("error") or error.response.status_code)

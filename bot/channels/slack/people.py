@@ -11,7 +11,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.config import Settings
 from storage.db import session_scope
@@ -36,6 +36,18 @@ class SlackPeople:
     def forget(self, user_id: str) -> None:
         with self._lock:
             self._ids.pop(user_id, None)
+
+    def forget_workspace(self) -> int:
+        """Regie left the workspace: every person's Slack account is forgotten (delivery stops
+        trying Slack for them). How many there were."""
+        with self._lock:
+            self._ids.clear()
+        with session_scope(self.engine) as db:
+            linked = db.exec(select(Person).where(col(Person.slack_user_id).is_not(None))).all()
+            for person in linked:
+                person.slack_user_id = None
+                db.add(person)
+            return len(linked)
 
     def person_id(self, user_id: str) -> int:
         with self._lock:

@@ -1,12 +1,24 @@
 """Replies -> Bot Framework activities with Adaptive Cards 1.5.
 
-A turn's replies become one activity: a card with the said texts and the open question, and a
-plain-text summary in the activity text. When that would be over Teams' message size limit, the
-replies go out as several activities, in order, the question (with its buttons) in the last; a
-text too long for one activity is cut between lines (else words), never shortened. Every
-``Action.Submit`` carries the prompt reference (session, step, seq) so a submit from an old card
-is recognised as stale; it also carries the question text, so the card can be updated to show
-the answer afterwards. Everything rendered in a TextBlock is escaped for card markdown.
+A turn's replies become one activity: a card with the said texts and the open question, and
+nothing else; the activity's ``summary`` is what a notification shows (an activity with both a
+text and a card shows as two messages in Teams: the text above a card saying the same). Only a
+turn of one line with nothing to tap is a plain-text activity. When a card would be over Teams'
+message size limit, the replies go out as several activities, in order, the question (with its
+buttons) in the last; a text too long for one activity is cut between lines (else words), never
+shortened.
+
+Card markdown needs its own line structure: a single ``\n`` is no line break in a TextBlock, so
+each run of lines becomes a TextBlock whose lines are ``\n\n`` apart, and each run of "• " lines
+a real list (``- item``, one per line), in a TextBlock of its own; a blank line starts a new
+block with room above it. Everything else is escaped: a person's ``**``, ``[text](url)`` or
+``<a href>`` stays text, as Slack's ``&lt;`` keeps mrkdwn inert.
+
+Every ``Action.Submit`` carries the prompt reference (session, step, seq) so a submit from an old
+card is recognised as stale; it also carries the question text, so the card can still be settled
+to its question and answer when this process no longer knows the card it sent (``sent.py``).
+Inputs have a label, and those that need an answer are required (the client says so, and the
+card is not sent); a destructive yes (``ConfirmPrompt.destructive``) has the destructive style.
 """
 
 from __future__ import annotations
@@ -42,21 +54,66 @@ Regie stays under the strictest."""
 ENVELOPE_BYTES = 4 * 1024
 """Room left for what botbuilder adds to an activity (from, recipient, conversation, ids…)."""
 ACTIVITY_BUDGET = MAX_ACTIVITY_BYTES - ENVELOPE_BYTES
-NOTIFICATION_CHARS = 4000
-"""The activity text of a card: what a notification shows (the card holds the whole text)."""
+SUMMARY_CHARS = 500
+"""The ``summary`` of a card activity: what a notification shows (the card holds the whole
+text)."""
 Translate = Callable[..., str]
 
-_MARKDOWN = re.compile(r"([\\`*_\[\]~])")
-_BULLET_START = re.compile(r"^(\s*)([-+])(?=\s)", re.MULTILINE)
+_MARKDOWN = re.compile(r"([\\`*_\[\]~<>])")
+_BULLET_START = re.compile(r"^(\s*)([-+#])(?=\s)", re.MULTILINE)
 _NUMBER_START = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)
+BULLET = "• "
+"""How the content marks a list item (``dialogs/flows/common.py`` ``bullet_list``)."""
 
 
 def escape(text: str) -> str:
-    """Backslash-escape what card markdown acts on (emphasis, links, code, list starts), so
-    typed ``**``, ``[link](x)`` or ``- item`` stay text; other punctuation is left alone.
+    """Backslash-escape what card markdown acts on (emphasis, links, code, HTML, list and
+    heading starts), so typed ``**``, ``[link](x)``, ``<a href=x>`` or ``- item`` stay text;
+    other punctuation is left alone.
     https://learn.microsoft.com/adaptive-cards/authoring-cards/text-features"""
     text = _MARKDOWN.sub(r"\\\1", text)
     return _NUMBER_START.sub(r"\1\\.", _BULLET_START.sub(r"\1\\\2", text))
+
+
+def _runs(text: str) -> list[tuple[bool, list[str], bool]]:
+    """The text's runs of lines: (a list?, its lines, after a blank line?)."""
+    runs: list[tuple[bool, list[str], bool]] = []
+    blank = False
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            blank = bool(runs)
+            continue
+        listed = line.startswith(BULLET.strip()) and line[1:2].isspace()
+        if runs and runs[-1][0] == listed and not blank:
+            runs[-1][1].append(line)
+        else:
+            runs.append((listed, [line], blank))
+        blank = False
+    return runs
+
+
+def _markdown(listed: bool, lines: list[str]) -> str:
+    if listed:  # a real list: "- item", one per line (Teams documents "\r" between items)
+        return "\r".join(f"- {escape(line[1:].strip())}" for line in lines)
+    return "\n\n".join(escape(line) for line in lines)
+
+
+def text_blocks(text: str, **style: Any) -> list[dict[str, Any]]:
+    """``text`` as TextBlocks that keep its lines, paragraphs and lists (see the module's note).
+    ``style`` goes on every block; the spacing and separator asked for, on the first only."""
+    runs = _runs(text) or [(False, [" "], False)]
+    first = {k: v for k, v in style.items() if k in ("spacing", "separator")}
+    common = {k: v for k, v in style.items() if k not in first}
+    blocks = []
+    for n, (listed, lines, after_blank) in enumerate(runs):
+        block = {"type": "TextBlock", "text": _markdown(listed, lines), "wrap": True, **common}
+        if n == 0:
+            block |= first
+        elif not after_blank:
+            block["spacing"] = "Small"
+        blocks.append(block)
+    return blocks
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -72,7 +129,8 @@ def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
 
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
+    """One line of text as a TextBlock (a note, a legend)."""
+    return {"type": "TextBlock", "text": escape(" ".join(text.split())), "wrap": True, **style}
 
 
 def _ref(prompt: Prompt) -> dict[str, Any]:
@@ -105,7 +163,7 @@ def _offer_body(offer: Offer) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     if offer.image:
         body.append(_image(offer))
-    body.append(text_block(offer.text, separator=True, spacing="Medium"))
+    body += text_blocks(offer.text, separator=True, spacing="Medium")
     buttons = [_start(offer, intent, label, settle=False) for intent, label in offer.actions]
     buttons += [_open_url(label, url) for label, url in offer.links]
     if buttons:
@@ -113,17 +171,28 @@ def _offer_body(offer: Offer) -> list[dict[str, Any]]:
     return body
 
 
-def _submit(title: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+def _submit(
+    title: str, data: dict[str, Any], *, style: str | None = None, inputs: bool = True
+) -> dict[str, Any]:
+    """An ``Action.Submit``; ``inputs=False``: it sends none of the card's inputs, so it is not
+    held up by a required one (a skip button)."""
     action: dict[str, Any] = {"type": "Action.Submit", "title": shorten(title, 80), "data": data}
     if style:
         action["style"] = style
+    if not inputs:
+        action["associatedInputs"] = "none"
     return action
+
+
+def destructive(prompt: Prompt) -> bool:
+    """A yes that cannot be undone ("delete all my data"): never styled as the happy path."""
+    return isinstance(prompt, ConfirmPrompt) and bool(getattr(prompt, "destructive", False))
 
 
 def prompt_parts(prompt: Prompt, t: Translate) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The card body and actions that ask ``prompt``."""
     ref = _ref(prompt)
-    body = [text_block(prompt.text, weight="Bolder")]
+    body = text_blocks(prompt.text, weight="Bolder")
     actions: list[dict[str, Any]] = []
     options = prompt.options()
     if isinstance(prompt, ScalePrompt | ConfirmPrompt) or (
@@ -133,9 +202,9 @@ def prompt_parts(prompt: Prompt, t: Translate) -> tuple[list[dict[str, Any]], li
             _submit(
                 o.label,
                 {"regie": ref, "value": _typed(prompt, o.value), "label": o.label},
-                style="positive" if isinstance(prompt, ConfirmPrompt) and n == 0 else None,
+                style="destructive" if destructive(prompt) and o.value == "yes" else None,
             )
-            for n, o in enumerate(options)
+            for o in options
         ]
         if isinstance(prompt, ScalePrompt) and prompt.low_label:
             body.append(
@@ -161,7 +230,11 @@ def prompt_parts(prompt: Prompt, t: Translate) -> tuple[list[dict[str, Any]], li
         ]
     if prompt.skip_label is not None:
         actions.append(
-            _submit(prompt.skip_label, {"regie": ref, "value": None, "label": prompt.skip_label})
+            _submit(
+                prompt.skip_label,
+                {"regie": ref, "value": None, "label": prompt.skip_label},
+                inputs=False,
+            )
         )
     return body, actions
 
@@ -171,36 +244,67 @@ def _typed(prompt: Prompt, value: str) -> Any:
 
 
 def _input(prompt: Prompt, t: Translate) -> dict[str, Any]:
+    """The input that answers ``prompt``: labelled and required (the client shows why when it
+    is left empty, and sends nothing). Only a text that may be skipped is not required: sent
+    empty it is skipped, as its own skip button (which sends no input) does."""
+    required = {"isRequired": True, "errorMessage": t("channel.required")}
     if isinstance(prompt, DatePrompt):
-        return {"type": "Input.Date", "id": "answer", "label": t("channel.date_placeholder")}
+        return {
+            "type": "Input.Date",
+            "id": "answer",
+            "label": t("channel.date_placeholder"),
+            **required,
+        }
     if isinstance(prompt, ChoicePrompt):
         return {
             "type": "Input.ChoiceSet",
             "id": "answer",
+            "label": t("channel.choice_label"),
             "style": "compact",
             "placeholder": t("channel.select_placeholder"),
             "choices": [
                 {"title": shorten(o.label, 100), "value": o.value} for o in prompt.options()
             ],
+            **required,
         }
     assert isinstance(prompt, TextPrompt)
     return {
         "type": "Input.Text",
         "id": "answer",
+        "label": t("channel.answer_label"),
         "isMultiline": prompt.long,
         "maxLength": prompt.max_chars,
         "placeholder": t("channel.type_below"),
+        **(required if prompt.skip_label is None else {}),
     }
 
 
 def summary_text(replies: Sequence[Reply]) -> str:
-    """The activity text: what a notification or a client without cards shows."""
+    """The text of a plain-text activity (or of a client without cards): everything said, the
+    options numbered."""
     parts: list[str] = []
     for reply in replies:
         parts.append(reply.text)
-        if isinstance(reply, ChoicePrompt | ConfirmPrompt):
-            parts.extend(f"{n}. {o.label}" for n, o in enumerate(reply.options(), start=1))
+        parts.extend(_numbered(reply))
     return "\n".join(parts)
+
+
+def card_summary(replies: Sequence[Reply]) -> str:
+    """A card's ``summary``, the notification's preview: how it starts and, when it asks
+    something, the question (and its options)."""
+    first = replies[0].text.strip().split("\n", 1)[0]
+    prompt = next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
+    if prompt is None or prompt is replies[0]:
+        asked = " ".join(_numbered(prompt)) if prompt is not None else ""
+        return shorten(f"{replies[0].text} {asked}", SUMMARY_CHARS)
+    question = " ".join([prompt.text, *_numbered(prompt)])
+    return shorten(f"{shorten(first, SUMMARY_CHARS // 2)} {question}", SUMMARY_CHARS)
+
+
+def _numbered(reply: Reply) -> list[str]:
+    if isinstance(reply, ChoicePrompt | ConfirmPrompt):
+        return [f"{n}. {o.label}" for n, o in enumerate(reply.options(), start=1)]
+    return []
 
 
 def activity_size(activity: dict[str, Any]) -> int:
@@ -210,8 +314,8 @@ def activity_size(activity: dict[str, Any]) -> int:
 
 
 def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
-    """One turn's replies as activities: plain text when nothing is asked, else one card; as
-    several, in order, when one would be over Teams' size limit."""
+    """One turn's replies as activities: plain text for one line with nothing to tap, else one
+    card; as several, in order, when one would be over Teams' size limit."""
     if not replies:
         return []
     parts = sum(isinstance(r, Offer) for r in replies) > 1
@@ -280,42 +384,55 @@ def _render(replies: Sequence[Reply], *, t: Translate, parts: bool) -> list[dict
     offers = [r for r in replies if isinstance(r, Offer)]
     if prompt is None and len(offers) == 1 and not parts:  # one set of buttons: settled later
         offer = offers[0]
-        body = [text_block(r.text) for r in replies]
+        body = _said(replies)
         if offer.image:
             body.insert(0, _image(offer))
         starts = [_start(offer, intent, label, settle=True) for intent, label in offer.actions]
         starts += [_open_url(label, url) for label, url in offer.links]
-        return [_card_activity(summary_text(replies), card(body, starts))]
+        return [_card_activity(card_summary(replies), card(body, starts))]
     if prompt is None and offers:  # a campaign message: each part with its own buttons
         body = []
         for reply in replies:
-            body += _offer_body(reply) if isinstance(reply, Offer) else [text_block(reply.text)]
-        return [_card_activity(summary_text(replies), card(body))]
+            body += _offer_body(reply) if isinstance(reply, Offer) else text_blocks(reply.text)
+        return [_card_activity(card_summary(replies), card(body))]
     if prompt is None and any(isinstance(r, Say) and r.section for r in replies):
         return [_sections_card(replies)]
-    if prompt is None:
+    if prompt is None and not _needs_card(replies):
         return [_text_activity(summary_text(replies))]
-    said = [r for r in replies if r is not prompt]
-    body = [text_block(r.text) for r in said]
+    if prompt is None:
+        return [_card_activity(card_summary(replies), card(_said(replies)))]
+    body = _said([r for r in replies if r is not prompt])
     question, actions = prompt_parts(prompt, t)
-    return [_card_activity(summary_text(replies), card(body + question, actions))]
+    return [_card_activity(card_summary(replies), card(body + question, actions))]
+
+
+def _needs_card(replies: Sequence[Reply]) -> bool:
+    """Plain text loses line breaks in Teams: more than one line goes in a card."""
+    return len(replies) > 1 or "\n" in replies[0].text.strip()
+
+
+def _said(replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    return [block for reply in replies for block in text_blocks(reply.text)]
 
 
 def _sections_card(replies: Sequence[Reply]) -> dict[str, Any]:
-    """A structured message (a digest) as a card of sections, each on one line."""
+    """A structured message (a digest) as a card of sections set apart, each keeping its lines
+    and lists."""
+    apart: dict[str, Any] = {"separator": True, "spacing": "Medium"}
     body = [
-        text_block(" ".join(r.text.split()))
-        | ({"separator": True, "spacing": "Medium"} if n else {})
-        for n, r in enumerate(replies)
+        block
+        for n, reply in enumerate(replies)
+        for block in text_blocks(reply.text, **(apart if n else {}))
     ]
-    return _card_activity(summary_text(replies), card(body))
+    return _card_activity(card_summary(replies), card(body))
 
 
-def _card_activity(text: str, content: dict[str, Any]) -> dict[str, Any]:
+def _card_activity(summary: str, content: dict[str, Any]) -> dict[str, Any]:
+    """A card alone: no ``text`` (Teams would show it as a message of its own above the card);
+    the ``summary`` is the notification's preview."""
     return {
         "type": "message",
-        "text": shorten(text, NOTIFICATION_CHARS),
-        "textFormat": "plain",
+        "summary": summary,
         "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": content}],
     }
 
@@ -325,5 +442,18 @@ def _text_activity(text: str) -> dict[str, Any]:
 
 
 def settled_card(question: str, note: str) -> dict[str, Any]:
-    """A submitted card, updated: the question and the answer (or "closed"), no inputs left."""
-    return card([text_block(question, weight="Bolder"), text_block(note, isSubtle=True)])
+    """A submitted card whose content is no longer known (sent before this process started):
+    the question and the answer (or "closed"), no inputs left."""
+    return card([*text_blocks(question, weight="Bolder"), text_block(note, isSubtle=True)])
+
+
+def settled(content: dict[str, Any], note: str) -> dict[str, Any]:
+    """A card that was sent, settled: everything it said, without its inputs and buttons, and
+    the answer (or "closed") below."""
+    kept = [
+        element
+        for element in content.get("body", [])
+        if not str(element.get("type", "")).startswith("Input.")
+        and element.get("type") != "ActionSet"
+    ]
+    return card([*kept, text_block(note, isSubtle=True)])

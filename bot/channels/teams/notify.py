@@ -43,7 +43,7 @@ async def notify(
         # Caught here: the adapter's turn-error handler would otherwise swallow it (and
         # answer the person with an apology instead of the message).
         try:
-            await send(context, list(replies), t)
+            await send(context, list(replies), t, cards=turns.cards, person_id=person_id)
         except Exception as error:
             failures.append(error)
 

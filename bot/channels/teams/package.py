@@ -1,7 +1,10 @@
-"""The Microsoft Teams app package: manifest.json (schema v1.30) plus two icons, zipped.
+"""The Microsoft Teams app package: manifest.json (schema v1.30), its Dutch localisation
+(``nl.json``, the v1.30 localization schema) and two icons, zipped.
 
-Pure data: no Bot Framework imports, no Pillow. The icons are drawn pixel by pixel and
-encoded with a minimal PNG writer (IHDR, IDAT, IEND; 8-bit RGBA).
+The command list Teams offers in the chat holds the words people type (the intents of
+``dialogs/content``), in English, and in Dutch for a Dutch Teams client. Pure data: no Bot
+Framework imports, no Pillow. The icons are drawn pixel by pixel and encoded with a minimal PNG
+writer (IHDR, IDAT, IEND; 8-bit RGBA).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
+LOCALIZATION_SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.Localization.schema.json"
 MANIFEST_VERSION = "1.30"
+DUTCH_FILE = "nl.json"
 PACKAGE_NAME = "regie-teams.zip"
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -38,19 +43,94 @@ FULL_DESCRIPTION = (
     "Say 'help' to see what Regie can do, or 'pause' if you'd like a break from nudges."
 )
 
-# (title, description): the English keywords of the global intents. Teams shows at most
-# 10 commands per list, so "menu" (which "help" and any greeting reach) is left out.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("reflect", "A short reflection: three questions about your work"),
-    ("experiment", "Your three new things to try this year"),
-    ("checkin", "A one-minute check-in"),
-    ("plan", "Your development plan"),
-    ("profile", "Your skills and talents"),
-    ("privacy", "What's shared, and export or delete your data"),
-    ("settings", "Language, time zone and how often Regie nudges you"),
-    ("pause", "Pause Regie's nudges for a while"),
-    ("resume", "Turn Regie's nudges back on"),
-    ("help", "See everything you can say to Regie"),
+SHORT_DESCRIPTION_NL = "Je persoonlijke maatje om te groeien in je werk, stap voor stap."
+FULL_DESCRIPTION_NL = (
+    "Regie helpt je de regie te nemen over je eigen ontwikkeling, in kleine stappen en in je "
+    "eigen tempo. Sta even stil bij je werk met drie korte vragen. Kies drie nieuwe dingen om "
+    "dit jaar te proberen en houd bij hoe je experimenten gaan. Doe af en toe een check-in van "
+    "een minuut, houd een klein ontwikkelplan bij en bouw een profiel op van je vaardigheden "
+    "en talenten.\n\n"
+    "Wat je schrijft is standaard privé. Je leidinggevende ziet alleen wat jij deelt, per "
+    "onderdeel, en HR ziet alleen anonieme totalen over grotere groepen, nooit je antwoorden. "
+    "Je kunt altijd zien wat je deelt, en je gegevens exporteren of wissen.\n\n"
+    "Zeg 'hulp' om te zien wat Regie kan, of 'pauze' als je even geen seintjes wilt."
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command Teams lists in the chat: what to type (an intent's words) in each language."""
+
+    intent: str
+    title: str
+    description: str
+    title_nl: str
+    description_nl: str
+
+
+# The words of the global intents a person starts things with, managers' "my team" among them.
+# Teams allows 12 commands per list (v1.30); "menu" (which "help" and any greeting reach) and
+# the role-only "participation" and "campaigns" (HR, said in the chat) are left out.
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "reflect",
+        "reflect",
+        "A short reflection: three questions about your work",
+        "reflectie",
+        "Een korte reflectie: drie vragen over je werk",
+    ),
+    Command(
+        "experiment",
+        "experiment",
+        "Your three new things to try this year",
+        "experiment",
+        "Je drie nieuwe dingen om dit jaar te proberen",
+    ),
+    Command(
+        "checkin", "checkin", "A one-minute check-in", "check-in", "Een check-in van een minuut"
+    ),
+    Command("plan", "plan", "Your development plan", "plan", "Je ontwikkelplan"),
+    Command(
+        "profile", "profile", "Your skills and talents", "profiel", "Je vaardigheden en talenten"
+    ),
+    Command(
+        "privacy",
+        "privacy",
+        "What's shared, and export or delete your data",
+        "privacy",
+        "Wat je deelt, en je gegevens exporteren of wissen",
+    ),
+    Command(
+        "settings",
+        "settings",
+        "Language, time zone and how often Regie nudges you",
+        "instellingen",
+        "Taal, tijdzone en hoe vaak Regie je een seintje geeft",
+    ),
+    Command(
+        "pause",
+        "pause",
+        "Pause Regie's nudges for a while",
+        "pauze",
+        "Even geen seintjes van Regie",
+    ),
+    Command(
+        "resume", "resume", "Turn Regie's nudges back on", "hervat", "Zet de seintjes weer aan"
+    ),
+    Command(
+        "team",
+        "my team",
+        "For managers: what your team chose to share with you",
+        "mijn team",
+        "Voor leidinggevenden: wat je team met je wil delen",
+    ),
+    Command(
+        "help",
+        "help",
+        "See everything you can say to Regie",
+        "hulp",
+        "Alles wat je tegen Regie kunt zeggen",
+    ),
 )
 
 
@@ -115,14 +195,36 @@ def build_manifest(settings: PackageSettings) -> dict[str, Any]:
                 "commandLists": [
                     {
                         "scopes": ["personal"],
-                        "commands": [{"title": t, "description": d} for t, d in COMMANDS],
+                        "commands": [
+                            {"title": c.title, "description": c.description} for c in COMMANDS
+                        ],
                     }
                 ],
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],
+        "localizationInfo": {
+            "defaultLanguageTag": "en",
+            "additionalLanguages": [{"languageTag": "nl", "file": DUTCH_FILE}],
+        },
     }
+
+
+def dutch_localization(settings: PackageSettings) -> dict[str, Any]:
+    """``nl.json``: the manifest's texts for a Dutch Teams client, the commands included."""
+    texts: dict[str, Any] = {
+        "$schema": LOCALIZATION_SCHEMA_URL,
+        "name.short": settings.name,
+        "name.full": f"{settings.name}: je ontwikkelmaatje",
+        "description.short": SHORT_DESCRIPTION_NL,
+        "description.full": FULL_DESCRIPTION_NL,
+    }
+    for n, command in enumerate(COMMANDS):
+        key = f"bots[0].commandLists[0].commands[{n}]"
+        texts[f"{key}.title"] = command.title_nl
+        texts[f"{key}.description"] = command.description_nl
+    return texts
 
 
 def _png(width: int, height: int, rgba: bytes) -> bytes:
@@ -192,13 +294,18 @@ def outline_icon() -> bytes:
     return _png(32, 32, b"".join(on if c >= 0.5 else off for c in _coverage(32, 4)))
 
 
+def _json(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
 def write_package(settings: PackageSettings, out: Path) -> Path:
     """Write the app package zip to ``out`` (or ``out/regie-teams.zip`` for a directory)."""
     manifest = build_manifest(settings)
     target = out / PACKAGE_NAME if out.is_dir() else out
     target.parent.mkdir(parents=True, exist_ok=True)
     files = {
-        "manifest.json": (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode(),
+        "manifest.json": _json(manifest),
+        DUTCH_FILE: _json(dutch_localization(settings)),
         "color.png": color_icon(settings.accent_color),
         "outline.png": outline_icon(),
     }

@@ -1,6 +1,10 @@
 """Teams user -> person: by AAD object id (memory, then ``person.teams_aad_id``), then once by
 e-mail from ``TeamsInfo.get_member`` to an imported person, else enrolled when open enrolment
-is on (name, e-mail, locale -> language, the client's time zone)."""
+is on (name, e-mail, locale -> language, the client's time zone).
+
+Until someone is welcomed, the time zone of their Teams client (``localTimezone``, or the
+``clientInfo`` entity) is what the welcome proposes: it is where they are, which an imported
+default may not say; they confirm or correct it there."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings
 from storage.db import session_scope
-from storage.models import utcnow
+from storage.models import Person, utcnow
 from storage.people import by_email, by_teams_id, enrol, language_from_locale, valid_timezone
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ class TeamsPeople:
             person = by_email(db, user.email) if user.email else None
             if person is not None:
                 log.info("linked a Teams user to person %s by e-mail", person.id)
+                _propose_timezone(person, user.timezone)
             elif not self.settings.open_enrolment:
                 raise NotEnrolled(user.key)
             else:
@@ -85,6 +90,23 @@ class TeamsPeople:
         self._remember(user.key, found)
         return found
 
+    def propose_timezone(self, person_id: int, zone: str | None) -> None:
+        """Someone not welcomed yet gets their client's time zone proposed in the welcome."""
+        if not valid_timezone(zone):
+            return
+        with session_scope(self.engine) as db:
+            person = db.get(Person, person_id)
+            if person is not None and _propose_timezone(person, zone):
+                db.add(person)
+
     def _remember(self, key: str, person_id: int) -> None:
         with self._lock:
             self._ids[key] = person_id
+
+
+def _propose_timezone(person: Person, zone: str | None) -> bool:
+    found = valid_timezone(zone)
+    if person.welcomed_at is not None or not found or person.timezone == found:
+        return False
+    person.timezone = found
+    return True

@@ -18,9 +18,11 @@ from sqlmodel import Session
 from bot.channels.teams.addresses import Addresses
 from bot.channels.teams.cards import Translate
 from bot.channels.teams.people import NotEnrolled, TeamsPeople, TeamsUser
+from bot.channels.teams.sent import SentCards
 from bot.config import Settings
 from dialogs.engine.runtime import Handled, Runtime, UnknownPerson
 from dialogs.engine.turn import Turn
+from storage.models import Person
 from storage.people import preferred_language
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class TeamsTurns:
         self.settings = settings
         self.people = TeamsPeople(engine, settings)
         self.addresses = Addresses(engine)
+        self.cards = SentCards()
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def with_person(self, context: TurnContext, handler: Handler) -> None:
@@ -59,6 +62,11 @@ class TeamsTurns:
     def language(self, person_id: int) -> str:
         with Session(self.engine) as db:
             return preferred_language(db, person_id, self.settings.language)
+
+    def timezone(self, person_id: int) -> str:
+        with Session(self.engine) as db:
+            person = db.get(Person, person_id)
+            return person.timezone if person is not None else self.settings.timezone
 
     def translator(self, language: str) -> Translate:
         content = self.runtime.content
@@ -96,9 +104,25 @@ def user_of(activity: Activity) -> TeamsUser:
         key=getattr(sender, "aad_object_id", None) or f"bf:{sender.id}",
         name=getattr(sender, "name", None),
         email=None,
-        locale=activity.locale,
-        timezone=getattr(activity, "local_timezone", None),
+        locale=activity.locale or client_info(activity).get("locale"),
+        timezone=client_timezone(activity),
     )
+
+
+def client_info(activity: Activity) -> dict[str, Any]:
+    """The ``clientInfo`` entity Teams adds to an activity (locale, country, platform,
+    timezone), or nothing."""
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) == "clientInfo":
+            return dict(getattr(entity, "additional_properties", None) or {})
+    return {}
+
+
+def client_timezone(activity: Activity) -> str | None:
+    """The time zone of the person's Teams client: the activity's ``localTimezone``, else its
+    ``clientInfo`` entity's (an install often carries only the latter)."""
+    zone = getattr(activity, "local_timezone", None) or client_info(activity).get("timezone")
+    return str(zone) if zone else None
 
 
 def inbound_id(activity: Activity) -> str | None:

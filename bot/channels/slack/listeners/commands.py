@@ -1,5 +1,9 @@
 """``/regie <word>``: the same intent words as typing; an unknown word is answered privately
-(in the person's language) and starts nothing."""
+(in the person's language) and starts nothing.
+
+The conversation always happens in the person's DM with Regie. Typed anywhere else (a channel,
+a DM with someone), ``/regie`` also says so there, in the command's answer that only they see:
+without it the command would seem to do nothing."""
 
 from __future__ import annotations
 
@@ -23,7 +27,11 @@ def register(app: App, turns: SlackTurns) -> None:
             unknown = t("channel.unknown_command", command=(command.get("text") or "")[:50])
             ack(text=escape(unknown), response_type="ephemeral")
             return
-        ack()
+        if command.get("channel_id") != turns.dm_of(user):
+            t = turns.translator(turns.language(turns.person(user)))
+            ack(text=escape(t("channel.continues_in_dm")), response_type="ephemeral")
+        else:
+            ack()
         turns.converse(
             user, user, intent=intent, inbound_id=f"slack:cmd:{command.get('trigger_id')}"
         )

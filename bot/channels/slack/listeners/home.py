@@ -1,4 +1,5 @@
-"""App Home: opening the Home tab publishes "my development" (``dialogs/flows/home.py``)."""
+"""App Home: opening the Home tab publishes "my development" (``dialogs/flows/home.py``), in
+summaries that fit however much a person has; its buttons continue in the Messages tab."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ def publish_home(turns: SlackTurns, user: str) -> None:
         if person is None:
             turns.people.forget(user)
             return
+        language = person.language
         today = turns.runtime.clock().astimezone(ZoneInfo(person.timezone)).date()
         summary = build_summary(
             db, turns.runtime.content, person, today=today, policy=policy(turns.settings)
         )
-    turns.call(turns.client.views_publish, user_id=user, view=home_view(summary))
+    view = home_view(summary, turns.translator(language))
+    turns.call(turns.client.views_publish, user_id=user, view=view)

@@ -20,6 +20,7 @@ def from_a_person_in_dm(event: dict[str, Any]) -> bool:
 def register(app: App, turns: SlackTurns) -> None:
     @app.event("message", matchers=[from_a_person_in_dm])
     def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        turns.dms[event["user"]] = event["channel"]
         turns.converse(
             event["user"],
             event["channel"],
