@@ -25,6 +25,21 @@ CHART_WIDTH = 560
 LABEL_WIDTH = 220
 
 
+SMALL_COUNTS = (
+    "Counts of people under {k} show as <{k}, so nobody can be singled out; × hides a count "
+    "that would let a <{k} be worked out from the others."
+)
+
+
+def _step_cells(report: CampaignReport, step_id: str) -> tuple[str, str, str, str]:
+    """(waiting, sent, failed, skipped) of one step as HR may see them (waiting: queued and
+    held together, hidden when either is)."""
+    cells = report.figures.step_cells(step_id)
+    queued, held = cells.counts[0], cells.counts[1]
+    waiting = cells.marker if queued is None or held is None else str(queued + held)
+    return waiting, cells.shown(2), cells.shown(3), cells.shown(4)
+
+
 def funnel(report: CampaignReport) -> list[tuple[str, int, str]]:
     """(label, value for the bar, shown text): targeted -> reached -> responded -> experiments.
     A suppressed count (<K) draws no bar."""
@@ -99,10 +114,7 @@ def render_html(report: CampaignReport, names: dict[str, list[Attendee]] | None 
             for cell in (
                 step.id,
                 step.day,
-                s.queued + s.held,
-                s.sent,
-                s.failed,
-                s.skipped,
+                *_step_cells(report, step.id),
                 f.cell(s.responded) if step.answerable else "",
             )
         )
@@ -113,6 +125,7 @@ def render_html(report: CampaignReport, names: dict[str, list[Attendee]] | None 
     failures = "".join(
         f"<li>{n} × {escape(reason)}</li>" for reason, n in f.failure_reasons.most_common()
     )
+    skips = "".join(f"<li>{n} × {escape(reason)}</li>" for reason, n in f.skip_reason_cells())
     named = ""
     if names:
         lists = []
@@ -146,9 +159,10 @@ svg .label {{ font-size: 13px; fill: #333; }} svg .value {{ font-size: 13px; fil
 <section><h2>Messages per step</h2><table>
 <tr><th>step</th><th>day</th><th>waiting</th><th>sent</th><th>failed</th><th>skipped</th>
 <th>responded</th></tr>{step_rows}</table>
-{f"<h3>Failed, by reason</h3><ul>{failures}</ul>" if failures else ""}</section>
+{f"<h3>Failed, by reason</h3><ul>{failures}</ul>" if failures else ""}
+{f"<h3>Skipped, by reason</h3><ul>{skips}</ul>" if skips else ""}</section>
 {named}
-<p class="note">Counts of people under {f.k} show as &lt;{f.k}, so nobody can be singled out.
+<p class="note">{escape(SMALL_COUNTS.format(k=f.k))}
 People who do not allow aggregates are not counted in responses. No answer anyone wrote appears
 in this report.</p>
 </body></html>
@@ -168,11 +182,12 @@ def write_csv(
             s = f.steps.get(step.id)
             if s is None:
                 continue
+            waiting, sent, failed, skipped = _step_cells(report, step.id)
             for measure, value in (
-                ("waiting", str(s.queued + s.held)),
-                ("sent", str(s.sent)),
-                ("failed", str(s.failed)),
-                ("skipped", str(s.skipped)),
+                ("waiting", waiting),
+                ("sent", sent),
+                ("failed", failed),
+                ("skipped", skipped),
                 ("responded", f.cell(s.responded) if step.answerable else ""),
             ):
                 writer.writerow(["step", step.id, measure, value])
@@ -182,6 +197,8 @@ def write_csv(
             writer.writerow(["workshop", w.id, "capacity", w.capacity or ""])
         for reason, n in f.failure_reasons.most_common():
             writer.writerow(["failed", "", reason, n])
+        for reason, shown in f.skip_reason_cells():
+            writer.writerow(["skipped", "", reason, shown])
         for workshop, people in (names or {}).items():
             for a in people:
                 writer.writerow(["sign-up", workshop, a.state, f"{a.name} <{a.email}>"])
@@ -204,14 +221,11 @@ def print_report(out: Console, report: CampaignReport) -> None:
         s = f.steps.get(step.id)
         if s is None:
             continue
+        cells = f.step_cells(step.id)
         table.add_row(
             step.id,
             str(step.day),
-            str(s.queued),
-            str(s.held),
-            str(s.sent),
-            str(s.failed),
-            str(s.skipped),
+            *(cells.shown(n) for n in range(len(cells))),
             f.cell(s.responded) if step.answerable else "",
         )
     out.print(table)
@@ -221,8 +235,8 @@ def print_report(out: Console, report: CampaignReport) -> None:
             out.print(f"  {n:>6}  {reason}")
     if f.skip_reasons:
         out.print("Skipped, by reason:")
-        for reason, n in f.skip_reasons.most_common():
-            out.print(f"  {n:>6}  {reason}")
+        for reason, shown in f.skip_reason_cells():
+            out.print(f"  {shown:>6}  {reason}")
     if spec.workshops:
         workshops = Table(title="Workshop sign-ups")
         for column in ("workshop", "going", "places", "waitlist"):
@@ -235,7 +249,7 @@ def print_report(out: Console, report: CampaignReport) -> None:
                 report.shown(report.waiting(w.id)),
             )
         out.print(workshops)
-    out.print(f"Counts of people under {f.k} show as <{f.k}, so nobody can be singled out.")
+    out.print(SMALL_COUNTS.format(k=f.k))
 
 
 def print_sign_ups(out: Console, report: CampaignReport, names: dict[str, list[Attendee]]) -> None:

@@ -136,6 +136,7 @@ Weekday = Annotated[int, BeforeValidator(_weekday_name), Field(ge=0, le=6)]
 """0 = Monday … 6 = Sunday, or the English day name (``monday``, ``mon``)."""
 HttpUrlText = Annotated[str, BeforeValidator(_stripped), AfterValidator(_http_url)]
 Positive = Annotated[float, Field(gt=0)]
+Months = Annotated[int, Field(ge=1)]
 Secret = Annotated[SecretStr | None, BeforeValidator(_blank_is_none)]
 """A token or password; an empty variable counts as not set."""
 OptionalText = Annotated[str | None, BeforeValidator(_blank_is_none)]
@@ -188,6 +189,14 @@ class Settings(BaseSettings):
     teams_sends_per_conversation: Positive = 7.0
     campaigns_dir: str = "campaigns"
     """Campaign files HR can launch from chat ("campaigns"); the CLI takes any path."""
+    outbox_retention_days: int = Field(default=30, ge=1)
+    """Days a message's text stays in the outbox after it was delivered (or skipped, or died);
+    then only the row remains (its key, state and times)."""
+    retention_months: Annotated[Months | None, BeforeValidator(_blank_is_none)] = None
+    """Personal items nobody changed for this many months are deleted, after a notice to their
+    owner; unset or empty: kept until the person deletes them."""
+    retention_notice_days: int = Field(default=14, ge=1, le=27)
+    """How many days before such a deletion its owner is told."""
     host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
 
@@ -221,6 +230,8 @@ class Settings(BaseSettings):
         default=None, validation_alias="OPENAI_BASE_URL"
     )
     """Azure OpenAI or any OpenAI-compatible server (default: OpenAI's own)."""
+    calm: bool = True
+    """REGIE_CALM: at most one message per person per half-day (dialogs/nudges/calm.py)."""
 
     @property
     def llm_enabled(self) -> bool:
@@ -280,6 +291,9 @@ EXPECTED: dict[str, str] = {
     "slack_send_rate": "expected a number of messages per second above 0",
     "teams_send_rate": "expected a number of requests per second above 0",
     "teams_sends_per_conversation": "expected a number of messages per second above 0",
+    "outbox_retention_days": "expected a whole number of days, at least 1",
+    "retention_months": "expected a whole number of months, at least 1, or empty (off)",
+    "retention_notice_days": "expected a whole number of days from 1 to 27 (less than a month)",
     "host": "expected a host name or address like 127.0.0.1",
     "port": "expected a port number 1-65535",
     "slack_api_url": "expected an http(s) URL like https://slack.com/api/",

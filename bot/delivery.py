@@ -6,24 +6,33 @@ People no chat channel can reach get their messages in the console the next time
 Pacing: each pass claims only what the senders' budgets can send in about ``pass_seconds``, and
 only as many people's interrupted rows (left ``sending`` by a process that died) as their
 history look-ups' budget allows; the rest stays pending for the next pass. A look-up answers
-sent, not sent or unknown; an unknown is asked again later, never taken as "not sent"."""
+sent, not sent or unknown; an unknown is asked again later, never taken as "not sent".
+
+A manager's digest is composed again when it is sent (``dialogs.nudges.digest.at_delivery``),
+from what is shared then, and its reads are audited only once it reached the manager; people
+reachable only in the console get theirs the same way from :func:`console_inbox`. A nudge pause
+holds back nudges, never a digest or a notice about the person's own data (``NOT_PAUSED``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, col, select
 
 from bot.ratelimit import AdaptiveRate
+from dialogs.engine.content import Content, load_content
 from dialogs.engine.replies import Reply, reply_from_dict
+from dialogs.nudges import digest as digests
+from dialogs.nudges.rules import welcome_delivered
 from storage.db import session_scope
 from storage.models import Outbound, OutboxState, Person, utcnow
 from storage.outbox import (
@@ -36,16 +45,21 @@ from storage.outbox import (
     mark_sent,
     mark_skipped,
     mark_unknown,
+    pending_for,
     recover_stuck,
     release,
 )
+from storage.privacy import Reader
+from storage.retention import NOTICE_KIND
 
 log = logging.getLogger(__name__)
 CONSOLE_RECHECK = timedelta(hours=6)
 """How often a console-only person is checked again (they may have joined Slack or Teams)."""
 OUTCOME_BATCH = 50
-NOT_PAUSED = frozenset({"system", "digest"})
-"""Kinds a nudge pause does not hold back (a manager's digest is their information, not a nudge)."""
+NOT_PAUSED = frozenset({"system", digests.DIGEST_KIND, NOTICE_KIND})
+"""Kinds a nudge pause does not hold back: a manager's digest is their information about their
+team, not a nudge (a manager who wants none chooses the ``off`` rhythm), and a retention notice
+tells the person what is about to happen to their own data."""
 STUCK_AFTER = timedelta(minutes=2)
 """A row in ``sending`` longer than this was left by a process that died (sends take seconds)."""
 PASS_SECONDS = 5.0
@@ -158,6 +172,14 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.stuck_after = stuck_after
         self.pass_seconds = pass_seconds
+        self._content: Content | None = None
+
+    @property
+    def content(self) -> Content:
+        """The texts, loaded when the first digest is composed."""
+        if self._content is None:
+            self._content = load_content()
+        return self._content
 
     def batch(self, limit: int | None = None) -> tuple[int, int | None]:
         """What the next pass may claim: rows (what the senders' current budgets can send in
@@ -193,6 +215,10 @@ class DeliveryWorker:
         loop = asyncio.get_running_loop()
         rows, people = self.batch(limit)
         claimed, recipients = await loop.run_in_executor(None, self._claim, now, rows, people)
+        composed = await loop.run_in_executor(None, self._compose, claimed, recipients, now)
+        claimed = [
+            replace(m, payload=composed[m.id].payload) if m.id in composed else m for m in claimed
+        ]
         report.claimed = len(claimed)
         lookups = await self._reconcile(claimed, recipients, now)
         outcomes: list[tuple[int, Callable[[Outbound], None]]] = []
@@ -206,8 +232,16 @@ class DeliveryWorker:
         async def one(message: OutboxMessage) -> None:
             assert message.id is not None
             person = recipients.get(message.person_id)
+            fresh = composed.get(message.id)
+            if fresh is not None and fresh.skip is not None and person is not None:
+                report.skipped += 1
+                reason = fresh.skip
+                outcomes.append((message.id, lambda row: mark_skipped(row, reason=reason)))
+                return
             async with gate:
                 outcome = await self._deliver(message, person, now, report, lookups.get(message.id))
+            if fresh is not None:
+                outcome = _with_reads(outcome, fresh, now)
             outcomes.append((message.id, outcome))
             if len(outcomes) >= OUTCOME_BATCH:
                 batch = outcomes[:]
@@ -251,6 +285,36 @@ class DeliveryWorker:
             people = list(db.exec(select(Person).where(col(Person.id).in_(ids)))) if ids else []
             return claimed, {p.id: p for p in people if p.id is not None}
 
+    def _compose(
+        self, claimed: Sequence[OutboxMessage], people: dict[int, Person], now: datetime
+    ) -> dict[int, digests.Delivery]:
+        """The claimed digests composed again from what is shared now (by row id); nothing is
+        audited until one is delivered. A digest for someone only the console reaches is left
+        as it is: ``console_inbox`` composes it when they look."""
+        wanted = [
+            m
+            for m in claimed
+            if m.kind == digests.DIGEST_KIND and m.person_id in people and m.id is not None
+        ]
+        if not wanted:
+            return {}
+        found: dict[int, digests.Delivery] = {}
+        with session_scope(self.engine) as db:
+            for message in wanted:
+                manager = db.get(Person, message.person_id)
+                if manager is None or not any(s.can_reach(manager) for s in self.senders):
+                    continue
+                assert message.id is not None
+                found[message.id] = digests.at_delivery(
+                    db,
+                    self.content,
+                    manager,
+                    message.payload,
+                    now=now,
+                    queued_at=message.created_at,
+                )
+        return found
+
     def _record(self, outcomes: Sequence[tuple[int, Callable[[Outbound], None]]]) -> None:
         with session_scope(self.engine) as db:
             ids = [row_id for row_id, _ in outcomes]
@@ -260,6 +324,8 @@ class DeliveryWorker:
                 if row is not None:
                     outcome(row)
                     db.add(row)
+            # A new hire's first onboarding nudge carries the welcome: delivered, it counts.
+            welcome_delivered(db, rows.values(), now=self.clock())
 
     def _sender_for(
         self, message: OutboxMessage, person: Person | None, now: datetime
@@ -352,10 +418,69 @@ class DeliveryWorker:
 def _paused(message: OutboxMessage, person: Person, now: datetime) -> bool:
     today = now.astimezone(ZoneInfo(person.timezone)).date()
     return bool(
-        message.kind != "system"
+        message.kind not in NOT_PAUSED
         and person.nudge_paused_until
         and person.nudge_paused_until >= today
     )
+
+
+def _with_reads(
+    outcome: Callable[[Outbound], None], fresh: digests.Delivery, now: datetime
+) -> Callable[[Outbound], None]:
+    """A digest's outcome: once it is sent, the row keeps what was sent and the manager's
+    reads are audited, in the same transaction as the row's new state."""
+
+    def record(row: Outbound) -> None:
+        outcome(row)
+        if row.state != OutboxState.SENT:
+            return  # not delivered (yet): not read
+        row.payload = fresh.payload
+        db = object_session(row)
+        assert isinstance(db, Session)
+        digests.record_delivered(db, fresh.digest, reader=Reader(person_id=row.person_id), at=now)
+
+    return record
+
+
+def ready_for_console(
+    db: Session, row: Outbound, *, now: datetime, content: Content | None = None
+) -> bool:
+    """A message about to be shown in the console (and marked sent by the caller): a digest
+    is composed from what is shared now (``row.payload`` replaced) and its reads audited as
+    the manager's; False when it has nothing left to show (then it is marked skipped and must
+    not be shown). Any other message is shown as it is."""
+    if row.kind != digests.DIGEST_KIND:
+        return True
+    manager = db.get(Person, row.person_id)
+    if manager is None:
+        return False
+    fresh = digests.at_delivery(
+        db, content or load_content(), manager, list(row.payload), now=now, queued_at=row.created_at
+    )
+    if fresh.skip is not None:
+        mark_skipped(row, reason=fresh.skip)
+        db.add(row)
+        return False
+    row.payload = fresh.payload
+    db.add(row)
+    digests.record_delivered(db, fresh.digest, reader=Reader(person_id=row.person_id), at=now)
+    return True
+
+
+def console_inbox(
+    db: Session, person_id: int, *, now: datetime, content: Content | None = None
+) -> list[Reply]:
+    """The messages waiting for someone only the console reaches, shown now (``regie chat``)
+    and marked sent, each through :func:`ready_for_console`."""
+    texts = content or load_content()
+    replies: list[Reply] = []
+    for row in pending_for(db, person_id, now=now):
+        if not ready_for_console(db, row, now=now, content=texts):
+            continue
+        replies += [reply_from_dict(data) for data in row.payload]
+        mark_sent(row, channel="console", now=now)
+        db.add(row)
+    return replies
 
 
 def _since(message: OutboxMessage) -> datetime:

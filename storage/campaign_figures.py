@@ -1,5 +1,8 @@
 """A campaign's figures for HR: messages per step and state, responses, experiments started
-from it and workshop sign-ups. Counts of people under the minimum group size show as ``<K``."""
+from it and workshop sign-ups. Counts of people under the minimum group size show as ``<K``;
+people's own choices (a nudge pause, opting out of campaigns) are counts of people too, and
+where they add up with delivery counts to a total HR knows, the cells are protected together
+(``MinimumGroup.partition``)."""
 
 from __future__ import annotations
 
@@ -20,7 +23,12 @@ from storage.models import (
     OutboxState,
     Person,
 )
-from storage.privacy import MinimumGroup
+from storage.privacy import Cells, MinimumGroup
+
+PEOPLES_CHOICES = frozenset({"paused nudges", "opted out of campaigns", "paused"})
+"""Skip reasons that are a person's own choice (the planner's, the preferences', the delivery
+worker's): counted under the ``<K`` rule, never exactly when small."""
+STEP_COLUMNS = ("queued", "held", "sent", "failed", "skipped")
 
 
 @dataclass
@@ -32,6 +40,8 @@ class StepFigures:
     held: int = 0
     responded: int = 0
     responses: Counter[str] = field(default_factory=Counter)
+    declined: int = 0
+    """Skipped for a person's own choice (paused, opted out): part of ``skipped``."""
 
 
 @dataclass
@@ -54,6 +64,40 @@ class Figures:
         """A count of the campaign's people, under the one ``<K`` rule (``MinimumGroup``)."""
         rule = MinimumGroup(self.k)
         return rule.cell(rule.count(people, group=self.targeted))
+
+    @property
+    def rule(self) -> MinimumGroup:
+        return MinimumGroup(self.k)
+
+    def step_cells(self, step_id: str) -> Cells:
+        """One step's messages by state (``STEP_COLUMNS``; one message a person): the skipped
+        ones protected when some of them are people's choices."""
+        s = self.steps.get(step_id) or StepFigures()
+        counts = [s.queued, s.held, s.sent, s.failed, s.skipped]
+        return self.rule.partition(counts, sensitive={4} if s.declined else set())
+
+    def total_cells(self) -> Cells:
+        """All messages by state — waiting (queued or held), sent, failed, skipped — protected
+        the same way (the chat's status line)."""
+        steps = self.steps.values()
+        counts = [
+            sum(s.queued + s.held for s in steps),
+            self.sent,
+            sum(s.failed for s in steps),
+            sum(s.skipped for s in steps),
+        ]
+        declined = any(s.declined for s in steps)
+        return self.rule.partition(counts, sensitive={3} if declined else set())
+
+    def skip_reason_cells(self) -> list[tuple[str, str]]:
+        """Why messages were skipped, most frequent first: a person's own choice counted under
+        the rule, protected together with the other reasons."""
+        reasons = self.skip_reasons.most_common()
+        if not reasons:
+            return []
+        choices = {n for n, (reason, _) in enumerate(reasons) if reason in PEOPLES_CHOICES}
+        cells = self.rule.partition([n for _, n in reasons], sensitive=choices)
+        return [(reason, cells.shown(n)) for n, (reason, _) in enumerate(reasons)]
 
     @property
     def sent(self) -> int:
@@ -88,6 +132,8 @@ def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_gro
         elif state == OutboxState.SKIPPED:
             step.skipped += 1
             skips[_reason(error)] += 1
+            if _reason(error) in PEOPLES_CHOICES:
+                step.declined += 1
         else:
             step.failed += 1
             failures[_reason(error)] += 1

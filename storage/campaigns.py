@@ -4,12 +4,13 @@ messages in the outbox (``Outbound.campaign_id`` and ``campaign_step``). Worksho
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from storage.db import insert_if_new, insert_many_if_new
@@ -17,6 +18,7 @@ from storage.models import (
     Campaign,
     CampaignRecipient,
     CampaignResponse,
+    CampaignRsvp,
     CampaignState,
     Outbound,
     OutboxState,
@@ -165,3 +167,50 @@ def due_and_sent(db: Session, campaign_id: int, *, now: datetime) -> tuple[int, 
     )
     counts = {str(state): int(n) for state, n in rows}
     return sum(counts.values()), counts.get(OutboxState.SENT, 0)
+
+
+# -- one person's rows (export and forgetting) -----------------------------------------------
+
+FORGOTTEN = "forgotten@invalid"
+"""What a forgotten person's e-mail becomes in a stored campaign file (its owner, or an
+audience's ``emails`` list): an address nobody has, so the audience stays what it was."""
+
+
+def rows_of(db: Session, person_id: int) -> dict[str, list[Any]]:
+    """Everything campaigns hold about one person: being in an audience, their button
+    presses and their workshop places (for ``export_person``)."""
+    found: dict[str, list[Any]] = {}
+    for name, model in (
+        ("campaign_recipient", CampaignRecipient),
+        ("campaign_response", CampaignResponse),
+        ("campaign_rsvp", CampaignRsvp),
+    ):
+        query = select(model).where(model.person_id == person_id).order_by(col(model.id))
+        found[name] = list(db.exec(query))
+    return found
+
+
+def forget(db: Session, person_id: int, email: str) -> None:
+    """Delete the person's campaign rows (audiences, button presses, workshop places — a
+    freed place stays free for the next sign-up) and their e-mail from stored campaign
+    files."""
+    for model in (CampaignRecipient, CampaignResponse, CampaignRsvp):
+        db.exec(delete(model).where(col(model.person_id) == person_id))
+    address = email.strip().lower()
+    for campaign in db.exec(select(Campaign)):
+        spec = _without(campaign.spec, address)
+        if spec != campaign.spec:
+            campaign.spec = spec
+            db.add(campaign)
+    db.exec(update(Campaign).where(col(Campaign.owner_id) == person_id).values(owner_id=None))
+
+
+def _without(value: Any, address: str) -> Any:
+    """The stored file with ``address`` replaced wherever it appears."""
+    if isinstance(value, str):
+        return re.sub(re.escape(address), FORGOTTEN, value, flags=re.IGNORECASE)
+    if isinstance(value, list):
+        return [_without(item, address) for item in value]
+    if isinstance(value, dict):
+        return {key: _without(item, address) for key, item in value.items()}
+    return value

@@ -1,8 +1,10 @@
 """Engine and session creation.
 
 SQLite is the embedded default: WAL journal so readers never block the writer, foreign keys on
-(SQLite leaves them off per connection), and ``synchronous=FULL`` so every committed turn is on
-disk before the bot answers. PostgreSQL is the production store.
+(SQLite leaves them off per connection), ``synchronous=FULL`` so every committed turn is on
+disk before the bot answers, and ``secure_delete`` so a deleted or overwritten row (a person
+forgotten, an item past its retention) leaves no copy in the file's free space. PostgreSQL is
+the production store.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted text is zeroed, not left in free pages
     cursor.close()
 
 

@@ -212,6 +212,9 @@ class Experiment(SharedItem, table=True):
     )
     learned: str | None = Field(default=None, sa_type=Text)
     keep_doing: str | None = Field(default=None, sa_type=Text)
+    lesson_private: bool = False
+    """The lesson (``learned``, ``keep_doing``) stays private even when the experiment is
+    shared: written later than the rest, it is shared only when its owner says so."""
     updated_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
     campaign_id: int | None = Field(

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, not_, or_, update
+from sqlalchemy import Text, and_, cast, func, not_, or_, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -324,11 +324,18 @@ def status(db: Session) -> OutboxStatus:
 
 
 def retry_dead(db: Session, *, now: datetime) -> int:
+    """Dead messages back in the queue; one whose text was already removed (retention) is
+    marked skipped instead. Returns how many go again."""
     rows = list(db.exec(select(Outbound).where(Outbound.state == OutboxState.DEAD)))
+    revived = 0
     for row in rows:
-        row.state, row.attempts, row.not_before = OutboxState.PENDING, 0, now
+        if not row.payload:
+            mark_skipped(row, reason=EXPIRED)
+        else:
+            row.state, row.attempts, row.not_before = OutboxState.PENDING, 0, now
+            revived += 1
         db.add(row)
-    return len(rows)
+    return revived
 
 
 def pending_for(db: Session, person_id: int, *, now: datetime) -> list[Outbound]:
@@ -343,3 +350,140 @@ def pending_for(db: Session, person_id: int, *, now: datetime) -> list[Outbound]
             .order_by(col(Outbound.created_at), col(Outbound.id))
         )
     )
+
+
+# -- retention and forgetting ------------------------------------------------------------
+
+ABOUT = "about"
+"""A payload part's list of the people whose data it shows, other than its recipient (a
+digest's section of one report, its opening, a starter naming someone): what
+:func:`redact_about` removes when one of them is forgotten."""
+DONE = (OutboxState.SENT, OutboxState.SKIPPED, OutboxState.DEAD)
+EXPIRED = "expired: its text was removed after the retention period"
+
+
+def _non_empty(payload: Any) -> ColumnElement[bool]:
+    return cast(payload, Text) != "[]"
+
+
+def prune_payloads(db: Session, *, before: datetime) -> int:
+    """Empty the payload (the text) of messages delivered before ``before`` — or skipped or
+    dead since then — keeping the row: its idempotency key still keeps the slot from being
+    sent twice, and its state and times still count. Returns how many were emptied."""
+    done = or_(
+        and_(col(Outbound.state) == OutboxState.SENT, col(Outbound.sent_at) < before),
+        and_(
+            col(Outbound.state).in_([OutboxState.SKIPPED, OutboxState.DEAD]),
+            col(Outbound.not_before) < before,
+        ),
+    )
+    statement = (
+        update(Outbound)
+        .where(done, _non_empty(Outbound.payload))
+        .values(payload=[])
+        .execution_options(synchronize_session=False)
+    )
+    return int(db.connection().execute(statement).rowcount)
+
+
+def redact_about(db: Session, person_id: int, *, traces: Sequence[str] = ()) -> int:
+    """Remove every part of other people's messages that shows this person's data (their
+    ``about`` list names them), in any state: a digest their manager got or is still to get
+    loses that person's section, the opening made from it and the starters naming them.
+    ``traces`` (their name, e-mail and texts) find the same parts in digests queued before
+    parts were labelled. Returns how many messages changed."""
+    tagged = cast(Outbound.payload, Text).like(f'%"{ABOUT}"%')
+    rows = db.exec(
+        select(Outbound)
+        .where(col(Outbound.person_id) != person_id)
+        .where(or_(col(Outbound.kind) == "digest", tagged), _non_empty(Outbound.payload))
+    )
+    wanted = [t for t in {t.strip() for t in traces} if len(t) >= 3]
+    changed = 0
+    for row in rows:
+        kept = [part for part in row.payload if not _shows(part, person_id, wanted)]
+        if len(kept) != len(row.payload):
+            row.payload = kept
+            db.add(row)
+            changed += 1
+    return changed
+
+
+def _shows(part: dict[str, Any], person_id: int, traces: Sequence[str]) -> bool:
+    if ABOUT in part:
+        return person_id in part[ABOUT]
+    text = str(part.get("text", ""))
+    return any(trace in text for trace in traces)
+
+
+# -- reads for calm (dialogs/nudges/calm.py) and the console's buttons ------------------------
+
+TAKING = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT, OutboxState.FAILED)
+"""The states of a message that has gone or will go: it takes its half-day (calm)."""
+
+
+def taken_between(
+    db: Session, person_ids: Iterable[int], *, start: datetime, end: datetime
+) -> list[Outbound]:
+    """The messages of these people that went, or will go, between ``start`` and ``end``:
+    a sent row at ``sent_at``, any other at ``created_at`` (when it was due when written; a
+    retry or a console wait moves ``not_before``, not that). Oldest first."""
+    wanted = sorted(set(person_ids))
+    moment = func.coalesce(Outbound.sent_at, Outbound.created_at)
+    found: list[Outbound] = []
+    for first in range(0, len(wanted), 5000):  # under the databases' parameter limits
+        found += db.exec(
+            select(Outbound)
+            .where(col(Outbound.person_id).in_(wanted[first : first + 5000]))
+            .where(col(Outbound.state).in_(TAKING))
+            .where(moment >= start, moment < end)
+            .order_by(moment, col(Outbound.id))
+        )
+    return found
+
+
+def untouched(db: Session, row_id: int) -> Outbound | None:
+    """The row if it is still pending and never tried or shown (no attempt, no channel):
+    nobody is sending it. On PostgreSQL it stays locked until the transaction ends, so a
+    worker's ``claim_due`` (``SKIP LOCKED``) passes it by meanwhile."""
+    query = (
+        select(Outbound)
+        .where(Outbound.id == row_id)
+        .where(Outbound.state == OutboxState.PENDING)
+        .where(Outbound.attempts == 0)
+        .where(col(Outbound.channel).is_(None))
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return db.exec(query).first()
+
+
+def by_key(db: Session, key: str) -> Outbound | None:
+    """The message with this idempotency key, if any."""
+    return db.exec(select(Outbound).where(Outbound.idempotency_key == key)).first()
+
+
+def shown_in_console(db: Session, person_id: int, *, since: datetime) -> list[Outbound]:
+    """The messages a person was shown in the console since ``since``, in the order they
+    were shown."""
+    return list(
+        db.exec(
+            select(Outbound)
+            .where(Outbound.person_id == person_id)
+            .where(Outbound.channel == "console")
+            .where(Outbound.state == OutboxState.SENT)
+            .where(col(Outbound.sent_at) >= since)
+            .order_by(col(Outbound.sent_at), col(Outbound.id))
+        )
+    )
+
+
+def seen_inbound(db: Session, inbound_ids: Iterable[str]) -> set[str]:
+    """Which of these inbound ids were handled already (``storage.inbound.claim``)."""
+    from storage.models import ProcessedInbound
+
+    wanted = sorted(set(inbound_ids))
+    if not wanted:
+        return set()
+    query = select(ProcessedInbound.inbound_id).where(col(ProcessedInbound.inbound_id).in_(wanted))
+    return set(db.exec(query))

@@ -1,6 +1,8 @@
 """HR's participation report: counts of people only, each cell under the one ``<K`` rule
 (``storage.privacy.MinimumGroup``), never free text, and only people (and items) that allow
-aggregates."""
+aggregates. The distribution of experiments done (0, 1, 2, 3+) adds up to the number of people
+shown above it, so it is protected as a whole (``MinimumGroup.partition``): no hidden cell can
+be worked out from the others and that total."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ class Row:
     metric: str
     period: str
     people: int | None
-    """None when suppressed: fewer than K people."""
+    """None when suppressed: fewer than K people (or hidden to protect such a cell)."""
+    marker: str | None = None
+    """How a suppressed cell shows when not ``<K`` (``×``: hidden to protect another cell)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class Participation:
         return self.rule.k
 
     def cell(self, row: Row) -> str:
+        if row.people is None and row.marker is not None:
+            return row.marker
         return self.rule.cell(row.people)
 
 
@@ -44,7 +50,10 @@ def participation(
     min_group: int,
     department: str | None = None,
     reader_id: int | None = None,
+    operator: str | None = None,
 ) -> Participation:
+    """``reader_id``: the HR person asking in chat; ``operator``: the administrator at the
+    command line. Either is in the audit entry (about a group, never a person)."""
     rule = MinimumGroup.configured(min_group)
     people = select(Person.id).where(col(Person.in_aggregates))
     if department:
@@ -107,8 +116,11 @@ def participation(
     distribution = [0, 0, 0, 0]
     for person_id in ids:
         distribution[min(done.get(person_id or 0, 0), 3)] += 1
-    for n, count in enumerate(distribution):
-        add("experiments_done_this_year", f"{n}/3" if n < 3 else "3+/3", count)
+    cells = rule.partition(distribution)
+    for n, count in enumerate(cells.counts):
+        period = f"{n}/3" if n < 3 else "3+/3"
+        marker = cells.marker if cells.marker != rule.cell(None) else None
+        rows.append(Row("experiments_done_this_year", period, count, marker))
     for metric, model in (("reflected", Answer), ("checked_in", CheckIn)):
         month = func.substr(cast(model.created_at, String), 1, 7)
         per_month = db.exec(
@@ -128,7 +140,8 @@ def participation(
             at=utcnow(),
             actor_id=reader_id,
             action="hr_report",
-            detail={"department": department, "from": start.isoformat(), "to": end.isoformat()},
+            detail={"department": department, "from": start.isoformat(), "to": end.isoformat()}
+            | ({"operator": operator} if operator else {}),
         )
     )
     return Participation(rule, rows)

@@ -11,12 +11,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage.models import (
-    AuditEntry,
     Campaign,
     CampaignRsvp,
     Person,
     RsvpState,
 )
+from storage.privacy import Reader, record_reads
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,12 @@ class Attendee:
 
 
 def sign_up_lists(
-    db: Session, campaign_id: int, *, reader_id: int | None, now: datetime
+    db: Session, campaign_id: int, *, reader: Reader, now: datetime
 ) -> dict[str, list[Attendee]]:
     """Per workshop, the people signed up and waiting, by name: for the campaign's owner only
-    (the sign-up button tells people so). Each look is audited per person ("who has seen my
-    data" in the privacy centre shows it)."""
+    (the sign-up button tells people so). Each look is audited per person, with who really
+    looked (the owner in chat, or an administrator at the command line): "who has seen my
+    data" in the privacy centre shows it."""
     query = (
         select(CampaignRsvp, Person.name, Person.email)
         .join(Person, col(Person.id) == CampaignRsvp.person_id)
@@ -147,14 +148,12 @@ def sign_up_lists(
     for rsvp, name, email in db.exec(query):
         lists[rsvp.workshop].append(Attendee(rsvp.person_id, name, email, rsvp.state, rsvp.at))
     slug = db.exec(select(Campaign.slug).where(Campaign.id == campaign_id)).one()
-    db.add_all(
-        AuditEntry(
-            at=now,
-            actor_id=reader_id,
-            subject_id=person_id,
-            action="campaign_sign_ups",
-            detail={"campaign": slug},
-        )
-        for person_id in {a.person_id for people in lists.values() for a in people}
+    record_reads(
+        db,
+        reader=reader,
+        subjects={a.person_id for people in lists.values() for a in people},
+        at=now,
+        action="campaign_sign_ups",
+        detail={"campaign": slug, "what": "sign_ups"},
     )
     return lists

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from bot.commands.common import database, err, person_or_exit, settings_and_logging
+from bot.commands.setup import OperatorOption
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -212,6 +213,7 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
 
     from bot.channels.registry import Reachability
     from dialogs.campaigns.messages import language_of
+    from storage.privacy import MinimumGroup
 
     spec = plan.spec
     if plan.is_edit:
@@ -223,7 +225,7 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
             f"Steps changed: {changed}. Steps removed: {', '.join(plan.removed_steps) or 'none'}."
         )
         typer.echo("Only messages not sent yet change; messages already sent stay as they were.")
-    typer.echo(f"Audience of {spec.id}: {plan.audience} people")
+    typer.echo(f"Audience of {spec.id}: {plan.reaching} people")
     table = Table()
     table.add_column("language")
     table.add_column("channel")
@@ -239,9 +241,12 @@ def _describe(db: Session, settings: Settings, plan: LaunchPlan) -> None:
     for (lang, channel), n in sorted(channels.items()):
         table.add_row(lang, channel, str(n))
     _out().print(table)
+    opted_out, paused = plan.choices(settings.min_group_size)
+    k = MinimumGroup.configured(settings.min_group_size).k
     typer.echo(
-        f"Skipped and counted: {plan.opted_out} opted out of campaigns; "
-        f"{plan.paused} paused their nudges (no messages while paused)."
+        f"Skipped and counted: {opted_out} opted out of campaigns (not in the audience above); "
+        f"{paused} paused their nudges (no messages while paused). Counts of people under {k} "
+        f"show as <{k}."
     )
     if unreachable:
         typer.echo(f"Not reachable in Slack or Teams ({len(unreachable)}):")
@@ -416,9 +421,12 @@ def report_command(
         str | None,
         typer.Option("--as", help="The campaign owner's e-mail: adds the sign-ups by name."),
     ] = None,
+    operator: OperatorOption = None,
 ) -> None:
-    """The campaign's figures (and, for its owner, who signed up for which workshop)."""
+    """The campaign's figures (and, for its owner, who signed up for which workshop: each
+    person on those lists sees that an administrator looked)."""
     from bot.campaign_reports import print_report, print_sign_ups, render_html, write_csv
+    from bot.commands.setup import operator_name
     from dialogs.campaigns.report import build, sign_ups
     from storage.models import utcnow
 
@@ -430,7 +438,7 @@ def report_command(
         report = build(db, found, min_group=settings.min_group_size, now=utcnow(), reader=reader)
         names = None
         if reader is not None:
-            names = sign_ups(db, found, reader, now=utcnow())
+            names = sign_ups(db, found, reader, now=utcnow(), operator=operator_name(operator))
             if names is None:
                 err.print("[yellow]Only the campaign's owner sees sign-ups by name.[/]")
     print_report(out, report)

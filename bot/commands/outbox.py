@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bot.commands.common import database, err, person_or_exit, ready_engine, settings_and_logging
+from bot.commands.setup import OperatorOption
 
 app = typer.Typer()
 outbox_app = typer.Typer(help="Messages the bot sends on its own.", no_args_is_help=True)
@@ -82,11 +83,15 @@ def outbox_retry_dead() -> None:
 def digest(
     manager: Annotated[str, typer.Option("--manager", help="E-mail of the manager.")],
     print_it: Annotated[bool, typer.Option("--print", help="Print it here (plain text).")] = True,
+    operator: OperatorOption = None,
 ) -> None:
-    """Compose a manager's digest now: what their direct reports shared since the last one."""
+    """Compose a manager's digest now and print it: what their direct reports shared since
+    the last one. You read it, not the manager: each report sees "an administrator" in who has
+    seen their data. Nothing is sent, and the manager's next digest is not affected."""
     from sqlmodel import Session
 
     from bot.channels.console import render_text
+    from bot.commands.setup import administrator
     from bot.wiring import build_assistant
     from dialogs.engine.assistant import run_in_transaction
     from dialogs.engine.content import load_content
@@ -103,7 +108,14 @@ def digest(
         # (the model, when on, is asked between two transactions: run_in_transaction)
         person = person_or_exit(db, manager)
         composed = compose(
-            db, content, person, now=now, min_group=settings.min_group_size, assistant=assistant
+            db,
+            content,
+            person,
+            now=now,
+            min_group=settings.min_group_size,
+            assistant=assistant,
+            reader=administrator(operator),
+            audited=print_it,
         )
         return as_replies(content, composed)
 
@@ -122,6 +134,7 @@ def report_participation(
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV file.")] = None,
+    operator: OperatorOption = None,
 ) -> None:
     """Participation in numbers (an operator tool: in chat only HR and admins may ask).
 
@@ -129,6 +142,7 @@ def report_participation(
     "<K" instead. No text anyone wrote ever appears."""
     import csv
 
+    from bot.commands.setup import operator_name
     from storage.models import utcnow
     from storage.reports import participation
 
@@ -137,7 +151,12 @@ def report_participation(
     first = date.fromisoformat(start) if start else last.replace(month=1, day=1)
     with database(settings) as db:
         report = participation(
-            db, start=first, end=last, min_group=settings.min_group_size, department=department
+            db,
+            start=first,
+            end=last,
+            min_group=settings.min_group_size,
+            department=department,
+            operator=operator_name(operator),
         )
     typer.echo(f"Participation {first} – {last}" + (f", {department}" if department else ""))
     for row in report.rows:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bot.commands.common import database, err, person_or_exit, settings_and_logging
+
+if TYPE_CHECKING:
+    from storage.privacy import Reader
 
 app = typer.Typer()
 people_app = typer.Typer(help="The people Regie knows.", no_args_is_help=True)
@@ -104,15 +107,46 @@ def people_list() -> None:
     typer.echo(f"{len(people)} people")
 
 
+OperatorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--operator",
+        help="Who is reading, for the audit log the person sees (default: your OS user name).",
+    ),
+]
+
+
+def operator_name(option: str | None) -> str:
+    """The administrator at the command line: ``--operator``, else the operating system user."""
+    import getpass
+
+    if option and option.strip():
+        return option.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or the password database
+        return "unknown"
+
+
+def administrator(option: str | None) -> Reader:
+    """The administrator as the audit log records a read: "an administrator (name)"."""
+    from storage.privacy import Reader
+
+    return Reader.administrator(operator_name(option))
+
+
 @app.command()
-def export(email: Annotated[str, typer.Option("--person", help="E-mail of the person.")]) -> None:
-    """Print all of one person's data as JSON."""
+def export(
+    email: Annotated[str, typer.Option("--person", help="E-mail of the person.")],
+    operator: OperatorOption = None,
+) -> None:
+    """Print all of one person's data as JSON (audited: the person sees who exported it)."""
     from storage.personal_data import export_person
 
     settings = settings_and_logging()
     with database(settings) as db:
         person = person_or_exit(db, email)
-        data = export_person(db, person)
+        data = export_person(db, person, reader=administrator(operator))
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -120,9 +154,11 @@ def export(email: Annotated[str, typer.Option("--person", help="E-mail of the pe
 def forget(
     email: Annotated[str, typer.Option("--person", help="E-mail of the person.")],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+    operator: OperatorOption = None,
 ) -> None:
     """Delete everything about one person; the audit log keeps only that it happened."""
-    from storage.personal_data import forget_person
+    from storage.db import get_engine
+    from storage.personal_data import forget_person, scrub
 
     settings = settings_and_logging()
     if not yes:
@@ -130,5 +166,6 @@ def forget(
         raise typer.Exit(2)
     with database(settings) as db:
         person = person_or_exit(db, email)
-        forget_person(db, person, by="admin")
+        forget_person(db, person, by="admin", operator=operator_name(operator))
+    scrub(get_engine(settings.database_url))  # after the commit: no copy left in the WAL
     typer.echo(f"Deleted all data of {email}.")

@@ -163,14 +163,15 @@ def launch_file(ctx: Ctx) -> Next:
             steps = ", ".join(plan.changed_steps + plan.removed_steps) or "-"
             return ask_confirm(ctx, "campaigns.hr.edit_preview", name=name, steps=steps)
         languages = ", ".join(f"{lang}: {n}" for lang, n in sorted(plan.by_language.items()))
+        opted_out, paused = plan.choices(ctx.settings.min_group_size)
         return ask_confirm(
             ctx,
             "campaigns.hr.preview",
             name=name,
-            people=plan.audience - plan.opted_out,
+            people=plan.reaching,
             languages=languages or "-",
-            opted_out=plan.opted_out,
-            paused=plan.paused,
+            opted_out=opted_out,
+            paused=paused,
         )
     if not ctx.answer:
         ctx.say("campaigns.hr.not_launched")

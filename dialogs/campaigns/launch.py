@@ -20,6 +20,7 @@ from dialogs.engine.replies import reply_to_dict
 from storage import campaigns as stored
 from storage.models import Campaign, CampaignState, OutboxState, Person
 from storage.outbox import enqueue_many, mark_skipped
+from storage.privacy import MinimumGroup
 
 
 class CampaignError(ValueError):
@@ -51,6 +52,20 @@ class LaunchPlan:
     @property
     def unchanged(self) -> bool:
         return self.existing is not None and self.existing.spec_hash == self.spec.hash
+
+    @property
+    def reaching(self) -> int:
+        """The people it goes to (the audience less those who opted out of campaigns)."""
+        return len(self.recipients)
+
+    def choices(self, min_group: int) -> tuple[str, str]:
+        """How many opted out of campaigns and how many paused their nudges, as HR may see
+        them: people's own choices, under the one ``<K`` rule. (The audience before opt-outs
+        is never shown next to them: it would tell the first by subtraction.)"""
+        rule = MinimumGroup.configured(min_group)
+        opted_out = rule.count(self.opted_out, group=self.audience)
+        paused = rule.count(self.paused, group=self.reaching)
+        return rule.cell(opted_out), rule.cell(paused)
 
 
 def plan_launch(db: Session, spec: CampaignSpec, *, now: datetime) -> LaunchPlan:

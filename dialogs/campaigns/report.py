@@ -14,6 +14,7 @@ from dialogs.engine.content import Content
 from storage import campaign_figures
 from storage.campaign_figures import Figures
 from storage.models import Campaign, CampaignState, Person, RsvpState
+from storage.privacy import Reader
 from storage.workshop_places import Attendee, sign_up_lists
 
 
@@ -68,7 +69,7 @@ def build(
 def status_text(content: Content, lang: str, report: CampaignReport) -> str:
     """The chat's status: the figures in a few lines."""
     f = report.figures
-    unsent = sum(s.queued + s.held for s in f.steps.values())
+    totals = f.total_cells()  # skipped messages are people's choices: protected
     lines = [
         content.text(
             lang,
@@ -76,10 +77,10 @@ def status_text(content: Content, lang: str, report: CampaignReport) -> str:
             name=report.spec.text(report.spec.name, lang),
             state=_state(content, lang, report.state),
             targeted=f.targeted,
-            sent=f.sent,
-            waiting=unsent,
-            failed=sum(s.failed for s in f.steps.values()),
-            skipped=sum(s.skipped for s in f.steps.values()),
+            sent=totals.shown(1),
+            waiting=totals.shown(0),
+            failed=totals.shown(2),
+            skipped=totals.shown(3),
             responded=f.cell(f.responded),
             experiments=f.cell(f.experiments),
         )
@@ -105,14 +106,21 @@ def _state(content: Content, lang: str, state: str) -> str:
 
 
 def sign_ups(
-    db: Session, campaign: Campaign, reader: Person, *, now: datetime
+    db: Session,
+    campaign: Campaign,
+    reader: Person,
+    *,
+    now: datetime,
+    operator: str | None = None,
 ) -> dict[str, list[Attendee]] | None:
     """Who signed up for which workshop, by name: only for the campaign's owner (None for
-    anyone else); every look is audited."""
+    anyone else); every look is audited — as the owner's, or, with ``operator``, as that
+    administrator's (reading for the owner at the command line)."""
     assert campaign.id is not None
     if reader.id is None or reader.id != campaign.owner_id:
         return None
-    return sign_up_lists(db, campaign.id, reader_id=reader.id, now=now)
+    who = Reader.administrator(operator) if operator is not None else Reader.of(reader)
+    return sign_up_lists(db, campaign.id, reader=who, now=now)
 
 
 def sign_ups_text(

@@ -19,7 +19,7 @@ from dialogs.flows.common import (
     format_date,
     labelled,
 )
-from dialogs.nudges.manager_view import render_shared
+from dialogs.nudges.manager_view import preview
 from storage.consent import current_consent, record_consent
 from storage.items import all_items
 from storage.models import (
@@ -28,11 +28,13 @@ from storage.models import (
     Visibility,
 )
 from storage.personal_data import export_person, forget_person
-from storage.privacy import ITEM_TYPES, seen_by, set_visibility, shared_with_manager
+from storage.privacy import ITEM_TYPES, Reading, readings, set_visibility, shared_with_manager
 
 privacy = Dialog("privacy", version=2, first="overview", title="privacy.title")
 
-SHARE_LIST_LIMIT = 20
+SHARE_PAGE_SIZE = 20
+"""Items per page of the share list; "More…" shows the next (older) page, so every item can
+be reached however many there are."""
 
 
 def _label(ctx: Ctx, table: str, item: Any) -> str:
@@ -83,6 +85,7 @@ def overview(ctx: Ctx) -> Next:
     if ctx.answer == "done":
         ctx.say("privacy.bye")
         return End()
+    ctx.values["share_page"] = 0
     return Goto(str(ctx.answer))
 
 
@@ -94,44 +97,81 @@ def manager_view(ctx: Ctx) -> Next:
     else:
         ctx.say("privacy.manager_view_intro", manager=manager.name)
         items = shared_with_manager(ctx.db, ctx.person)
-        ctx.say_text(render_shared(ctx.content, manager.language, ctx.person, items))
+        # In the owner's language, with a line saying when the manager reads another one.
+        ctx.say_text(preview(ctx.content, ctx.lang, ctx.person, items, manager=manager))
     return Goto("overview")
+
+
+SEEN_WHAT = frozenset({"digest", "sign_ups", "export"})
+
+
+def _reader(ctx: Ctx, entry: Reading) -> str:
+    """Who really read it: the person, an administrator by name, or someone since gone."""
+    if entry.reader is not None:
+        return entry.reader.name
+    if entry.operator:
+        return ctx.t("privacy.seen_administrator", name=entry.operator)
+    return ctx.t("privacy.seen_someone_gone")
 
 
 @privacy.step("seen")
 def seen(ctx: Ctx) -> Next:
     """Who has looked at what this person shared (from the audit log)."""
     assert ctx.person.id is not None
-    entries = seen_by(ctx.db, ctx.person.id)
+    entries = readings(ctx.db, ctx.person.id)
     if not entries:
         ctx.say("privacy.seen_nobody")
         return Goto("overview")
     lines = [
         ctx.t(
             "privacy.seen_line",
-            who=reader.name if reader else ctx.t("privacy.seen_someone_gone"),
+            who=_reader(ctx, entry),
             date=format_date(ctx, entry.at.astimezone(ZoneInfo(ctx.person.timezone)).date()),
         )
-        + (f" ({ctx.t('privacy.seen_sign_ups')})" if entry.action == "campaign_sign_ups" else "")
-        for entry, reader in entries
+        + (f" ({ctx.t(f'privacy.seen_what.{entry.what}')})" if entry.what in SEEN_WHAT else "")
+        for entry in entries
     ]
     ctx.say_text(ctx.t("privacy.seen_heading") + "\n" + bullet_list(lines))
     return Goto("overview")
+
+
+def _share_page(ctx: Ctx) -> tuple[list[tuple[str, Any]], bool]:
+    """The items on the current page of the share list (newest first), and whether older
+    items follow. A page past the end (items went away) is the first page again."""
+    assert ctx.person.id is not None
+    items = sorted(
+        all_items(ctx.db, ctx.person.id),
+        key=lambda pair: (pair[1].created_at, pair[0], pair[1].id),
+        reverse=True,
+    )
+    page = int(ctx.values.get("share_page", 0))
+    if page * SHARE_PAGE_SIZE >= len(items):
+        page = ctx.values["share_page"] = 0
+    start = page * SHARE_PAGE_SIZE
+    return items[start : start + SHARE_PAGE_SIZE], start + SHARE_PAGE_SIZE < len(items)
 
 
 @privacy.step("share")
 def share(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
     if not ctx.answered:
-        items = all_items(ctx.db, ctx.person.id)[:SHARE_LIST_LIMIT]
+        items, more = _share_page(ctx)
         if not items:
             ctx.say("privacy.no_items")
             return Goto("overview")
         options = [(f"{table}:{item.id}", _label(ctx, table, item)) for table, item in items]
+        if more:
+            options.append(("more", ctx.t("privacy.share_more")))
+        if ctx.values.get("share_page", 0):
+            options.append(("first", ctx.t("privacy.share_first")))
         options.append(("back", ctx.t("common.back")))
         return ask_choice(ctx, "privacy.share_which", options)
     if ctx.answer == "back":
         return Goto("overview")
+    if ctx.answer in ("more", "first"):
+        page = int(ctx.values.get("share_page", 0))
+        ctx.values["share_page"] = page + 1 if ctx.answer == "more" else 0
+        return Goto("share")
     table, _, item_id = str(ctx.answer).partition(":")
     item = ctx.db.get(ITEM_TYPES[table], int(item_id)) if table in ITEM_TYPES else None
     if item is None or item.person_id != ctx.person.id:
@@ -147,9 +187,9 @@ def share(ctx: Ctx) -> Next:
 @privacy.step("default")
 def default(ctx: Ctx) -> Next:
     if not ctx.answered:
-        options = labelled(ctx, "privacy.visibility", (Visibility.PRIVATE, Visibility.MANAGER))
+        options = labelled(ctx, "privacy.default_options", (Visibility.PRIVATE, Visibility.MANAGER))
         return ask_choice(ctx, "privacy.ask_default", options)
-    ctx.person.default_visibility = str(ctx.answer)
+    ctx.person.default_visibility = Visibility(str(ctx.answer))
     ctx.db.add(ctx.person)
     ctx.say("privacy.default_set", visibility=ctx.t(f"privacy.visibility.{ctx.answer}"))
     return Goto("overview")
@@ -191,7 +231,7 @@ def export(ctx: Ctx) -> Next:
 @privacy.step("delete")
 def delete(ctx: Ctx) -> Next:
     if not ctx.answered:
-        return ask_confirm(ctx, "privacy.ask_delete")
+        return ask_confirm(ctx, "privacy.ask_delete", destructive=True)
     if not ctx.answer:
         ctx.say("privacy.delete_cancelled")
         return Goto("overview")

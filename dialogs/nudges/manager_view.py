@@ -1,5 +1,7 @@
 """How a person's shared items read to their manager. The privacy centre's preview and the
-manager's digest both use this, so the preview is exactly what the manager sees."""
+manager's digest both use :func:`render_shared`, so the preview is exactly what the manager
+sees: the digest in the manager's language, the preview (:func:`preview`) in the owner's own,
+with a line saying the manager reads it in theirs."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dialogs.engine.assistant import SUMMARY_DIALOG
 from dialogs.engine.content import Content
 from dialogs.engine.text import shorten
 from storage.models import Person
+from storage.people import first_name
 from storage.privacy import SharedItems
 
 
@@ -46,3 +49,18 @@ def render_shared(content: Content, lang: str, person: Person, items: SharedItem
         texts = ", ".join(f"{e.text} ({t(f'profile.headings.{e.kind}')})" for e in items.profile)
         lines.append(t("manager_view.profile", items=texts))
     return "\n".join(lines)
+
+
+def preview(
+    content: Content, lang: str, owner: Person, items: SharedItems, *, manager: Person
+) -> str:
+    """The owner's "what my manager sees": the manager's view of their shared items in the
+    owner's language ``lang`` and, when the manager reads another language, one line saying
+    so."""
+    text = render_shared(content, lang, owner, items)
+    if manager.language != lang:
+        note = content.text(
+            lang, f"manager_view.read_in.{manager.language}", manager=first_name(manager.name)
+        )
+        text += "\n\n" + note
+    return text

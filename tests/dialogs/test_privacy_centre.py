@@ -41,9 +41,9 @@ def team(engine):
         return sam.id
 
 
-def test_manager_view_shows_exactly_the_shared_items_in_the_managers_language(
-    runtime, team
-) -> None:
+def test_manager_view_shows_exactly_the_shared_items_in_the_owners_language(runtime, team) -> None:
+    """Sam reads English; Bea, the manager, reads Dutch: Sam's preview is in English and says
+    that Bea reads it in Dutch (issue 16)."""
     from tests.dialogs.transcript import Transcript
 
     tx = Transcript(runtime, team)
@@ -51,8 +51,13 @@ def test_manager_view_shows_exactly_the_shared_items_in_the_managers_language(
     tx.expect("1", "3")  # shared 1 of 3
     tx.choose("manager_view")
     tx.expect(
-        "Bea Baas", "Shadow the finance team", "Invoices are hard", "Wat Sam Jones heeft gedeeld"
+        "Bea Baas",
+        "Shadow the finance team",
+        "Invoices are hard",
+        "What Sam Jones has shared",
+        "Bea reads this in Dutch.",
     )
+    tx.expect_not("Wat Sam Jones heeft gedeeld")
     tx.expect_not("Secret side quest", "Run my own team")
 
 
@@ -198,3 +203,25 @@ def test_delete_everything_needs_confirmation(runtime, engine, team, lang) -> No
         assert [a.action for a in audit] == ["person_deleted"]
         assert "sam" not in json.dumps(audit[0].detail)
         assert db.exec(select(Person).where(Person.email == "boss@example.com")).one()
+
+
+def test_the_preview_is_in_the_owners_language_and_says_the_manager_reads_theirs(
+    engine, team
+) -> None:
+    """``manager_view.preview``: what the privacy centre's "what my manager sees" renders
+    (dialogs/flows/privacy.py calls it with the owner's language)."""
+    from dialogs.engine.content import load_content
+    from dialogs.nudges.manager_view import preview, render_shared
+    from storage.privacy import shared_with_manager
+
+    content = load_content()
+    with Session(engine) as db:
+        sam = db.get(Person, team)
+        bea = db.get(Person, sam.manager_id)
+        items = shared_with_manager(db, sam)
+        english = preview(content, "en", sam, items, manager=bea)
+        same = preview(content, "nl", sam, items, manager=bea)
+    assert english.startswith(render_shared(content, "en", sam, items))
+    assert "What Sam Jones has shared" in english and "Invoices are hard" in english
+    assert "Wat Sam" not in english and english.endswith("Bea reads this in Dutch.")
+    assert same == render_shared(content, "nl", sam, items)  # same language: no extra line

@@ -136,3 +136,30 @@ def test_forget_deletes_everything_and_keeps_only_the_fact(any_engine, org) -> N
 def test_group_size_never_below_three() -> None:
     assert min_group_size(1) == 3
     assert min_group_size(5) == 5
+
+
+def test_a_private_lesson_of_a_shared_experiment_never_reaches_the_manager(any_engine, org) -> None:
+    from storage.privacy import keep_lesson_private, shared_with_manager
+
+    with Session(any_engine) as db:
+        exp = db.exec(select(Experiment).where(Experiment.title == "shared exp")).one()
+        exp.learned, exp.keep_doing = "PRIVATE-LESSON", "PRIVATE-KEEP"
+        db.add(exp)
+        assert keep_lesson_private(db, owner_id=org["boss"], experiment_id=exp.id) is None
+        assert keep_lesson_private(db, owner_id=org["sam"], experiment_id=exp.id)
+        db.commit()
+        sam = db.get(Person, org["sam"])
+        [seen] = read_team(db, manager=db.get(Person, org["boss"]), since=None)[
+            org["sam"]
+        ].experiments
+        [preview] = shared_with_manager(db, sam).experiments
+        for shown in (seen, preview):
+            assert (shown.title, shown.learned, shown.keep_doing) == ("shared exp", None, None)
+        db.rollback()
+        stored = db.get(Experiment, exp.id)
+        assert stored.learned == "PRIVATE-LESSON"  # only the manager's view leaves it out
+        keep_lesson_private(db, owner_id=org["sam"], experiment_id=exp.id, private=False)
+        [seen] = read_team(db, manager=db.get(Person, org["boss"]), since=None)[
+            org["sam"]
+        ].experiments
+        assert seen.learned == "PRIVATE-LESSON"
