@@ -1,11 +1,14 @@
 """What the scheduler runs. Importable callables with JSON arguments (APScheduler 3.x stores
 nothing but these), and the same code path as ``regie run-due``: a job's only effect is outbox
-rows with idempotency keys, so a job that fires twice sends once."""
+rows with idempotency keys, so a job that fires twice sends once — and retention: the text of
+messages delivered ``REGIE_OUTBOX_RETENTION_DAYS`` ago is removed, and, with
+``REGIE_RETENTION_MONTHS`` set, old items are announced and, when the notice's day has come,
+deleted (both safe to repeat)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -14,11 +17,13 @@ from bot.wiring import build_assistant, policy
 from dialogs.campaigns.planner import due_messages
 from dialogs.engine.assistant import run_in_transaction
 from dialogs.engine.content import load_content
+from dialogs.nudges.calm import CalmPolicy, calm
 from dialogs.nudges.digest import due_digests
+from dialogs.nudges.retention import delete_announced, due_notices
 from dialogs.nudges.rules import due_nudges
 from storage.db import get_engine, session_scope
 from storage.models import utcnow
-from storage.outbox import OutboxMessage, enqueue_many
+from storage.outbox import OutboxMessage, enqueue_many, prune_payloads
 
 log = logging.getLogger(__name__)
 RUN_DUE_JOB = "regie:run-due"
@@ -28,12 +33,17 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     """Write every nudge due at ``now`` to the outbox; returns how many were new."""
     engine = get_engine(settings.database_url)
     content = load_content()
+    # At most one message per person per half-day (dialogs/nudges/calm.py): what is due is
+    # folded together or moved before it is written.
+    calmly = CalmPolicy(enabled=settings.calm, nudges=policy(settings))
     with session_scope(engine) as db:
-        nudges = due_nudges(db, content, now=now, policy=policy(settings))
-        added = enqueue_many(db, nudges)
+        nudges = due_nudges(
+            db, content, now=now, policy=policy(settings), min_group=settings.min_group_size
+        )
+        added = enqueue_many(db, calm(db, nudges, now, calmly, content=content))
     with session_scope(engine) as db:
         messages = due_messages(db, content, now=now, policy=policy(settings))
-        added += enqueue_many(db, messages)
+        added += enqueue_many(db, calm(db, messages, now, calmly, content=content))
     assistant = build_assistant(settings, content)
 
     def digests_due(db: Session) -> tuple[list[OutboxMessage], int]:
@@ -48,12 +58,13 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
             cadence=settings.digest_cadence,
             assistant=assistant,
         )
-        return digests, enqueue_many(db, digests)
+        return digests, enqueue_many(db, calm(db, digests, now, calmly, content=content))
 
     # The digest openings come from the model: asked with no transaction open, then the
     # digests are composed again with them and written in one short transaction.
     digests, new = run_in_transaction(engine, digests_due)
     added += new
+    added += apply_retention(settings, now)
     log.info(
         "run-due at %s: %d nudges, %d campaign messages and %d digests due, %d new in the outbox",
         now.isoformat(),
@@ -70,3 +81,37 @@ def run_due(database_url: str, now_iso: str | None = None) -> int:
     settings = get_settings().model_copy(update={"database_url": database_url})
     now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
     return enqueue_due(settings, now)
+
+
+def apply_retention(settings: Settings, now: datetime) -> int:
+    """Remove the text of messages delivered long enough ago; with a retention period set,
+    queue the notices due now and delete what earlier notices announced. Returns how many new
+    notices were queued."""
+    engine = get_engine(settings.database_url)
+    with session_scope(engine) as db:
+        pruned = prune_payloads(db, before=now - timedelta(days=settings.outbox_retention_days))
+    months = settings.retention_months
+    if months is None:
+        log.info("retention at %s: %d outbox payloads removed", now.isoformat(), pruned)
+        return 0
+    with session_scope(engine) as db:
+        notices = due_notices(
+            db,
+            load_content(),
+            now=now,
+            months=months,
+            notice_days=settings.retention_notice_days,
+            policy=policy(settings),
+        )
+        added = enqueue_many(db, notices)
+        deleted = delete_announced(
+            db, now=now, months=months, notice_days=settings.retention_notice_days
+        )
+    log.info(
+        "retention at %s: %d outbox payloads removed, %d notices new, %d items deleted",
+        now.isoformat(),
+        pruned,
+        added,
+        deleted,
+    )
+    return added

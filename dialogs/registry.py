@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dialogs.campaigns.checks import press_refusal
 from dialogs.campaigns.hr_chat import campaigns
 from dialogs.campaigns.reply import campaign_reply
 from dialogs.engine.dialog import Dialog
 from dialogs.flows.checkin import checkin
 from dialogs.flows.experiment import experiment
+from dialogs.flows.field import field
 from dialogs.flows.menu import menu
 from dialogs.flows.plan import plan
 from dialogs.flows.preferences import settings
@@ -17,6 +19,9 @@ from dialogs.flows.report import report
 from dialogs.flows.team import team
 from dialogs.flows.welcome import welcome
 from dialogs.flows.year_summary import year_summary
+from dialogs.nudges.calm import nudge_later
+
+campaign_reply.precondition = press_refusal  # a refused button must not put anything aside
 
 DIALOGS: dict[str, Dialog] = {
     d.id: d
@@ -35,5 +40,7 @@ DIALOGS: dict[str, Dialog] = {
         campaigns,
         campaign_reply,
         year_summary,
+        field,
+        nudge_later,
     )
 }

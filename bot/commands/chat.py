@@ -14,7 +14,7 @@ from bot.commands.common import err, ready_engine, settings_and_logging
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from dialogs.engine.replies import Reply
+    from bot.config import Settings
 
 app = typer.Typer()
 
@@ -29,12 +29,45 @@ def chat(
     """Chat with Regie in the terminal, as a person. Reads lines until end of input."""
     from bot.channels.console import ConsoleChannel
     from bot.wiring import build_runtime
+    from dialogs.engine.runtime import UnknownPerson
+
+    settings = settings_and_logging()
+    engine = ready_engine(settings)
+    person_id = _person_id(engine, settings, email)
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")  # undecodable bytes must not end the chat
+    interactive = sys.stdin.isatty() and not json_mode
+
+    def rejoin(language: str | None) -> int:
+        """After "delete all my data": the next line starts afresh, as a new person (in the
+        language they were speaking)."""
+        return _person_id(engine, settings, email, language=language)
+
+    channel = ConsoleChannel(
+        build_runtime(settings, engine), person_id, sys.stdout, json_mode=json_mode, rejoin=rejoin
+    )
+    if interactive:
+        typer.echo(
+            "(Type your answer and press Enter. Ctrl-D to leave; the conversation is kept.)\n"
+        )
+    try:
+        channel.show_inbox()
+        channel.open(greet=interactive)
+        channel.run(_interactive_lines() if interactive else sys.stdin)
+    except UnknownPerson:  # deleted in another session, and no new start allowed
+        err.print(f"[red]{email} is no longer known to Regie.[/]")
+        raise typer.Exit(1) from None
+
+
+def _person_id(
+    engine: Engine, settings: Settings, email: str, *, language: str | None = None
+) -> int:
+    """The person with this e-mail, enrolled now if open enrolment allows (else exit 1), in
+    ``language`` or the organisation's."""
     from storage.db import session_scope
     from storage.models import utcnow
     from storage.people import by_email, enrol
 
-    settings = settings_and_logging()
-    engine = ready_engine(settings)
     with session_scope(engine) as db:
         person = by_email(db, email)
         if person is None:
@@ -48,42 +81,13 @@ def chat(
                 db,
                 email=email,
                 name=None,
-                language=settings.language,
+                language=language or settings.language,
                 timezone=settings.timezone,
                 country=settings.holidays_country,
                 now=utcnow(),
             )
-        person_id = person.id
-    assert person_id is not None
-    if isinstance(sys.stdin, io.TextIOWrapper):
-        sys.stdin.reconfigure(errors="replace")  # undecodable bytes must not end the chat
-    interactive = sys.stdin.isatty() and not json_mode
-    channel = ConsoleChannel(
-        build_runtime(settings, engine), person_id, sys.stdout, json_mode=json_mode
-    )
-    if interactive:
-        typer.echo(
-            "(Type your answer and press Enter. Ctrl-D to leave; the conversation is kept.)\n"
-        )
-    channel.emit_if_any(_console_inbox(engine, person_id))
-    channel.open(greet=interactive)
-    channel.run(_interactive_lines() if interactive else sys.stdin)
-
-
-def _console_inbox(engine: Engine, person_id: int) -> list[Reply]:
-    """Nudges waiting for someone who is reachable only here: shown now, marked sent."""
-    from dialogs.engine.replies import reply_from_dict
-    from storage.db import session_scope
-    from storage.models import utcnow
-    from storage.outbox import mark_sent, pending_for
-
-    replies: list[Reply] = []
-    with session_scope(engine) as db:
-        for row in pending_for(db, person_id, now=utcnow()):
-            replies += [reply_from_dict(data) for data in row.payload]
-            mark_sent(row, channel="console", now=utcnow())
-            db.add(row)
-    return replies
+        assert person.id is not None
+        return person.id
 
 
 def _interactive_lines() -> Iterator[str]:

@@ -54,9 +54,9 @@ def act(ctx: Ctx) -> Next:
     ):
         ctx.say("campaigns.reply.unknown")
         return End()
-    kind = "rsvp" if action == "cancel" else action
+    kind = "rsvp" if action in ("cancel", "leave") else action
     stored.respond(ctx.db, campaign.id, step.id, ctx.person.id, kind, ctx.now)
-    if action in ("rsvp", "cancel"):
+    if action in ("rsvp", "cancel", "leave"):
         _workshop(ctx, spec, campaign.id, step, action, workshop_id)
         return End()
     if action == "remind_tomorrow":
@@ -76,7 +76,7 @@ def act(ctx: Ctx) -> Next:
 
 
 def _offers(step: Step, action: str, workshop_id: str) -> bool:
-    if action in ("rsvp", "cancel"):
+    if action in ("rsvp", "cancel", "leave"):
         return workshop_id in step.rsvp
     return action in step.actions and not workshop_id
 
@@ -91,13 +91,12 @@ def _workshop(
     if action == "rsvp" and workshop.starts <= ctx.now:
         ctx.say("campaigns.reply.past", workshop=name)
         return
-    if action == "cancel":
+    if action in ("cancel", "leave"):
         was, moved_up = places.give_up_place(
             ctx.db, campaign_id, workshop_id, ctx.person.id, capacity=workshop.capacity
         )
-        ctx.say(
-            "campaigns.reply.gave_up" if was else "campaigns.reply.not_signed_up", workshop=name
-        )
+        said = "campaigns.reply.left_waitlist" if action == "leave" else "campaigns.reply.gave_up"
+        ctx.say(said if was else "campaigns.reply.not_signed_up", workshop=name)
         if moved_up is not None:
             _tell_moved_up(ctx, spec, campaign_id, step, workshop_id, moved_up)
         return
@@ -109,9 +108,14 @@ def _workshop(
     else:
         key = "campaigns.reply.waitlist" if place.new else "campaigns.reply.already_waiting"
     text = ctx.t(key, workshop=name, position=place.position)
-    give_up = ctx.t("campaigns.buttons.cancel_place")
+    button = (
+        ("cancel", "cancel_place")
+        if place.state == RsvpState.GOING
+        else ("leave", "leave_waitlist")
+    )
+    give_up = ctx.t(f"campaigns.buttons.{button[1]}")
     ctx.replies.append(
-        Offer(text, ((action_intent(campaign_id, step.id, "cancel", workshop_id), give_up),))
+        Offer(text, ((action_intent(campaign_id, step.id, button[0], workshop_id), give_up),))
     )
 
 

@@ -58,6 +58,9 @@ class YearItems:
 
     answers: list[Answer] = field(default_factory=list)
     experiments: list[Experiment] = field(default_factory=list)
+    conversations: int | None = None
+    """Reflection conversations the answers were given in ("you reflected n times"); None
+    when not known, then each answer counts as one."""
 
     def __bool__(self) -> bool:
         return bool(self.answers or self.experiments)
@@ -283,8 +286,9 @@ def content_summary(content: Content, lang: str, items: YearItems) -> str:
     if reflections:
         counted = Counter(a.competency for a in reflections if a.competency)
         topics = [t(f"topics.{c}") for c, _ in counted.most_common(2)]
-        key = "reflections_one" if len(reflections) == 1 else "reflections"
-        lines.append(t(key, count=len(reflections), topics=t("and").join(topics) or "—"))
+        times = len(reflections) if items.conversations is None else items.conversations
+        key = "reflections_one" if times == 1 else "reflections"
+        lines.append(t(key, count=times, topics=t("and").join(topics) or "—"))
         longest = max(reflections, key=lambda a: len(a.text))
         lines.append(t("quote", text=shorten(longest.text, 160)))
     if items.experiments:

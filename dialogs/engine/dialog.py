@@ -59,6 +59,9 @@ class End:
 
 Next = Ask | Goto | Retry | Start | End
 Step = Callable[["Ctx"], Next]
+Precondition = Callable[["Ctx"], str | None]
+"""Whether a dialog may start: None, or the text key of why not (checked before the open
+conversation is put aside, so a refused start changes nothing)."""
 
 
 @dataclass
@@ -119,6 +122,9 @@ class Dialog:
         self.title = title
         """Content key of the dialog's name, for "I've put <title> aside"."""
         self.steps: dict[str, Step] = {}
+        self.precondition: Precondition | None = None
+        """Asked by the runtime before a global intent or a button starts this dialog (with
+        the values it would start with, ``arg`` included); it reads, it never writes."""
 
     def step(self, name: str) -> Callable[[Step], Step]:
         def register(fn: Step) -> Step:

@@ -58,11 +58,14 @@ class Choice:
 
 @dataclass(frozen=True)
 class ParseContext:
-    """What parsing needs besides the answer: the person's local date and the answer words
-    (yes/no/skip, relative dates) of both languages, since people mix them."""
+    """What parsing needs besides the answer: the person's local date, the answer words
+    (yes/no/skip, relative dates) of both languages, since people mix them, and whether the
+    answer was pressed (a button sends its option's value) or typed (a number is the position
+    shown, never a value: values may be database ids)."""
 
     today: date
     words: Mapping[str, frozenset[str]]
+    pressed: bool = False
 
     def means(self, text: str, word: str) -> bool:
         return normalise_keyword(text) in self.words.get(word, frozenset())
@@ -73,6 +76,8 @@ class Parsed:
     ok: bool
     value: Any = None
     skipped: bool = False
+    retry: str | None = None
+    """Why an answer was refused, when the prompt's own retry text does not say it."""
 
 
 INVALID = Parsed(ok=False)
@@ -118,21 +123,29 @@ class Prompt(ABC):
         return data
 
 
-def _pick(answer: Any, choices: tuple[Choice, ...]) -> Choice | None:
-    """A choice by value (a button), 1-based number or label, as typed or clicked."""
+def _pick(answer: Any, choices: tuple[Choice, ...], *, pressed: bool) -> Choice | None:
+    """The choice a button sent (its exact value), or the one typed: a number is always the
+    position shown (1-based), otherwise the label ("More…" also as "more"), or a value that
+    is a plain word. A value with a digit in it (an id, a weekday number) is never typed."""
     if answer is None:
         return None
     raw = str(answer).strip()
+    if pressed:
+        return next((choice for choice in choices if raw == choice.value), None)
+    if raw.isdigit():
+        return choices[int(raw) - 1] if 1 <= int(raw) <= len(choices) else None
+    key = _typed_key(raw)
     for choice in choices:
-        if raw == choice.value:
+        if key == _typed_key(choice.label):
             return choice
-    if raw.isdigit() and 1 <= int(raw) <= len(choices):
-        return choices[int(raw) - 1]
-    key = normalise_keyword(raw)
     for choice in choices:
-        if key in (normalise_keyword(choice.label), normalise_keyword(choice.value)):
+        if not any(ch.isdigit() for ch in choice.value) and key == _typed_key(choice.value):
             return choice
     return None
+
+
+def _typed_key(text: str) -> str:
+    return normalise_keyword(text).rstrip("…").strip()
 
 
 @dataclass(frozen=True)
@@ -140,11 +153,16 @@ class TextPrompt(Prompt):
     max_chars: int = 1000
     long: bool = False
     """A hint that a long answer is expected (Slack may open a modal)."""
+    required_retry: str = ""
+    """Said when the skip word is typed at a question that cannot be skipped (the skip word is
+    never stored as an answer); empty: the prompt's retry text."""
     kind: ClassVar[str] = "text"
 
     def _parse(self, answer: Any, ctx: ParseContext) -> Parsed:
         if not isinstance(answer, str) or not answer.strip():
             return INVALID
+        if self.skip_label is None and ctx.means(answer, "skip"):
+            return Parsed(ok=False, retry=self.required_retry or None)
         if len(answer) > self.max_chars:
             return INVALID
         return Parsed(ok=True, value=answer.strip())
@@ -159,7 +177,7 @@ class ChoicePrompt(Prompt):
         return self.choices
 
     def _parse(self, answer: Any, ctx: ParseContext) -> Parsed:
-        choice = _pick(answer, self.choices)
+        choice = _pick(answer, self.choices, pressed=ctx.pressed)
         return INVALID if choice is None else Parsed(ok=True, value=choice.value)
 
 
@@ -186,6 +204,8 @@ class ScalePrompt(Prompt):
 class ConfirmPrompt(Prompt):
     yes_label: str = "Yes"
     no_label: str = "No"
+    destructive: bool = False
+    """Yes cannot be undone ("delete all my data"): channels never style it as the happy path."""
     kind: ClassVar[str] = "confirm"
 
     def options(self) -> tuple[Choice, ...]:
@@ -194,7 +214,7 @@ class ConfirmPrompt(Prompt):
     def _parse(self, answer: Any, ctx: ParseContext) -> Parsed:
         if isinstance(answer, bool):
             return Parsed(ok=True, value=answer)
-        choice = _pick(answer, self.options())
+        choice = _pick(answer, self.options(), pressed=ctx.pressed)
         if choice is not None:
             return Parsed(ok=True, value=choice.value == "yes")
         text = str(answer) if answer is not None else ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -54,10 +55,12 @@ DIALOG_INTENTS: dict[str, Start] = {
     "campaigns": Start("campaigns"),
     "campaign": Start("campaign_reply"),
     "summary": Start("summary"),
+    "field": Start("field"),
+    "later": Start("nudge_later"),
 }
 """Global intents that open a conversation, in any state. A button's intent may carry an
 argument after a colon (``campaign:12:kickoff:interested``): the dialog gets it as ``arg``."""
-BUTTON_ONLY_INTENTS = frozenset({"campaign"})
+BUTTON_ONLY_INTENTS = frozenset({"campaign", "later"})
 """Intents only a button sends (with its argument); no typed phrase maps to them."""
 
 
@@ -75,6 +78,9 @@ class Outcome(StrEnum):
     """The answer did not fit the prompt: asked again."""
     REFUSED = "refused"
     """The message was too long: asked again."""
+    REJECTED = "rejected"
+    """A button whose conversation may not start (its campaign ended, is unknown or not meant
+    for this person): said why, the open question asked again, state unchanged."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ class Runtime:
         replies: list[Reply] = []
 
         if text is not None and len(text) > MAX_TEXT_CHARS:
-            replies.append(self._say(person, "runtime.too_long", limit=f"{MAX_TEXT_CHARS:,}"))
+            replies.append(self._say(person, "runtime.too_long", count=MAX_TEXT_CHARS))
             return Handled(replies + self._reprompt(active), Outcome.REFUSED)
 
         if turn.action is not None and turn.action.session_id is not None:
@@ -176,7 +182,7 @@ class Runtime:
             if intent is not None and self._is_an_option(active, text, person, now):
                 intent = None  # "team" typed at a question offering "team": the answer wins
         if intent is not None:
-            return Handled(self._intent(db, person, now, intent, active, replies))
+            return self._intent(db, person, now, intent, active, replies)
 
         if active is None or active.prompt is None:
             if active is not None:
@@ -184,10 +190,11 @@ class Runtime:
             return Handled(self._start(db, person, now, Start("menu"), replies))
 
         prompt = prompt_from_dict(active.prompt)
+        pressed = turn.action is not None
         answer: Any = turn.action.value if turn.action is not None else text
-        parsed = prompt.parse(answer, self._parse_context(person, now))
+        parsed = prompt.parse(answer, self._parse_context(person, now, pressed=pressed))
         if not parsed.ok:
-            replies.append(Say(prompt.retry))
+            replies.append(Say(parsed.retry or prompt.retry))
             return Handled([*replies, prompt], Outcome.INVALID)
         return Handled(
             self._run(
@@ -203,25 +210,30 @@ class Runtime:
         intent: str,
         active: DialogSession | None,
         replies: list[Reply],
-    ) -> list[Reply]:
+    ) -> Handled:
         if intent == "greet":  # an install or an opened home: nothing to say once welcomed
-            return replies
+            return Handled(replies)
         if intent == "help":
             replies.append(self._say(person, "runtime.help"))
-            return replies + self._reprompt(active)
+            return Handled(replies + self._reprompt(active))
         if intent == "cancel":
             if active is None:
                 replies.append(self._say(person, "runtime.nothing_to_cancel"))
-                return replies
+                return Handled(replies)
             active.status = SessionStatus.CANCELLED
             active.prompt = None
             replies.append(self._say(person, "runtime.cancelled"))
-            return replies
+            return Handled(replies)
         if intent == "resume":
+            today = now.astimezone(ZoneInfo(person.timezone)).date()
+            paused = person.nudge_paused_until is not None and person.nudge_paused_until >= today
             person.nudge_paused_until = None
             db.add(person)
-            replies.append(self._say(person, "runtime.resumed"))
-            return replies + self._reprompt(active)
+            key = "runtime.resumed" if paused else "runtime.not_paused"
+            replies.append(
+                self._say(person, "runtime.nudges_off" if person.nudge_frequency == "off" else key)
+            )
+            return Handled(replies + self._reprompt(active))
         name, _, arg = intent.partition(":")
         if name not in DIALOG_INTENTS:
             log.info("unknown intent %r; showing the menu", name)
@@ -229,7 +241,21 @@ class Runtime:
         start = DIALOG_INTENTS[name]
         if arg:
             start = replace(start, values={**start.values, "arg": arg[:200]})
-        return self._start(db, person, now, start, replies, put_aside=active)
+        refusal = self._refusal(db, person, now, start)
+        if refusal is not None:
+            # checked before anything is put aside: a refused button changes nothing
+            replies.append(self._say(person, refusal))
+            return Handled(replies + self._reprompt(active), Outcome.REJECTED)
+        return Handled(self._start(db, person, now, start, replies, put_aside=active))
+
+    def _refusal(self, db: Session, person: Person, now: datetime, start: Start) -> str | None:
+        """The text key of why ``start`` may not begin now (its dialog's precondition), or None.
+        Asked before the open conversation is put aside; a precondition only reads, and
+        anything it says is dropped."""
+        precondition = self.dialogs[start.dialog_id].precondition
+        if precondition is None:
+            return None
+        return precondition(self._ctx(db, person, now, deepcopy(start.values)))
 
     # -- running steps ------------------------------------------------------------------
 
@@ -283,18 +309,10 @@ class Runtime:
         answered: bool = False,
         answer: Any = None,
     ) -> list[Reply]:
-        ctx = Ctx(
-            person=person,
-            db=db,
-            content=self.content,
-            now=now,
-            values=dict(session.values),
-            settings=self.settings,
-            assistant=self.assistant,
-            answered=answered,
-            answer=answer,
-            replies=replies,
-        )
+        # A deep copy: a step that changes a list in ``values`` in place must not change the
+        # session's loaded state too, or the change would look like no change and not be saved.
+        ctx = self._ctx(db, person, now, deepcopy(session.values), replies)
+        ctx.answered, ctx.answer = answered, answer
         for _ in range(MAX_HOPS):
             dialog = self.dialogs[session.dialog_id]
             log.debug("person %s: %s.%s", person.id, dialog.id, step)
@@ -307,7 +325,7 @@ class Runtime:
             if isinstance(outcome, Start):
                 self._close(session, ctx, now, SessionStatus.DONE)
                 session = self._new_session(db, person, now, outcome)
-                step, ctx.values = session.step, dict(session.values)
+                step, ctx.values = session.step, deepcopy(session.values)
                 ctx.answered, ctx.answer = False, None
                 continue
             if isinstance(outcome, End):
@@ -329,12 +347,33 @@ class Runtime:
             raise TypeError(f"{dialog.id}.{step} returned {outcome!r}")
         raise RuntimeError(f"dialog {session.dialog_id} ran {MAX_HOPS} steps without asking")
 
+    def _ctx(
+        self,
+        db: Session,
+        person: Person,
+        now: datetime,
+        values: dict[str, Any],
+        replies: list[Reply] | None = None,
+    ) -> Ctx:
+        return Ctx(
+            person=person,
+            db=db,
+            content=self.content,
+            now=now,
+            values=values,
+            settings=self.settings,
+            assistant=self.assistant,
+            replies=[] if replies is None else replies,
+        )
+
     def _save(self, session: DialogSession, ctx: Ctx, now: datetime) -> None:
-        session.values = dict(ctx.values)
+        session.values = deepcopy(ctx.values)
         session.updated_at = now
         session.expires_at = now + self.session_ttl
 
-    def _close(self, session: DialogSession, ctx: Ctx, now: datetime, status: str) -> None:
+    def _close(
+        self, session: DialogSession, ctx: Ctx, now: datetime, status: SessionStatus
+    ) -> None:
         self._save(session, ctx, now)
         session.status = status
         session.prompt = None
@@ -382,9 +421,13 @@ class Runtime:
             return []
         return [prompt_from_dict(active.prompt)]
 
-    def _parse_context(self, person: Person, now: datetime) -> ParseContext:
+    def _parse_context(
+        self, person: Person, now: datetime, *, pressed: bool = False
+    ) -> ParseContext:
         return ParseContext(
-            today=now.astimezone(ZoneInfo(person.timezone)).date(), words=self.content.words
+            today=now.astimezone(ZoneInfo(person.timezone)).date(),
+            words=self.content.words,
+            pressed=pressed,
         )
 
     def _say(self, person: Person, key: str, **values: Any) -> Say:

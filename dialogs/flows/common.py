@@ -49,6 +49,7 @@ def ask_text(
             skip_label=ctx.t("common.skip") if skippable else None,
             max_chars=max_chars,
             long=long,
+            required_retry="" if skippable else ctx.t("retry.required"),
         )
     )
 
@@ -64,13 +65,14 @@ def ask_scale(ctx: Ctx, key: str, *, low_label: str, high_label: str) -> Ask:
     )
 
 
-def ask_confirm(ctx: Ctx, key: str, **values: Any) -> Ask:
+def ask_confirm(ctx: Ctx, key: str, *, destructive: bool = False, **values: Any) -> Ask:
     return Ask(
         ConfirmPrompt(
             text=ctx.t(key, **values),
             retry=ctx.t("retry.confirm"),
             yes_label=ctx.t("common.yes"),
             no_label=ctx.t("common.no"),
+            destructive=destructive,
         )
     )
 

@@ -10,7 +10,7 @@ from dialogs.engine.text import shorten
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
 from storage.items import open_plan_items, own, owned_by
-from storage.models import PlanItem, PlanKind
+from storage.models import PlanItem, PlanKind, PlanStatus
 
 plan = Dialog("plan", version=1, first="overview", title="plan.title")
 add_share_step(plan, then="overview")
@@ -85,7 +85,7 @@ def complete(ctx: Ctx) -> Next:
         return ask_choice(ctx, "plan.which", options)
     item = own(ctx.db, PlanItem, ctx.person.id, int(ctx.answer))
     if item is not None:
-        item.status = "done"
+        item.status = PlanStatus.DONE
         item.done_at = ctx.now
         ctx.db.add(item)
         ctx.say("plan.completed", title=item.title)

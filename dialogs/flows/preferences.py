@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from dialogs.engine.content import LANGUAGES
+import yaml
+
+from dialogs.engine.content import CONTENT_DIR, LANGUAGES
 from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.engine.text import normalise_keyword
 from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
@@ -28,8 +31,28 @@ def _zones() -> dict[str, str]:
     return zones
 
 
+def _place_key(text: str) -> str:
+    """How place names are compared: as keywords, and without accents (Zürich, Curaçao)."""
+    decomposed = unicodedata.normalize("NFKD", normalise_keyword(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _load_places() -> dict[str, str]:
+    with (CONTENT_DIR / "places.yaml").open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {_place_key(str(name)): str(zone) for name, zone in data["places"].items()}
+
+
+PLACE_NAMES: dict[str, str] = _load_places()
+"""Place names that are no zone's city, Dutch ones first of all ("Londen", "Den Haag"), from
+``dialogs/content/places.yaml``."""
+
+
 def find_timezone(text: str) -> str | None:
-    return _zones().get(normalise_keyword(text))
+    """A zone by its full name, its city (in English, as in the zone name) or a place name
+    from the table (in Dutch, or a city without a zone of its own)."""
+    zones, key = _zones(), _place_key(text)
+    return zones.get(normalise_keyword(text)) or zones.get(key) or PLACE_NAMES.get(key)
 
 
 def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
@@ -46,8 +69,10 @@ def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
 
     def timezone(ctx: Ctx) -> Next:
         if not ctx.answered:
+            # The clock is said, not asked: a question shown again later must not be stale.
             local = ctx.now.astimezone(ZoneInfo(ctx.person.timezone)).strftime("%H:%M")
-            return ask_confirm(ctx, "preferences.timezone", zone=ctx.person.timezone, time=local)
+            ctx.say("preferences.timezone_clock", time=local)
+            return ask_confirm(ctx, "preferences.timezone", zone=ctx.person.timezone)
         return Goto(after["timezone"] if ctx.answer else "timezone_ask")
 
     def timezone_ask(ctx: Ctx) -> Next:

@@ -16,10 +16,11 @@ from storage.privacy import ITEM_TYPES, set_visibility
 
 
 def remember_saved(ctx: Ctx, item: SharedItem) -> None:
-    """Note a just-saved item for the share offer (flushes, so it has an id)."""
+    """Note a just-saved item for the share offer (flushes, so it has an id). A new list, so
+    the change is seen however ``values`` was copied."""
     ctx.db.flush()
-    saved: list[Any] = ctx.values.setdefault("saved", [])
-    saved.append([table_name(type(item)), item.id])
+    saved: list[Any] = ctx.values.get("saved", [])
+    ctx.values["saved"] = [*saved, [table_name(type(item)), item.id]]
 
 
 def add_share_step(dialog: Dialog, *, then: str | None) -> None:

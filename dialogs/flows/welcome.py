@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dialogs.engine.dialog import Ctx, Dialog, Goto, Next, Start
+from dialogs.flows.menu import greeting
 from dialogs.flows.preferences import add_preference_steps
-from storage.models import ConsentRecord
+from storage.models import ConsentKind, ConsentRecord
 from storage.people import first_name
 
 welcome = Dialog("welcome", version=1, first="hello", title="welcome.title")
@@ -15,14 +16,16 @@ add_preference_steps(
 
 @welcome.step("hello")
 def hello(ctx: Ctx) -> Next:
-    ctx.say("welcome.hello", name=first_name(ctx.person.name))
+    ctx.say("welcome.hello", greeting=greeting(ctx), name=first_name(ctx.person.name))
     ctx.say("welcome.privacy", min_group=ctx.settings.min_group_size)
     # The promise has been shown: record it, so it is never skipped and never repeated.
     ctx.person.welcomed_at = ctx.now
     ctx.db.add(ctx.person)
     assert ctx.person.id is not None
     ctx.db.add(
-        ConsentRecord(person_id=ctx.person.id, kind="privacy_notice", granted=True, at=ctx.now)
+        ConsentRecord(
+            person_id=ctx.person.id, kind=ConsentKind.PRIVACY_NOTICE, granted=True, at=ctx.now
+        )
     )
     return Goto("language")
 

@@ -15,7 +15,7 @@ from dialogs.engine.text import MAX_TEXT_CHARS
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_text, labelled
 from dialogs.flows.sharing import add_share_step, remember_saved
-from storage.items import experiments, owned_by, reflections_since
+from storage.items import experiments, owned_by, reflection_conversations, reflections_since
 from storage.models import Answer
 
 LOOK_BACK = timedelta(days=365)
@@ -26,12 +26,17 @@ add_ai_consent_step(year_summary)
 
 
 def year_items(db: Session, person_id: int, *, since: datetime) -> YearItems:
-    """The person's own reflections and experiments since ``since`` (oldest first)."""
+    """The person's own reflections and experiments since ``since`` (oldest first), and in how
+    many conversations they reflected."""
     answers = reflections_since(db, person_id, since=since)
     recent = [
         e for e in experiments(db, person_id) if e.created_at >= since or e.updated_at >= since
     ]
-    return YearItems(answers=list(answers), experiments=recent)
+    return YearItems(
+        answers=list(answers),
+        experiments=recent,
+        conversations=reflection_conversations(db, person_id, since=since),
+    )
 
 
 @year_summary.step("draft")

@@ -7,19 +7,30 @@ their pause. Periodic nudges (check-in, reflection) come one interval after the 
 person did that thing or was nudged for it; someone who left the last two nudges unanswered
 gets a gentler rhythm (twice the interval) until they engage again. One-off nudges follow new
 hires (1 week, 1 month, 3 months after their start) and experiments (the planned date, a
-missing reflection, a follow-up three months on). Each nudge has an idempotency key naming its
-slot, so computing twice, or after downtime, enqueues it once; a slot missed for longer than
-the grace period is not sent late, the next one is used instead.
+missing reflection, a follow-up three months on) and the look back after the field
+(:mod:`dialogs.nudges.field_followups`). Each nudge has an idempotency key naming its slot, so
+computing twice, or after downtime, enqueues it once; a slot missed for longer than the grace
+period is not sent late, the next one is used instead.
+
+Every nudge due at an instant is returned, most important first; :func:`dialogs.nudges.calm.calm`
+then keeps it to one message per person per half-day (folding the others in, or moving them).
+A new hire the bot has never welcomed but can write to first (Slack: a ``slack_user_id``;
+Teams: a stored conversation reference) gets the onboarding check-ins too: the first one
+carries the welcome before it, in their language, and delivering it welcomes them
+(:func:`welcome_delivered`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dialogs.engine.calendar import (
@@ -29,15 +40,27 @@ from dialogs.engine.calendar import (
     slot,
 )
 from dialogs.engine.content import Content
-from dialogs.engine.replies import Offer, reply_to_dict
+from dialogs.engine.replies import Offer, Reply, Say, reply_to_dict
 from dialogs.engine.text import shorten
+from dialogs.nudges.calm import FOLDED_INTO, LATER_INTENT, MOVED_TO, WELCOME_MARK
+from dialogs.nudges.field_followups import (
+    FOLLOW_UP_ACTION,
+    FOLLOW_UP_KIND,
+    Placement,
+    field_followups,
+    placements_to_follow_up,
+)
 from storage.models import (
     Answer,
+    ChannelAddress,
     CheckIn,
+    ConsentKind,
+    ConsentRecord,
     DialogSession,
     Experiment,
     ExperimentStatus,
     Outbound,
+    OutboxState,
     Person,
 )
 from storage.outbox import OutboxMessage
@@ -45,9 +68,15 @@ from storage.people import first_name
 
 REFLECTION_DAYS = 30
 ONBOARDING_DAYS = (7, 30, 91)
+ONBOARDING_KINDS = frozenset(f"onboarding_{days}" for days in ONBOARDING_DAYS)
 UNANSWERED_BEFORE_GENTLE = 2
 LATEST_LOCAL_HOUR = 20
 """A nudge that is late (after downtime) still goes out the same day, but never after 20:00."""
+TEAMS = "teams"
+"""The channel whose stored conversation lets the bot write first (``storage.addresses``)."""
+
+Candidate = tuple[str, str, date, dict[str, str], int | None]
+"""(kind, idempotency key or "" for a periodic one, target day, text values, weekday)."""
 
 
 @dataclass
@@ -59,6 +88,7 @@ class _History:
     nudge_times: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
     keys: set[str] = field(default_factory=set)
     experiments: dict[int, list[Experiment]] = field(default_factory=lambda: defaultdict(list))
+    placements: dict[int, Placement] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,16 +132,24 @@ def _history(db: Session, now: datetime) -> _History:
     for person_id, at in db.exec(seen):
         history.last_seen[person_id] = at
     recent = (
-        select(Outbound.person_id, Outbound.kind, Outbound.created_at, Outbound.idempotency_key)
-        .where(Outbound.created_at >= now - timedelta(days=400))
+        sa_select(
+            col(Outbound.person_id),
+            col(Outbound.kind),
+            col(Outbound.created_at),
+            col(Outbound.idempotency_key),
+            col(Outbound.state),
+            col(Outbound.last_error),
+        )
+        .where(col(Outbound.created_at) >= now - timedelta(days=400))
         .where(col(Outbound.campaign_id).is_(None))  # HR's campaigns are not the person's rhythm
     )
-    for person_id, kind, at, key in db.exec(recent):
+    for person_id, kind, at, key, state, note in db.connection().execute(recent):
         history.keys.add(key)
         of_kind = (person_id, kind)
         if of_kind not in history.nudged or at > history.nudged[of_kind]:
             history.nudged[of_kind] = at
-        history.nudge_times[person_id].append(at)
+        if at <= now and not _calmed(state, note):
+            history.nudge_times[person_id].append(at)  # one per message that went
     open_or_recent = select(Experiment).where(
         or_(
             col(Experiment.status).in_([ExperimentStatus.PLANNED, ExperimentStatus.DOING]),
@@ -123,18 +161,42 @@ def _history(db: Session, now: datetime) -> _History:
     )
     for experiment in db.exec(open_or_recent):
         history.experiments[experiment.person_id].append(experiment)
+    history.placements = placements_to_follow_up(db, now=now)
     return history
 
 
+def _calmed(state: str, note: str | None) -> bool:
+    """A row calm folded into another message, or moved on (its copy counts instead)."""
+    return state == OutboxState.SKIPPED and (note or "").startswith((FOLDED_INTO, MOVED_TO))
+
+
 def due_nudges(
-    db: Session, content: Content, *, now: datetime, policy: NudgePolicy
+    db: Session,
+    content: Content,
+    *,
+    now: datetime,
+    policy: NudgePolicy,
+    min_group: int = 5,
 ) -> list[OutboxMessage]:
-    """Every nudge due at ``now``, for ``storage.outbox.enqueue_many``: at most one per person
-    (the most specific), so nobody gets two messages at once."""
+    """Every nudge due at ``now``, for ``storage.outbox.enqueue_many`` after
+    :func:`dialogs.nudges.calm.calm`: per person, most important first (calm sends one and
+    folds in or moves the rest). ``min_group``: the organisation's smallest group HR sees
+    counts of, as the welcome promises it."""
     history = _history(db, now)
+    teams = select(ChannelAddress.person_id).where(ChannelAddress.channel == TEAMS)
+    can_write_first = or_(
+        col(Person.slack_user_id).is_not(None), col(Person.id).in_(teams.scalar_subquery())
+    )
     rows = (
         db.connection()
-        .execute(select(*_ROW_COLUMNS).where(col(Person.welcomed_at).is_not(None)))
+        .execute(
+            select(*_ROW_COLUMNS).where(
+                or_(
+                    col(Person.welcomed_at).is_not(None),
+                    and_(col(Person.start_date).is_not(None), can_write_first),
+                )
+            )
+        )
         .all()
     )
     local: dict[str, datetime] = {}  # the local "now" per time zone, computed once
@@ -145,9 +207,9 @@ def due_nudges(
             continue
         if person.timezone not in local:
             local[person.timezone] = now.astimezone(ZoneInfo(person.timezone))
-        nudge = _for_person(person, history, content, now, local[person.timezone], policy)
-        if nudge is not None:
-            found.append(nudge)
+        found += _for_person(
+            person, history, content, now, local[person.timezone], policy, min_group
+        )
     return found
 
 
@@ -158,11 +220,12 @@ def _for_person(
     now: datetime,
     local_now: datetime,
     policy: NudgePolicy,
-) -> OutboxMessage | None:
-    assert person.id is not None and person.welcomed_at is not None
+    min_group: int,
+) -> list[OutboxMessage]:
+    assert person.id is not None
     pid = person.id
     today = local_now.date()
-    candidates: list[tuple[str, str, date, dict[str, str], int | None]] = []
+    candidates: list[Candidate] = []
     for experiment in history.experiments.get(pid, []):
         candidates += _experiment_candidates(experiment, today)
     if person.start_date is not None:
@@ -172,12 +235,46 @@ def _for_person(
                 candidates.append(
                     (f"onboarding_{days}", f"onboarding:{pid}:{days}", target, {}, None)
                 )
+    candidates += field_followups(history.placements.get(pid), today)
+    if person.welcomed_at is not None:
+        candidates += _periodic(person, person.welcomed_at, history, local_now, policy)
+    found: list[OutboxMessage] = []
+    for kind, key, target, values, on_weekday in candidates:
+        if key in history.keys:
+            continue  # a one-off already sent
+        if person.welcomed_at is None and kind not in ONBOARDING_KINDS:
+            continue  # someone never welcomed hears only their onboarding check-ins
+        at = slot(person, max(target, today), policy, weekday=on_weekday)
+        if not _due_now(at, local_now, now, policy):
+            continue
+        key = key or f"{kind}:{pid}:{at.date().isoformat()}"
+        hour = max(at, now).astimezone(local_now.tzinfo).hour  # when it goes: now, if late
+        payload = [_offer_dict(content, person, kind, values, hour=hour, key=key)]
+        if person.welcomed_at is None and not any(m.payload[0].get(WELCOME_MARK) for m in found):
+            payload = [*_welcome(content, person, hour, min_group), *payload]
+        found.append(OutboxMessage(key, pid, kind, at, payload))
+    return found
+
+
+def _periodic(
+    person: Nudgeable,
+    welcomed_at: datetime,
+    history: _History,
+    local_now: datetime,
+    policy: NudgePolicy,
+) -> list[Candidate]:
+    """The check-in and the reflection: one interval after the last time the person did it or
+    was nudged for it (twice that for someone who left two nudges unanswered)."""
+    assert person.id is not None
+    pid = person.id
+    today = local_now.date()
     last_seen = history.last_seen.get(pid)
     unanswered = sum(
         1 for at in history.nudge_times.get(pid, []) if last_seen is None or at > last_seen
     )
     stretch = 2 if unanswered >= UNANSWERED_BEFORE_GENTLE else 1
     weekday = person.nudge_weekday if person.nudge_weekday is not None else policy.weekday
+    found: list[Candidate] = []
     for kind, days, last in (
         ("checkin", PERIODIC_DAYS[person.nudge_frequency], history.last_checkin.get(pid)),
         (
@@ -186,32 +283,21 @@ def _for_person(
             history.last_reflection.get(pid),
         ),
     ):
-        base = person.welcomed_at
+        base = welcomed_at
         for moment in (last, history.nudged.get((pid, kind))):
             if moment is not None and moment > base:
                 base = moment
         target = base.astimezone(local_now.tzinfo).date() + timedelta(days=days * stretch)
-        candidates.append((kind, "", target if target > today else today, {}, weekday))
-    for kind, key, target, values, on_weekday in candidates:
-        if key in history.keys:
-            continue  # a one-off already sent
-        at = slot(person, max(target, today), policy, weekday=on_weekday)
-        if not _due_now(at, local_now, now, policy):
-            continue
-        key = key or f"{kind}:{pid}:{at.date().isoformat()}"
-        payload = [reply_to_dict(_offer(content, person, kind, values))]
-        return OutboxMessage(key, pid, kind, at, payload)
-    return None
+        found.append((kind, "", target if target > today else today, {}, weekday))
+    return found
 
 
-def _experiment_candidates(
-    experiment: Experiment, today: date
-) -> list[tuple[str, str, date, dict[str, str], int | None]]:
+def _experiment_candidates(experiment: Experiment, today: date) -> list[Candidate]:
     values = {
         "title": shorten(experiment.title, 120),
         "learned": shorten(experiment.learned or "", 200),
     }
-    found: list[tuple[str, str, date, dict[str, str], int | None]] = []
+    found: list[Candidate] = []
     if (
         experiment.status in (ExperimentStatus.PLANNED, ExperimentStatus.DOING)
         and experiment.planned_date
@@ -253,16 +339,91 @@ NUDGE_ACTIONS = {
     "experiment_due": "experiment",
     "experiment_reflect": "experiment",
     "experiment_followup": "experiment",
+    FOLLOW_UP_KIND: FOLLOW_UP_ACTION,
 }
+LATER_KINDS = frozenset(kind for kind, action in NUDGE_ACTIONS.items() if action == "checkin")
+"""Check-in nudges also offer "remind me later" (the same nudge again later that day, once)."""
 
 
-def _offer(content: Content, person: Nudgeable, kind: str, values: dict[str, str]) -> Offer:
+def _offer(
+    content: Content,
+    person: Nudgeable,
+    kind: str,
+    values: dict[str, str],
+    *,
+    hour: int | None = None,
+    key: str | None = None,
+) -> Offer:
+    """The nudge: its text, greeting for the local ``hour`` it is sent at, and its buttons —
+    what it is about, "remind me later" on a check-in (``key``: the nudge it brings back),
+    "pause"."""
     lang = person.language
-    text = content.text(lang, f"nudges.{kind}", name=first_name(person.name), **values)
+    greeting = content.greeting(lang, hour)
+    name = first_name(person.name)
+    text = content.text(lang, f"nudges.{kind}", name=name, greeting=greeting, **values)
     text += "\n" + content.text(lang, "nudges.footer")
     intent = NUDGE_ACTIONS[kind]
-    actions = (
-        (intent, content.text(lang, f"nudges.actions.{intent}")),
-        ("pause", content.text(lang, "nudges.actions.pause")),
+    actions = [(intent, content.text(lang, f"nudges.actions.{intent}"))]
+    if key is not None and kind in LATER_KINDS:
+        actions.append((f"{LATER_INTENT}:{key}", content.text(lang, "calm.later.button")))
+    actions.append(("pause", content.text(lang, "nudges.actions.pause")))
+    return Offer(text, tuple(actions))
+
+
+def _offer_dict(
+    content: Content,
+    person: Nudgeable,
+    kind: str,
+    values: dict[str, str],
+    *,
+    hour: int | None,
+    key: str,
+) -> dict[str, Any]:
+    """The nudge as stored, with the line it becomes when calm folds it into another message
+    (``also``; channels render replies through ``reply_from_dict``, which ignores it)."""
+    data = reply_to_dict(_offer(content, person, kind, values, hour=hour, key=key))
+    data["also"] = content.text(person.language, f"calm.lines.{kind}", **values)
+    return data
+
+
+def _welcome(
+    content: Content, person: Nudgeable, hour: int, min_group: int
+) -> list[dict[str, Any]]:
+    """The welcome (who Regie is, the privacy promise) before someone's first message, in
+    their language; marked, so delivering it welcomes them."""
+    lang = person.language
+    hello = content.text(
+        lang, "welcome.hello", greeting=content.greeting(lang, hour), name=first_name(person.name)
     )
-    return Offer(text, actions)
+    replies: list[Reply] = [
+        Say(hello),
+        Say(content.text(lang, "welcome.privacy", min_group=min_group)),
+    ]
+    found = [reply_to_dict(reply) for reply in replies]
+    found[0][WELCOME_MARK] = True
+    return found
+
+
+def welcome_delivered(db: Session, rows: Iterable[Outbound], *, now: datetime) -> int:
+    """Someone whose message carrying the welcome was delivered (``rows`` just marked sent) is
+    welcomed from now on, as if they had said hi: the privacy promise was shown, and recorded.
+    Returns how many were welcomed."""
+    welcomed = 0
+    for row in rows:
+        if row.state != OutboxState.SENT or not any(
+            isinstance(data, dict) and data.get(WELCOME_MARK) for data in row.payload
+        ):
+            continue
+        person = db.get(Person, row.person_id)
+        if person is None or person.welcomed_at is not None:
+            continue
+        at = row.sent_at or now
+        person.welcomed_at = at
+        db.add(person)
+        db.add(
+            ConsentRecord(
+                person_id=row.person_id, kind=ConsentKind.PRIVACY_NOTICE, granted=True, at=at
+            )
+        )
+        welcomed += 1
+    return welcomed

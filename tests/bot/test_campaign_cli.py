@@ -157,7 +157,9 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
         "1 left for people Regie cannot reach in Slack or Teams: they see them in regie chat"
         in shown
     )
-    assert "15 more to come, the next from 2026-12-07 10:00 UTC." in shown
+    # The day's second step (11:00 local) waits for the afternoon: the kickoff already went
+    # this morning, and Regie sends one message per person per half-day (calm).
+    assert "15 more to come, the next from 2026-12-07 12:00 UTC." in shown
     assert "Targeted 15, reached 12" in shown
 
 

@@ -7,13 +7,14 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from dialogs.engine.calendar import NudgePolicy, slot
 from dialogs.engine.content import load_content
+from dialogs.engine.turn import Turn
 from dialogs.nudges.rules import due_nudges
 from storage.models import CheckIn, Experiment, Person
-from storage.outbox import enqueue_many
+from storage.outbox import OutboxMessage, enqueue_many
 
 POLICY = NudgePolicy()
 WELCOMED = datetime(2026, 11, 9, 8, 0, tzinfo=UTC)  # Monday 9 November
@@ -85,7 +86,11 @@ def test_a_check_in_nudge_comes_two_weeks_after_the_welcome_at_local_morning(eng
     [nudge] = due(engine, datetime(2026, 11, 23, 8, 30, tzinfo=UTC))
     assert (nudge.person_id, nudge.kind) == (sam.id, "checkin")
     assert nudge.payload[0]["kind"] == "offer"
-    assert [intent for intent, _ in nudge.payload[0]["actions"]] == ["checkin", "pause"]
+    assert [intent for intent, _ in nudge.payload[0]["actions"]] == [
+        "checkin",
+        f"later:{nudge.key}",
+        "pause",
+    ]
     assert "Sam" in nudge.payload[0]["text"]
 
 
@@ -211,3 +216,181 @@ def test_the_home_screen_shows_the_day_the_scheduler_will_nudge(engine) -> None:
     assert "25 Nov 2026" in home.next_checkin  # after the pause, on a working day
     assert due(engine, datetime(2026, 11, 24, 8, 30, tzinfo=UTC)) == []
     assert [n.kind for n in due(engine, datetime(2026, 11, 25, 8, 30, tzinfo=UTC))] == ["checkin"]
+
+
+# -- "remind me later" (issue 14, item 11) ----------------------------------------------------
+
+LATER_TEXTS = {
+    "en": ("Remind me later", "Sure! I'll remind you at 14:00.", "on Tuesday at 09:30"),
+    "nl": (
+        "Herinner me later",
+        "Goed! Ik herinner je er om 14:00 nog even aan.",
+        "dinsdag om 09:30",
+    ),
+}
+
+
+@pytest.fixture
+def later_runtime(engine):
+    """The runtime as wired ("remind me later" is ``DIALOG_INTENTS["later"]``), on an injected
+    clock."""
+    from dialogs.engine.runtime import Runtime
+    from dialogs.registry import DIALOGS
+
+    clock = {"now": WELCOMED}
+    runtime = Runtime(engine, dialogs=DIALOGS, content=load_content(), clock=lambda: clock["now"])
+    return runtime, clock
+
+
+def _calm_enqueue(engine, now: datetime) -> None:
+    from dialogs.nudges.calm import CalmPolicy, calm
+
+    with Session(engine) as db:
+        enqueue_many(
+            db, calm(db, due_nudges(db, load_content(), now=now, policy=POLICY), now, CalmPolicy())
+        )
+        db.commit()
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_remind_me_later_brings_the_check_in_back_that_afternoon_once(
+    engine, later_runtime, lang: str
+) -> None:
+    """Through the console: the check-in nudge's [b] brings it back at 14:00 the same day,
+    without that button; pressing it again, or later, does not bring a third."""
+    import io
+
+    from bot.channels.console import ConsoleChannel
+    from storage.models import Outbound
+
+    runtime, clock = later_runtime
+    label, said, _ = LATER_TEXTS[lang]
+    sam = person(engine, language=lang)
+    morning = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)  # Monday 09:30 in Amsterdam
+    _calm_enqueue(engine, morning)
+    clock["now"] = morning + timedelta(minutes=20)
+    out = io.StringIO()
+    console = ConsoleChannel(runtime, sam.id, out, json_mode=False)
+    console.show_inbox()
+    assert f"  [b] {label}" in out.getvalue()
+    replies = console.send("b")
+    assert replies[0].text == said
+    with Session(engine) as db:
+        again = db.exec(select(Outbound).where(Outbound.idempotency_key.endswith(":later"))).one()
+    assert again.not_before == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    assert again.kind == "checkin" and again.state == "pending"
+    assert "later:" not in str(again.payload)  # once: the copy has no "remind me later"
+    assert console.send("b")[0].text != said  # the nudge was answered: [b] is spent
+    press = Turn(person_id=sam.id, intent=f"later:checkin:{sam.id}:2026-11-23")
+    assert runtime.handle(press)[0].text == load_content().text(lang, "calm.later.once")
+
+    clock["now"] = datetime(2026, 11, 23, 13, 5, tzinfo=UTC)
+    afternoon = io.StringIO()
+    ConsoleChannel(runtime, sam.id, afternoon, json_mode=False).show_inbox()
+    shown = afternoon.getvalue()
+    assert shown.startswith(load_content().greeting(lang, 14))  # "Good afternoon Sam!"
+    assert label not in shown
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_remind_me_later_respects_calm(engine, later_runtime, lang: str) -> None:
+    """With the afternoon already taken, "later" is the next free slot, and it says when."""
+    from dialogs.nudges.calm import CalmPolicy, calm
+
+    runtime, clock = later_runtime
+    _, _, when = LATER_TEXTS[lang]
+    sam = person(engine, language=lang)
+    morning = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    _calm_enqueue(engine, morning)
+    taken = OutboxMessage("digest:x", sam.id, "digest", datetime(2026, 11, 23, 15, tzinfo=UTC), [])
+    with Session(engine) as db:
+        enqueue_many(db, calm(db, [taken], morning, CalmPolicy()))
+        db.commit()
+    clock["now"] = morning + timedelta(minutes=20)
+    [reply] = runtime.handle(Turn(person_id=sam.id, intent=f"later:checkin:{sam.id}:2026-11-23"))
+    assert when in reply.text
+
+
+def test_remind_me_later_only_for_the_persons_own_check_in(engine, later_runtime) -> None:
+    runtime, clock = later_runtime
+    sam = person(engine)
+    other = person(engine, email="kim@example.com")
+    _calm_enqueue(engine, datetime(2026, 11, 23, 8, 30, tzinfo=UTC))
+    clock["now"] = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    unknown = load_content().text("en", "calm.later.unknown")
+    for who, key in ((other.id, f"checkin:{sam.id}:2026-11-23"), (sam.id, "nonsense")):
+        assert runtime.handle(Turn(person_id=who, intent=f"later:{key}"))[0].text == unknown
+
+
+# -- imported new hires: onboarding without saying hi first (issue 14, item 12) ---------------
+
+WELCOME_FIRST = {
+    "en": ("Good morning Noor, I'm Regie", "at least 5", "You've been with us a week, Noor!"),
+    "nl": ("Goedemorgen Noor, ik ben Regie", "minstens 5", "Je bent hier nu een week, Noor!"),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_an_imported_new_hire_gets_the_welcome_then_the_first_check_in(engine, lang: str) -> None:
+    from dialogs.engine.replies import reply_from_dict
+    from dialogs.nudges.rules import welcome_delivered
+    from storage.models import ConsentRecord, Outbound
+
+    hello, promise, onboarding = WELCOME_FIRST[lang]
+    with Session(engine) as db:
+        noor = Person(
+            email="noor@example.com",
+            name="Noor de Vries",
+            language=lang,
+            start_date=date(2026, 11, 16),
+            slack_user_id="U-NOOR",
+        )
+        db.add(noor)
+        db.commit()
+        noor_id = noor.id
+    assert due(engine, datetime(2026, 11, 20, 8, 30, tzinfo=UTC)) == []  # not before a week
+    [nudge] = due(engine, datetime(2026, 11, 23, 8, 30, tzinfo=UTC))  # only the onboarding
+    assert nudge.kind == "onboarding_7"
+    texts = [reply_from_dict(data).text for data in nudge.payload]
+    assert texts[0].startswith(hello) and promise in texts[1] and texts[2].startswith(onboarding)
+
+    enqueue_all(engine, [nudge])
+    with Session(engine) as db:
+        row = db.exec(select(Outbound).where(Outbound.idempotency_key == nudge.key)).one()
+        row.state, row.sent_at = "sent", nudge.due
+        assert welcome_delivered(db, [row], now=nudge.due) == 1
+        db.commit()
+    with Session(engine) as db:
+        welcomed = db.get(Person, noor_id)
+        assert welcomed is not None and welcomed.welcomed_at is not None
+        consent = db.exec(select(ConsentRecord).where(ConsentRecord.person_id == noor_id)).one()
+        assert consent.kind == "privacy_notice"
+    later = [
+        n
+        for n in due(engine, datetime(2026, 12, 16, 8, 30, tzinfo=UTC))
+        if n.kind == "onboarding_30"
+    ]
+    assert len(later[0].payload) == 1  # welcomed: no second welcome
+
+
+def test_only_new_hires_the_bot_can_write_to_first_are_nudged_unwelcomed(engine) -> None:
+    from storage.addresses import save_address
+
+    at = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+    with Session(engine) as db:
+        for email, fields in (
+            ("console@example.com", {}),
+            ("teams@example.com", {}),
+            ("nostart@example.com", {"slack_user_id": "U-OLD", "start_date": None}),
+        ):
+            fields.setdefault("start_date", date(2026, 11, 16))
+            db.add(Person(email=email, name="X Y", **fields))
+        db.commit()
+        teams = db.exec(select(Person).where(Person.email == "teams@example.com")).one()
+        assert teams.id is not None
+        teams_id = teams.id
+    assert due(engine, at) == []  # console only, or no start date: they say hi first
+    with Session(engine) as db:
+        save_address(db, teams_id, "teams", {"conversation": {"id": "a:1"}}, now=at)
+        db.commit()
+    assert [(n.person_id, n.kind) for n in due(engine, at)] == [(teams_id, "onboarding_7")]

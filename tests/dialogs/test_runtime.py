@@ -63,7 +63,7 @@ def test_unknown_text_without_conversation_shows_the_menu(chat) -> None:
     tx = chat("en")
     tx.send("what is this?")
     tx.expect(tx.t("menu.options.reflection"), tx.t("menu.options.privacy"))
-    tx.send("7")  # menu by number: settings
+    tx.send("8")  # menu by number: settings
     tx.expect(tx.t("settings.options.language"))
 
 
@@ -169,7 +169,7 @@ def test_an_expired_conversation_is_not_continued(chat, clock) -> None:
     tx.send("plan")
     clock.now += timedelta(days=30)
     tx.send("1")
-    tx.expect(tx.t("menu.question", name="Sam"))  # "1" is a fresh start: the menu
+    tx.expect(tx.t("menu.question", greeting="Good morning", name="Sam"))  # a fresh start
 
 
 def test_a_dialog_that_changed_shape_starts_fresh(chat, engine) -> None:
@@ -181,7 +181,7 @@ def test_a_dialog_that_changed_shape_starts_fresh(chat, engine) -> None:
         db.add(session)
         db.commit()
     tx.send("1")
-    tx.expect(tx.t("menu.question", name="Sam"))
+    tx.expect(tx.t("menu.question", greeting="Good morning", name="Sam"))
 
 
 def test_an_intent_word_that_is_also_an_option_answers_the_question(chat) -> None:

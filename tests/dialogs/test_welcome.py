@@ -19,7 +19,7 @@ def test_first_contact_explains_privacy_and_asks_preferences(chat, lang: str) ->
     tx = chat(lang, welcomed=False, name="Noor de Vries")
     tx.send("hello")
     tx.expect(
-        tx.t("welcome.hello", name="Noor").splitlines()[0],
+        tx.t("welcome.hello", greeting=tx.t("greetings.morning"), name="Noor").splitlines()[0],
         tx.t("welcome.privacy", min_group=5).splitlines()[1],
         tx.t("preferences.language"),
     )

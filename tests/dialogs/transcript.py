@@ -48,6 +48,13 @@ class Transcript:
         self.log.extend(f"< {r.text}" for r in self.replies)
         return self.replies
 
+    def press(self, intent: str) -> list[Reply]:
+        """Press a button of a nudge or campaign message (it carries an intent, not an answer)."""
+        self.log.append(f"> [{intent}]")
+        self.replies = self.runtime.handle(Turn(person_id=self.person_id, intent=intent))
+        self.log.extend(f"< {r.text}" for r in self.replies)
+        return self.replies
+
     @property
     def text(self) -> str:
         """Everything a person would read: texts and the labels of the buttons."""
