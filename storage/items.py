@@ -14,6 +14,7 @@ from storage.models import (
     PERSONAL_ITEM_TYPES,
     Answer,
     CheckIn,
+    DialogSession,
     Experiment,
     ExperimentStatus,
     Person,
@@ -168,3 +169,27 @@ def reflections_since(db: Session, person_id: int, *, since: datetime) -> list[A
             .order_by(col(Answer.created_at), col(Answer.id))
         )
     )
+
+
+def reflection_conversations(db: Session, person_id: int, *, since: datetime) -> int:
+    """How many reflection conversations since ``since`` saved at least one answer (what "you
+    reflected n times" counts): the answers grouped by the conversation they were given in,
+    the dialog session whose span holds them. Answers without one (imported, or from before
+    sessions were kept) count one conversation per day."""
+    answers = reflections_since(db, person_id, since=since)
+    if not answers:
+        return 0
+    spans = db.exec(
+        select(DialogSession.id, DialogSession.created_at, DialogSession.updated_at).where(
+            DialogSession.person_id == person_id,
+            DialogSession.dialog_id == "reflection",
+            col(DialogSession.updated_at) >= answers[0].created_at,
+        )
+    ).all()
+    conversations: set[tuple[str, object]] = set()
+    for answer in answers:
+        session = next((i for i, start, end in spans if start <= answer.created_at <= end), None)
+        conversations.add(
+            ("session", session) if session is not None else ("day", answer.created_at.date())
+        )
+    return len(conversations)
