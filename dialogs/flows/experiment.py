@@ -12,7 +12,7 @@ from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.engine.text import shorten
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
-from dialogs.flows.sharing import add_share_step, remember_saved
+from dialogs.flows.sharing import LESSON, add_share_step, remember_saved
 from storage.items import (
     done_in_year,
     experiments,
@@ -247,7 +247,7 @@ def keep(ctx: Ctx) -> Next:
     item.keep_doing = ctx.answer
     item.updated_at = ctx.now
     ctx.db.add(item)
-    remember_saved(ctx, item)
+    remember_saved(ctx, item, part=LESSON)
     ctx.say("experiment.reflected")
     ctx.say_text(progress(ctx))
     return Goto("share")
