@@ -17,7 +17,7 @@ wants none chooses the ``off`` rhythm."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,10 +70,14 @@ class Digest:
     """The size of the group the team counts are over (None: no team counts)."""
     items: list[str] = field(default_factory=list)
     """References of the items it shows (``experiment:12``)."""
+    since: datetime | None = None
+    """The start of what it covers (the previous digest, or the first one's look-back)."""
 
     @property
     def empty(self) -> bool:
-        return not self.sections and self.team is None
+        """Nothing new was shared: the digest is one line saying so (team counts alone are no
+        news, and are then neither shown nor read)."""
+        return not self.sections
 
 
 def last_digest(db: Session, manager_id: int, *, before: datetime | None = None) -> datetime | None:
@@ -109,7 +113,7 @@ def compose(
     assert manager.id is not None
     lang = manager.language
     since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
-    digest = Digest(manager)
+    digest = Digest(manager, since=since)
     news: list[tuple[Person, SharedItems]] = []
     shared = read_team(db, manager=manager, since=since, now=now, audited=False)
     for report in direct_reports(db, manager.id):
@@ -143,7 +147,7 @@ def record_delivered(db: Session, digest: Digest, *, reader: Reader, at: datetim
     """The manager (or whoever ``reader`` is) has the digest in front of them now: one read
     per report whose data it shows, and the team counts (about a group, no one in it)."""
     record_reads(db, reader=reader, subjects=digest.subjects, at=at, detail={"what": "digest"})
-    if digest.team_people is not None:
+    if digest.team_people is not None and not digest.empty:
         record_aggregate(db, reader=reader, people=digest.team_people, at=at)
 
 
@@ -179,7 +183,10 @@ def _parts(content: Content, digest: Digest) -> list[tuple[Reply, list[int], str
     lang = digest.manager.language
     name = first_name(digest.manager.name)
     if digest.empty:
-        return [(Say(content.text(lang, "digest.nothing_new", name=name)), [], "note")]
+        if digest.since is None:
+            return [(Say(content.text(lang, "digest.nothing_new")), [], "note")]
+        note = content.text(lang, "digest.nothing_new_since", date=_since_date(digest, content))
+        return [(Say(note), [], "note")]
     intro = Say(content.text(lang, "digest.intro", name=name), section=True)
     parts: list[tuple[Reply, list[int], str]] = [(intro, [], "intro")]
     if digest.opening:
@@ -187,8 +194,6 @@ def _parts(content: Content, digest: Digest) -> list[tuple[Reply, list[int], str
     for n, section in enumerate(digest.sections):
         about = [digest.subjects[n]] if n < len(digest.subjects) else []
         parts.append((Say(section, section=True), about, "section"))
-    if not digest.sections:
-        parts.append((Say(content.text(lang, "digest.no_news"), section=True), [], "no_news"))
     if digest.team:
         parts.append((Say(digest.team, section=True), [], "team"))
     starters = "\n".join(f"• {s}" for s in digest.starters)
@@ -196,6 +201,16 @@ def _parts(content: Content, digest: Digest) -> list[tuple[Reply, list[int], str
     named = sorted({pid for about in digest.starters_about for pid in about})
     parts.append((Say(heading + "\n" + starters, section=True), named, "starters"))
     return parts
+
+
+def _since_date(digest: Digest, content: Content) -> str:
+    """The day the digest's news starts, in the manager's own zone and language."""
+    since = digest.since
+    assert since is not None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    local = since.astimezone(ZoneInfo(digest.manager.timezone)).date()
+    return content.date(digest.manager.language, local)
 
 
 def as_replies(content: Content, digest: Digest) -> list[Reply]:
