@@ -195,7 +195,7 @@ def test_a_person_without_a_reference_is_not_reachable_yet(teams_world) -> None:
         db.commit()
         person_id = person.id
     delivery = run(world.server.loop, world.bot.notify(person_id, [Say("hello")]))
-    assert (delivery.ok, delivery.reason) == (False, "not reachable in Teams yet")
+    assert (delivery.ok, delivery.error) == (False, "not reachable in Teams yet")
 
 
 def test_group_chats_and_other_activities_are_ignored(teams_world) -> None:

@@ -16,9 +16,10 @@ from botbuilder.schema import ActivityTypes
 from sqlalchemy.engine import Engine
 
 from bot.channels.teams import installs, messages
-from bot.channels.teams.notify import Delivery, notify
+from bot.channels.teams.notify import notify
 from bot.channels.teams.turns import TeamsTurns
 from bot.config import Settings
+from bot.delivery import SendResult
 from dialogs.engine.replies import Reply
 from dialogs.engine.runtime import Runtime
 
@@ -54,6 +55,6 @@ class TeamsBot(Bot):
         else:
             log.debug("ignored Teams activity of type %s", activity.type)
 
-    async def notify(self, person_id: int, replies: Sequence[Reply]) -> Delivery:
+    async def notify(self, person_id: int, replies: Sequence[Reply]) -> SendResult:
         """A proactive message through the stored conversation reference."""
         return await notify(self.turns, self.adapter, person_id, replies)

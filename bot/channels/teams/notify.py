@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.channels.teams.sending import send
 from bot.channels.teams.turns import TeamsTurns, off_loop
+from bot.delivery import SendResult
 from dialogs.engine.replies import Reply
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    ok: bool
-    reason: str = ""
-    permanent: bool = False
-    retry_after: float | None = None
 
 
 PERMANENT_STATUS = {401, 403, 404}
@@ -31,10 +23,10 @@ PERMANENT_STATUS = {401, 403, 404}
 
 async def notify(
     turns: TeamsTurns, adapter: BotAdapter, person_id: int, replies: Sequence[Reply]
-) -> Delivery:
+) -> SendResult:
     stored = await off_loop(turns.addresses.of, person_id)
     if stored is None:
-        return Delivery(False, "not reachable in Teams yet")
+        return SendResult(False, "not reachable in Teams yet")
     reference = ConversationReference().deserialize(stored)
     t = turns.translator(await off_loop(turns.language, person_id))
     failures: list[Exception] = []
@@ -58,10 +50,10 @@ async def notify(
         status = getattr(response, "status_code", None)
         log.warning("proactive Teams message to person %s failed (%s)", person_id, status)
         retry = getattr(response, "headers", {}).get("Retry-After") if response else None
-        return Delivery(
+        return SendResult(
             False,
             f"Teams answered HTTP {status}" if status else type(error).__name__,
             permanent=status in PERMANENT_STATUS,
             retry_after=float(retry) if retry else None,
         )
-    return Delivery(True)
+    return SendResult(True)

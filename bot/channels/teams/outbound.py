@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple
 from datetime import datetime
 
 from bot.channels.registry import TEAMS
@@ -35,7 +34,4 @@ class TeamsSender:
 
     async def send(self, person: Person, replies: Sequence[Reply], *, key: str) -> SendResult:
         assert person.id is not None
-        outcome = await self.bot.notify(person.id, replies)
-        # notify answers with SendResult's four fields in the same order (``Delivery`` in
-        # bot/channels/teams/notify.py, to become an alias of SendResult): astuple serves both.
-        return SendResult(*astuple(outcome))
+        return await self.bot.notify(person.id, replies)
