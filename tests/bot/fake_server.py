@@ -12,6 +12,11 @@ from typing import Self
 class LocalServer:
     path = "/"
     """What the URL ends with (Slack's Web API lives under ``/api/``)."""
+    platform = "the platform's"
+    """Whose contract the fake stands for (possessive), for the message when it was broken."""
+    strict = True
+    """Raise, when the fake stops, if it refused anything (``refusals``): the product often only
+    logs a failed platform call, so a refusal would otherwise pass unseen."""
 
     def __init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
@@ -19,6 +24,10 @@ class LocalServer:
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         raise TypeError(f"{type(self).__name__} must say how it answers requests")
+
+    def refusals(self) -> list[str]:
+        """Each call the fake refused as the platform would, one line each."""
+        return []
 
     @property
     def url(self) -> str:
@@ -58,3 +67,10 @@ class LocalServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+        refused = self.refusals()
+        if exc is None and self.strict and refused:
+            raise AssertionError(
+                f"the code under test broke {self.platform} contract "
+                "(make the fake with strict=False to test that on purpose):\n"
+                + "\n".join(f"  {line}" for line in refused)
+            )

@@ -45,7 +45,6 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -374,21 +373,10 @@ class FakeSlack(LocalServer):
     def handler(self) -> type[BaseHTTPRequestHandler]:
         return _handler_for(self)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        if exc is None and self.strict and self.violations:
-            raise AssertionError(
-                "the code under test broke Slack's platform contract "
-                "(make the fake with strict=False to test that on purpose):\n"
-                + "\n".join(
-                    f"  {method}: {json.dumps(answer)}" for method, _, answer in self.violations
-                )
-            )
+    platform = "Slack's platform"
+
+    def refusals(self) -> list[str]:
+        return [f"{method}: {json.dumps(answer)}" for method, _, answer in self.violations]
 
     # -- what tests ask --------------------------------------------------------------------------
 

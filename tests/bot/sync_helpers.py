@@ -71,3 +71,15 @@ def track_listeners(app: App) -> TrackedExecutor:
     tracked = TrackedExecutor(runner.listener_executor)
     runner.listener_executor = tracked
     return tracked
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 10.0) -> bool:
+    """Poll for a positive signal (True as soon as ``condition()`` holds, False at the
+    deadline). Tests wait for something that must happen this way; never sleep and then
+    assert that nothing happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

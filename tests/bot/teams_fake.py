@@ -51,7 +51,6 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -106,22 +105,13 @@ class FakeConnector(LocalServer):
     def handler(self) -> type[BaseHTTPRequestHandler]:
         return _handler_for(self)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        if exc is None and self.strict and self.violations:
-            raise AssertionError(
-                "the code under test broke the Bot Connector's contract "
-                "(make the fake with strict=False to test that on purpose):\n"
-                + "\n".join(
-                    f"  {v['_method']} {v['_path']}: {v['_status']} {json.dumps(v['_error'])}"
-                    for v in self.violations
-                )
-            )
+    platform = "the Bot Connector's"
+
+    def refusals(self) -> list[str]:
+        return [
+            f"{v['_method']} {v['_path']}: {v['_status']} {json.dumps(v['_error'])}"
+            for v in self.violations
+        ]
 
     # -- what tests ask --------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from storage.models import (
 from tests.bot.conftest import Run, SlackWorld, TeamsWorld, slack_settings
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.slack_harness import text_of
+from tests.bot.sync_helpers import wait_until
 from tests.bot.teams_harness import TeamsClient, card_of, card_text
 from tests.bot.teams_harness import run as on_loop
 from tests.bot.teams_harness import shown as read
@@ -238,9 +238,7 @@ def click(world: SlackWorld, n: int, message: dict[str, Any], label: str) -> dic
             if element["text"]["text"] == label:
                 payload = slack._action(f"U{n}", message, block, element, message["ts"])
                 assert slack.interaction(payload).status == 200  # acknowledged; work follows
-                deadline = time.monotonic() + 10
-                while len(dm(fake, n)) == before and time.monotonic() < deadline:
-                    time.sleep(0.01)
+                wait_until(lambda: len(dm(fake, n)) > before)
                 assert len(dm(fake, n)) == before + 1, f"one reply to {label!r}"
                 return dm(fake, n)[-1]
     raise AssertionError(f"no button {label!r} in {json.dumps(message['blocks'])[:1500]}")

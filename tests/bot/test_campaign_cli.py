@@ -124,6 +124,7 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
     assert run("campaign", "launch", str(demo), "--yes").returncode == 0
     assert "30 new" in run("run-due", "--now", "2026-12-07T07:00:00+00:00").stdout
     kickoff = col(Outbound.idempotency_key).contains(":kickoff:")
+    # clock-ok: the autouse `clock` fixture has travelled this process to BEFORE_DAY_0
     a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
     with engine.begin() as db:
         db.execute(update(Outbound).where(kickoff).values(not_before=a_minute_ago))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
@@ -15,6 +14,7 @@ from storage.db import make_engine
 from storage.models import Outbound
 from tests.bot.outbox_helpers import REGIE, regie_env, slack_people_due
 from tests.bot.slack_fake import FakeSlack
+from tests.bot.sync_helpers import wait_until
 
 PEOPLE = 20
 
@@ -35,12 +35,17 @@ def test_killed_mid_delivery_and_restarted_every_recipient_gets_exactly_one(db_u
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        while len(fake.calls_to("chat.postMessage")) < PEOPLE // 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        assert wait_until(lambda: len(fake.calls_to("chat.postMessage")) >= PEOPLE // 3, timeout=60)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
-        time.sleep(fake.latency * 2)  # let requests already on the wire land
+        # Requests already on the wire still land: wait until every call the fake took is in
+        # its history, so the recovery below sees what really arrived.
+        assert wait_until(
+            lambda: (
+                len(fake.calls_to("chat.postMessage"))
+                == sum(len(messages) for messages in fake.history.values())
+            )
+        )
         with Session(engine) as db:
             states = [row.state for row in db.exec(select(Outbound))]
         assert "sending" in states, states  # killed in the middle: rows left "sending"

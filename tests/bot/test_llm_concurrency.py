@@ -40,6 +40,7 @@ from storage.models import (
     utcnow,
 )
 from tests.bot.openai_fake import FakeOpenAI
+from tests.bot.sync_helpers import wait_until
 from tests.dialogs.conftest import add_person
 
 SLOW = 6.0
@@ -155,15 +156,6 @@ def the_others(engine: Engine) -> list[int]:
     for person_id in people:
         consent(engine, person_id, granted=False)  # their turns never need the model
     return people
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def reflecting(engine: Engine, fake: FakeOpenAI) -> tuple[Runtime, int]:
@@ -293,7 +285,7 @@ def test_a_redelivery_while_the_model_is_out_is_answered_once(
     first, first_outcome = in_background(lambda: runtime.handle(turn))
     assert fake.received.wait(timeout=10)
     again, again_outcome = in_background(lambda: runtime.handle(turn))  # the platform retries
-    assert wait_for(lambda: len(fake.requests) == 2), "the retry never reached the model"
+    assert wait_until(lambda: len(fake.requests) == 2), "the retry never reached the model"
     fake.release()
     first.join(timeout=SLOW + 10)
     again.join(timeout=SLOW + 10)
