@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 
 from bot.channels.registry import senders
 from bot.config import Settings
-from bot.delivery import Sender
+from bot.senders import Sender
 from dialogs.engine.runtime import Runtime
 
 

@@ -13,8 +13,9 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from bot.delivery import DeliveryWorker, Lookup, SendResult
+from bot.delivery import DeliveryWorker
 from bot.ratelimit import AdaptiveRate
+from bot.senders import Lookup, SendResult
 from dialogs.engine.replies import Reply
 from storage.db import dispose_engines
 from storage.models import Person

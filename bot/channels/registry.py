@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from bot.config import Settings
-    from bot.delivery import Sender
+    from bot.senders import Sender
     from bot.server import Handler
     from dialogs.engine.runtime import Runtime
     from storage.models import Person

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from bot.config import Settings
-    from bot.delivery import Sender
     from bot.health import Health
+    from bot.senders import Sender
 
 app = typer.Typer()
 slack_app = typer.Typer(help="Slack administration.", no_args_is_help=True)

@@ -25,8 +25,9 @@ from bot.channels.slack.client import web_client
 from bot.channels.slack.outbound import SlackSender
 from bot.channels.teams.outbound import TeamsSender
 from bot.config import Settings, get_settings
-from bot.delivery import DeliveryReport, DeliveryWorker, Sender
+from bot.delivery import DeliveryReport, DeliveryWorker
 from bot.jobs import enqueue_due
+from bot.senders import Sender
 from bot.wiring import policy
 from dialogs.campaigns.launch import launch, plan_launch
 from dialogs.campaigns.spec import load_file

@@ -25,8 +25,9 @@ from sqlmodel import Session, col, select
 from bot.channels.slack.client import web_client
 from bot.channels.slack.outbound import SlackSender
 from bot.channels.teams.outbound import TeamsSender
-from bot.delivery import NOT_SENT, DeliveryReport, DeliveryWorker, Sender
+from bot.delivery import DeliveryReport, DeliveryWorker
 from bot.ratelimit import TIER_3_BURST, TIER_3_PER_MINUTE, TIER_3_RATE, AdaptiveRate
+from bot.senders import NOT_SENT, Sender
 from dialogs.engine.content import load_content
 from dialogs.engine.replies import Offer, reply_from_dict, reply_to_dict
 from storage.db import session_scope

@@ -27,8 +27,8 @@ from sqlalchemy.engine import Engine
 
 from bot.channels.registry import SLACK
 from bot.channels.slack.blocks import POST_OPTIONS, Translate, messages
-from bot.delivery import NOT_SENT, SENT, Lookup, SendResult
 from bot.ratelimit import TIER_3_BURST, TIER_3_RATE, AdaptiveRate
+from bot.senders import NOT_SENT, SENT, Lookup, SendResult
 from dialogs.engine.content import Content
 from dialogs.engine.replies import Reply
 from storage.addresses import address_of, save_address

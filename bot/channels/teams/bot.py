@@ -19,7 +19,7 @@ from bot.channels.teams import installs, messages
 from bot.channels.teams.notify import notify
 from bot.channels.teams.turns import TeamsTurns
 from bot.config import Settings
-from bot.delivery import SendResult
+from bot.senders import SendResult
 from dialogs.engine.replies import Reply
 from dialogs.engine.runtime import Runtime
 

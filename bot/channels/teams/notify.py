@@ -11,7 +11,7 @@ from botbuilder.schema import ConversationReference
 
 from bot.channels.teams.sending import send
 from bot.channels.teams.turns import TeamsTurns, off_loop
-from bot.delivery import SendResult
+from bot.senders import SendResult
 from dialogs.engine.replies import Reply
 
 log = logging.getLogger(__name__)

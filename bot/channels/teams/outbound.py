@@ -7,8 +7,8 @@ from datetime import datetime
 
 from bot.channels.registry import TEAMS
 from bot.channels.teams.bot import TeamsBot
-from bot.delivery import NOT_SENT, Lookup, SendResult
 from bot.ratelimit import AdaptiveRate
+from bot.senders import NOT_SENT, Lookup, SendResult
 from dialogs.engine.replies import Reply
 from storage.models import Person
 
