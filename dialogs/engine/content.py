@@ -1,10 +1,11 @@
 """Everything the bot says, loaded from the YAML files in ``dialogs/content``.
 
 ``en.yaml`` and ``nl.yaml`` hold the texts (same keys in both; a test checks), the words the bot
-understands (yes/no/skip, intents) and labels. ``questions.yaml`` is the reflection question
-bank (and the questions of the Know/Flow/Glow/Grow field, which are not in the rotation),
-``ideas.yaml`` the experiment idea list, ``prompts.yaml`` the instructions of the optional AI
-features.
+understands (yes/no/skip, intents) and labels; a feature may keep its texts in a file of its own
+under ``en/`` and ``nl/``, merged in (a key defined twice is an error). ``questions.yaml`` is
+the reflection question bank (and the questions of the Know/Flow/Glow/Grow field, which are
+not in the rotation), ``ideas.yaml`` the experiment idea list, ``prompts.yaml`` the instructions
+of the optional AI features.
 
 A text that counts something has plural forms: a mapping of CLDR plural categories
 (``{one: "{count} place", other: "{count} places"}``), chosen with ``count=`` by Babel's rules
@@ -70,7 +71,7 @@ class Idea:
 class Content:
     def __init__(self, directory: Path = CONTENT_DIR) -> None:
         self.texts: dict[str, dict[str, Any]] = {
-            lang: _load(directory / f"{lang}.yaml") for lang in LANGUAGES
+            lang: _load_language(directory, lang) for lang in LANGUAGES
         }
         question_file = _load(directory / "questions.yaml")
         bank = question_file["questions"]
@@ -164,6 +165,28 @@ class Content:
                 for phrase in phrases:
                     intents[normalise_keyword(phrase)] = intent
         return intents
+
+
+def _load_language(directory: Path, lang: str) -> dict[str, Any]:
+    """``{lang}.yaml`` with every ``{lang}/*.yaml`` (one file per feature) merged into it; a
+    text defined in two files is an error naming the key, never a silent override."""
+    texts = _load(directory / f"{lang}.yaml")
+    for part in sorted((directory / lang).glob("*.yaml")):
+        _merge(texts, _load(part), part, ())
+    return texts
+
+
+def _merge(
+    into: dict[str, Any], extra: Mapping[str, Any], source: Path, at: tuple[str, ...]
+) -> None:
+    for key, value in extra.items():
+        here = (*at, str(key))
+        if key not in into:
+            into[key] = value
+        elif isinstance(into[key], dict) and isinstance(value, dict) and not is_plural(value):
+            _merge(into[key], value, source, here)
+        else:
+            raise ValueError(f"{source}: {'.'.join(here)} is already defined")
 
 
 def _load(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -313,3 +314,24 @@ def test_exercise_questions_are_found_but_never_asked_in_a_reflection() -> None:
 def test_content_is_loaded_once_per_process() -> None:
     assert load_content() is load_content()
     assert isinstance(load_content(), Content)
+
+
+def test_feature_files_merge_into_their_language_and_a_key_defined_twice_is_an_error(
+    tmp_path: Path,
+) -> None:
+    source = Path(__file__).parents[2] / "dialogs" / "content"
+    for name in ("en.yaml", "nl.yaml", "questions.yaml", "ideas.yaml", "prompts.yaml"):
+        (tmp_path / name).write_text((source / name).read_text(encoding="utf-8"), encoding="utf-8")
+    for lang in ("en", "nl"):
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "extra.yaml").write_text(
+            f"extra:\n  hello: 'hi {lang}'\ncommon:\n  fresh: 'new {lang}'\n", encoding="utf-8"
+        )
+    content = Content(tmp_path)
+    assert content.text("nl", "extra.hello") == "hi nl"
+    assert content.text("en", "common.fresh") == "new en"
+    assert content.text("en", "common.yes") == "Yes"
+
+    (tmp_path / "en" / "clash.yaml").write_text("common:\n  'yes': 'again'\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"common\.yes is already defined"):
+        Content(tmp_path)
