@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -25,10 +25,15 @@ from storage.models import (
 )
 from storage.privacy import Cells, MinimumGroup
 
-PEOPLES_CHOICES = frozenset({"paused nudges", "opted out of campaigns", "paused"})
+PEOPLES_CHOICES = frozenset({"paused nudges", "opted out of campaigns", "paused", "not for me"})
 """Skip reasons that are a person's own choice (the planner's, the preferences', the delivery
 worker's): counted under the ``<K`` rule, never exactly when small."""
 STEP_COLUMNS = ("queued", "held", "sent", "failed", "skipped")
+NOT_NOW = "remind_tomorrow"
+NO_THANKS = "not_for_me"
+SET_ASIDE = frozenset({NOT_NOW, NO_THANKS})
+"""Presses that put a message aside ("not now", "no thanks") rather than answer it: counted
+on their own (``StepFigures.not_now``, ``no_thanks``), never as a response."""
 
 
 @dataclass
@@ -39,6 +44,11 @@ class StepFigures:
     skipped: int = 0
     held: int = 0
     responded: int = 0
+    """People who answered its message: any press but "not now" and "no thanks"."""
+    not_now: int = 0
+    """People who pressed "not now" (``remind_tomorrow``)."""
+    no_thanks: int = 0
+    """People who pressed "no thanks" (``not_for_me``)."""
     responses: Counter[str] = field(default_factory=Counter)
     declined: int = 0
     """Skipped for a person's own choice (paused, opted out): part of ``skipped``."""
@@ -57,6 +67,8 @@ class Figures:
     failure_reasons: Counter[str]
     skip_reasons: Counter[str]
     responded: int
+    """People who answered at least one of its messages ("not now" and "no thanks" are not
+    answers)."""
     experiments: int
     rsvps: dict[str, Counter[str]]
 
@@ -109,71 +121,107 @@ class Figures:
 
 
 def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_group: int) -> Figures:
+    """Counted in the database: each query groups, so a few dozen rows come back however many
+    people the campaign has (not one per message or response)."""
     assert campaign.id is not None
     cid = campaign.id
     steps = {step: StepFigures() for step in step_ids}
     failures: Counter[str] = Counter()
     skips: Counter[str] = Counter()
-    reached: set[int] = set()
-    rows = db.exec(
-        select(
-            Outbound.campaign_step, Outbound.state, Outbound.last_error, Outbound.person_id
-        ).where(Outbound.campaign_id == cid)
-    )
-    for step_id, state, error, person_id in rows:
+    state = col(Outbound.state)
+    for step_id, message_state, n in db.exec(
+        select(Outbound.campaign_step, state, func.count())
+        .where(Outbound.campaign_id == cid)
+        .group_by(col(Outbound.campaign_step), state)
+    ):
         step = steps.setdefault(step_id or "", StepFigures())
-        if state == OutboxState.SENT:
-            step.sent += 1
-            reached.add(person_id)
-        elif state in (OutboxState.PENDING, OutboxState.SENDING):
-            step.queued += 1
-        elif state == OutboxState.HELD:
-            step.held += 1
-        elif state == OutboxState.SKIPPED:
-            step.skipped += 1
-            skips[_reason(error)] += 1
-            if _reason(error) in PEOPLES_CHOICES:
-                step.declined += 1
+        if message_state == OutboxState.SENT:
+            step.sent += n
+        elif message_state in (OutboxState.PENDING, OutboxState.SENDING):
+            step.queued += n
+        elif message_state == OutboxState.HELD:
+            step.held += n
+        elif message_state == OutboxState.SKIPPED:
+            step.skipped += n
         else:
-            step.failed += 1
-            failures[_reason(error)] += 1
-    counted = select(Person.id).where(col(Person.in_aggregates))
-    responses = db.exec(
-        select(CampaignResponse.step, CampaignResponse.kind, CampaignResponse.person_id)
-        .where(CampaignResponse.campaign_id == cid)
-        .where(col(CampaignResponse.person_id).in_(counted.scalar_subquery()))
-    )
-    per_step: dict[str, set[int]] = defaultdict(set)
-    anyone: set[int] = set()
-    for step_id, kind, person_id in responses:
-        steps.setdefault(step_id, StepFigures()).responses[kind] += 1
-        per_step[step_id].add(person_id)
-        anyone.add(person_id)
-    for step_id, people in per_step.items():
-        steps[step_id].responded = len(people)
+            step.failed += n
+    for step_id, message_state, error, n in db.exec(
+        select(Outbound.campaign_step, state, Outbound.last_error, func.count())
+        .where(Outbound.campaign_id == cid)
+        .where(state.in_(_WITH_REASON))
+        .group_by(col(Outbound.campaign_step), state, col(Outbound.last_error))
+        .order_by(func.min(Outbound.id))  # reasons as often as each other: first seen first
+    ):
+        reason = _reason(error)
+        if message_state == OutboxState.SKIPPED:
+            skips[reason] += n
+            if reason in PEOPLES_CHOICES:
+                steps[step_id or ""].declined += n
+        else:
+            failures[reason] += n
+    reached = db.exec(
+        select(func.count(func.distinct(Outbound.person_id)))
+        .where(Outbound.campaign_id == cid)
+        .where(state == OutboxState.SENT)
+    ).one()
+    counted = _counted_responses(cid)
+    people = func.count(func.distinct(CampaignResponse.person_id))
+    for step_id, kind, n, pressed in db.exec(
+        select(CampaignResponse.step, CampaignResponse.kind, func.count(), people)
+        .where(*counted)
+        .group_by(col(CampaignResponse.step), col(CampaignResponse.kind))
+    ):
+        step = steps.setdefault(step_id, StepFigures())
+        step.responses[kind] += n
+        if kind == NOT_NOW:
+            step.not_now = pressed
+        elif kind == NO_THANKS:
+            step.no_thanks = pressed
+    answered = col(CampaignResponse.kind).not_in(SET_ASIDE)
+    for step_id, n in db.exec(
+        select(CampaignResponse.step, people)
+        .where(*counted, answered)
+        .group_by(col(CampaignResponse.step))
+    ):
+        steps[step_id].responded = n
+    responded = db.exec(select(people).where(*counted, answered)).one()
     experiments = db.exec(
         select(func.count(func.distinct(Experiment.person_id)))
         .where(Experiment.campaign_id == cid)
         .where(col(Experiment.in_aggregates))
     ).one()
     rsvps: dict[str, Counter[str]] = defaultdict(Counter)
-    for workshop, state, n in db.exec(
+    for workshop, rsvp_state, n in db.exec(
         select(CampaignRsvp.workshop, CampaignRsvp.state, func.count())
         .where(CampaignRsvp.campaign_id == cid)
         .group_by(col(CampaignRsvp.workshop), col(CampaignRsvp.state))
     ):
-        rsvps[workshop][state] = int(n)
+        rsvps[workshop][rsvp_state] = int(n)
     targeted = int(db.exec(select(func.count()).where(CampaignRecipient.campaign_id == cid)).one())
     return Figures(
         k=MinimumGroup.configured(min_group).k,
         targeted=targeted,
-        reached=len(reached),
+        reached=int(reached),
         steps=steps,
         failure_reasons=failures,
         skip_reasons=skips,
-        responded=len(anyone),
+        responded=int(responded),
         experiments=int(experiments),
         rsvps=dict(rsvps),
+    )
+
+
+_WAITING_OR_SENT = (OutboxState.SENT, OutboxState.PENDING, OutboxState.SENDING, OutboxState.HELD)
+_WITH_REASON = tuple(state for state in OutboxState if state not in _WAITING_OR_SENT)
+"""Skipped and failed (or dead) messages: few, as a rule, and read again for why."""
+
+
+def _counted_responses(cid: int) -> tuple[ColumnElement[bool], ...]:
+    """The campaign's responses of people counted in aggregates."""
+    counted = select(Person.id).where(col(Person.in_aggregates))
+    return (
+        col(CampaignResponse.campaign_id) == cid,
+        col(CampaignResponse.person_id).in_(counted.scalar_subquery()),
     )
 
 

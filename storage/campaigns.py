@@ -25,6 +25,8 @@ from storage.models import (
 )
 
 UNSENT = (OutboxState.PENDING, OutboxState.FAILED, OutboxState.HELD)
+STOPPED = "not for me"
+"""The skip note of a step not sent to someone who said the campaign is not for them."""
 
 
 def by_slug(db: Session, slug: str) -> Campaign | None:
@@ -62,6 +64,59 @@ def is_recipient(db: Session, campaign_id: int, person_id: int) -> bool:
         CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.person_id == person_id
     )
     return db.exec(query).first() is not None
+
+
+def stopped(db: Session, campaign_id: int) -> set[int]:
+    """Recipients who said the campaign is not for them."""
+    query = select(CampaignRecipient.person_id).where(
+        CampaignRecipient.campaign_id == campaign_id,
+        col(CampaignRecipient.stopped_at).is_not(None),
+    )
+    return set(db.exec(query))
+
+
+def stop(
+    db: Session, campaign_id: int, person_id: int, *, steps: Iterable[str], now: datetime
+) -> int:
+    """The campaign is not for this person: its ``steps`` not sent yet are skipped (noted
+    :data:`STOPPED`) and later ones are not sent to them. Returns how many were waiting."""
+    db.exec(
+        update(CampaignRecipient)
+        .where(col(CampaignRecipient.campaign_id) == campaign_id)
+        .where(col(CampaignRecipient.person_id) == person_id)
+        .where(col(CampaignRecipient.stopped_at).is_(None))
+        .values(stopped_at=now)
+    )
+    statement = (
+        update(Outbound)
+        .where(col(Outbound.campaign_id) == campaign_id)
+        .where(col(Outbound.person_id) == person_id)
+        .where(col(Outbound.campaign_step).in_(list(steps)))
+        .where(col(Outbound.state).in_(UNSENT))
+        .values(state=OutboxState.SKIPPED, last_error=STOPPED)
+    )
+    return int(db.connection().execute(statement).rowcount)
+
+
+def restart(db: Session, campaign_id: int, person_id: int, *, now: datetime) -> int:
+    """Undo :func:`stop`: the campaign's messages for this person go on; those skipped by
+    the stop whose moment is still ahead wait again. Returns how many."""
+    db.exec(
+        update(CampaignRecipient)
+        .where(col(CampaignRecipient.campaign_id) == campaign_id)
+        .where(col(CampaignRecipient.person_id) == person_id)
+        .values(stopped_at=None)
+    )
+    statement = (
+        update(Outbound)
+        .where(col(Outbound.campaign_id) == campaign_id)
+        .where(col(Outbound.person_id) == person_id)
+        .where(col(Outbound.state) == OutboxState.SKIPPED)
+        .where(col(Outbound.last_error) == STOPPED)
+        .where(col(Outbound.not_before) > now)
+        .values(state=OutboxState.PENDING, last_error=None)
+    )
+    return int(db.connection().execute(statement).rowcount)
 
 
 def sent_keys(db: Session, campaign_id: int) -> set[str]:
@@ -198,19 +253,19 @@ def forget(db: Session, person_id: int, email: str) -> None:
         db.exec(delete(model).where(col(model.person_id) == person_id))
     address = email.strip().lower()
     for campaign in db.exec(select(Campaign)):
-        spec = _without(campaign.spec, address)
+        spec = without_address(campaign.spec, address)
         if spec != campaign.spec:
             campaign.spec = spec
             db.add(campaign)
     db.exec(update(Campaign).where(col(Campaign.owner_id) == person_id).values(owner_id=None))
 
 
-def _without(value: Any, address: str) -> Any:
+def without_address(value: Any, address: str) -> Any:
     """The stored file with ``address`` replaced wherever it appears."""
     if isinstance(value, str):
         return re.sub(re.escape(address), FORGOTTEN, value, flags=re.IGNORECASE)
     if isinstance(value, list):
-        return [_without(item, address) for item in value]
+        return [without_address(item, address) for item in value]
     if isinstance(value, dict):
-        return {key: _without(item, address) for key, item in value.items()}
+        return {key: without_address(item, address) for key, item in value.items()}
     return value

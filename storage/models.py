@@ -123,6 +123,11 @@ class Person(SQLModel, table=True):
     email: str = Field(sa_type=String(320), unique=True, index=True)
     name: str = Field(sa_type=String(200))
     manager_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    buddy_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    """A new hire's buddy: the colleague who shows them the way (``buddy_email`` in the CSV)."""
+    growth_rhythm_months: int | None = None
+    """Growth conversations with the manager every this many months (either side sets it;
+    ``storage/conversations.py`` proposes the next date from it); None: no rhythm."""
     department: str = Field(default="", sa_type=String(200))
     role: Role = Field(default=Role.EMPLOYEE, sa_type=EnumString(Role))
     language: str = Field(default="en", sa_type=String(8))
@@ -268,6 +273,182 @@ class ProfileEntry(SharedItem, table=True):
     text: str = Field(sa_type=String(500))
 
 
+class FeedbackState(StrEnum):
+    ASKED = "asked"
+    LATER = "later"
+    """The colleague asked to be reminded (once)."""
+    ANSWERED = "answered"
+    DECLINED = "declined"
+    """"No thanks", no reason asked; the requester only ever sees how many answered."""
+
+
+class FeedbackRequest(SharedItem, table=True):
+    """Someone asked 1–3 colleagues for feedback on something (an experiment, a plan item, a
+    quality). The answers are the requester's alone: private unless they share them with their
+    manager (``visibility``); ``anonymous``: shown without names, once at least 3 answered."""
+
+    __tablename__ = "feedback_request"
+    __table_args__ = (one_of("feedback_request", "visibility", Visibility),)
+
+    topic: str = Field(sa_type=String(500))
+    anonymous: bool = False
+
+
+class FeedbackAsk(SQLModel, table=True):
+    """One colleague asked within a :class:`FeedbackRequest`, and what they answered. The
+    answer is the colleague's text too: forgetting either of them deletes it."""
+
+    __tablename__ = "feedback_ask"
+    __table_args__ = (
+        UniqueConstraint("request_id", "colleague_id", name="uq_feedback_ask"),
+        one_of("feedback_ask", "state", FeedbackState),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="feedback_request.id", ondelete="CASCADE", index=True)
+    colleague_id: int = _person_fk()
+    state: FeedbackState = Field(default=FeedbackState.ASKED, sa_type=EnumString(FeedbackState))
+    answer: str | None = Field(default=None, sa_type=Text)
+    asked_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime | None = None
+
+
+class StoryState(StrEnum):
+    SHARED = "shared"
+    WITHDRAWN = "withdrawn"
+
+
+class PostState(StrEnum):
+    """A story's message in the organisation's stories channel."""
+
+    PENDING = "pending"
+    POSTED = "posted"
+    FAILED = "failed"
+    """The platform refused it for good (``post_error`` says why)."""
+    DELETING = "deleting"
+    """Withdrawn: the posted message is to be deleted."""
+    DELETED = "deleted"
+    KEPT = "kept"
+    """Withdrawn, but the platform would not delete it (``post_error`` says why)."""
+
+
+class Story(SQLModel, table=True):
+    """A finished experiment told as a short story, shared only on its author's say-so: with
+    HR for campaigns (``for_hr``) and/or in the stories channel (``in_channel``). Withdrawn,
+    it is no longer shown anywhere and its channel message is deleted where the platform
+    allows. A forgotten author's posted story keeps only what its deletion needs (no person,
+    no text) until the message is gone."""
+
+    __table_args__ = (
+        one_of("story", "state", StoryState),
+        one_of("story", "post_state", PostState),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = _person_fk(nullable=True, on_delete="CASCADE")
+    experiment_id: int | None = Field(
+        default=None, foreign_key="experiment.id", ondelete="SET NULL", nullable=True
+    )
+    title: str = Field(default="", sa_type=String(300))
+    tried: str = Field(default="", sa_type=Text)
+    learned: str = Field(default="", sa_type=Text)
+    for_hr: bool = False
+    in_channel: bool = False
+    state: StoryState = Field(default=StoryState.SHARED, sa_type=EnumString(StoryState))
+    created_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+    post_state: PostState | None = Field(default=None, sa_type=EnumString(PostState))
+    post_channel: str | None = Field(default=None, sa_type=String(16))
+    """The platform it was posted on (slack, teams)."""
+    post_ref: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """What deleting the message needs (Slack: channel and ts; Teams: conversation and id)."""
+    post_error: str | None = Field(default=None, sa_type=Text)
+    posted_at: datetime | None = None
+    post_attempts: int = 0
+    """Tries of the current post or deletion (each claimed before the platform is called)."""
+    post_after: datetime | None = None
+    """The next try waits until then (a claim in progress, or the backoff after a failure)."""
+
+
+class LearningKind(StrEnum):
+    COURSE = "course"
+    TRAINING = "training"
+    CERTIFICATE = "certificate"
+    INFORMAL = "informal"
+    """Shadowing, mentoring, a colleague who showed how: learning without a course."""
+
+
+class LearningEntry(SharedItem, table=True):
+    """One entry of the learning record (``storage/learning.py``): a course, training,
+    certificate or informal learning, and what the person took from it."""
+
+    __tablename__ = "learning_entry"
+    __table_args__ = (
+        one_of("learning_entry", "visibility", Visibility),
+        one_of("learning_entry", "kind", LearningKind),
+    )
+
+    kind: LearningKind = Field(sa_type=EnumString(LearningKind))
+    title: str = Field(sa_type=String(300))
+    learned_on: date | None = None
+    link: str | None = Field(default=None, sa_type=String(500))
+    """An http(s) address only (a certificate, the course page)."""
+    takeaway: str = Field(default="", sa_type=Text)
+    """What I took from it."""
+
+
+class ConversationSide(StrEnum):
+    EMPLOYEE = "employee"
+    MANAGER = "manager"
+
+
+class ConversationStatus(StrEnum):
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+
+
+class GrowthConversation(SQLModel, table=True):
+    """A planned growth conversation between an employee and their manager
+    (``storage/conversations.py``). The prep is the employee's and private until they bring it
+    (``agenda_shared_at``): then the manager's agenda shows the three short texts and the
+    brought items that are still shared with them. Agreements become the employee's plan items;
+    the manager's note only when the employee adds it."""
+
+    __tablename__ = "growth_conversation"
+    __table_args__ = (
+        Index("ix_growth_conversation_person_date", "person_id", "planned_for"),
+        one_of("growth_conversation", "set_by", ConversationSide),
+        one_of("growth_conversation", "status", ConversationStatus),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _person_fk()
+    """The employee."""
+    manager_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    planned_for: date
+    set_by: ConversationSide = Field(sa_type=EnumString(ConversationSide))
+    status: ConversationStatus = Field(
+        default=ConversationStatus.PLANNED, sa_type=EnumString(ConversationStatus)
+    )
+    topics: str = Field(default="", sa_type=Text)
+    """What I want to talk about."""
+    went_well: str = Field(default="", sa_type=Text)
+    needs: str = Field(default="", sa_type=Text)
+    """What I need."""
+    brought: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """References of the employee's own shared items they chose to bring (``experiment:12``)."""
+    prepared_at: datetime | None = None
+    agenda_shared_at: datetime | None = None
+    """When the employee brought the prep to their manager; None: it stays theirs alone."""
+    employee_agreement: str | None = Field(default=None, sa_type=Text)
+    manager_note: str | None = Field(default=None, sa_type=Text)
+    """The manager's agreement, shown to the employee, who decides whether it joins their plan."""
+    manager_note_added: bool | None = None
+    """None: not decided yet; True: added to the employee's plan; False: not added."""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class ConsentRecord(SQLModel, table=True):
     """A consent given or withdrawn (privacy notice seen, AI use...), kept as history."""
 
@@ -295,6 +476,51 @@ class ChannelAddress(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class TeamsCard(SQLModel, table=True):
+    """A card Regie sent in Teams, by the id Teams gave it (unique within its conversation): as
+    sent and as it shows once settled, so every replica, and a restarted one, settles it keeping
+    its text (``storage/teams_cards.py``). Deleted after ``REGIE_OUTBOX_RETENTION_DAYS``."""
+
+    __tablename__ = "teams_card"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "activity_id", name="uq_teams_card_activity"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(sa_type=String(255))
+    activity_id: str = Field(sa_type=String(255))
+    person_id: int = _person_fk()
+    card: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """The Adaptive Card as sent."""
+    prompt: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The question it asks (``Prompt.to_dict()``, with its session, step and seq), if any."""
+    asking: bool = False
+    """It asks the person's latest question, which may still be open."""
+    settled: bool = False
+    shown: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The card as it shows once settled (what it said, and the answer or "closed")."""
+    pressed_at: datetime | None = None
+    """A press settled it and its turn is running (cleared when the turn has ended)."""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class TeamsTeam(SQLModel, table=True):
+    """A Teams team Regie was added to: where a message to one of its channels goes (the
+    Bot Framework service URL, tenant and bot account; no person). Stored on install, deleted
+    when Regie is removed from the team or the team is deleted (``storage/teams_teams.py``)."""
+
+    __tablename__ = "teams_team"
+
+    team_id: str = Field(sa_type=String(255), primary_key=True)
+    """The team's id, which is also its General channel's conversation id (``19:…@thread…``)."""
+    aad_group_id: str | None = Field(default=None, sa_type=String(64), index=True)
+    """The team's Microsoft 365 group (the ``groupId`` of a link to one of its channels)."""
+    name: str = Field(default="", sa_type=String(255))
+    reference: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """A conversation reference to the General channel, without the person who added Regie."""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class OutboxState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -317,6 +543,15 @@ class Outbound(SQLModel, table=True):
     __tablename__ = "outbound"
     __table_args__ = (
         Index("ix_outbound_due", "state", "not_before"),
+        Index(
+            "ix_outbound_campaign",
+            "campaign_id",
+            "state",
+            "campaign_step",
+            "channel",
+            "not_before",
+            "person_id",
+        ),  # a campaign's figures and live status, counted from the index alone
         one_of("outbound", "state", OutboxState),
     )
 
@@ -332,7 +567,7 @@ class Outbound(SQLModel, table=True):
     """The replies, as channel-neutral dicts (rendered per channel when sent)."""
     state: OutboxState = Field(default=OutboxState.PENDING, sa_type=EnumString(OutboxState))
     campaign_id: int | None = Field(
-        default=None, foreign_key="campaign.id", ondelete="CASCADE", nullable=True, index=True
+        default=None, foreign_key="campaign.id", ondelete="CASCADE", nullable=True
     )
     """Set for a campaign's messages: its status and report count them."""
     campaign_step: str | None = Field(default=None, sa_type=String(40))
@@ -341,6 +576,9 @@ class Outbound(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
     not_before: datetime = Field(default_factory=utcnow)
+    not_after: datetime | None = None
+    """Of no use from then on (an invitation or a reminder: its workshop's start): never
+    delivered later, skipped instead (``bot/delivery.py``)."""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 
@@ -365,6 +603,53 @@ class AuditEntry(SQLModel, table=True):
     subject_id: int | None = Field(default=None, index=True)
     action: str = Field(sa_type=String(64))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class LinkPurpose(StrEnum):
+    """What a one-time link (``storage/links.py``) may be used for, and for nothing else."""
+
+    DOWNLOAD_JSON = "download_json"
+    DOWNLOAD_PAGE = "download_page"
+    SIGN_IN = "sign_in"
+    CALENDAR = "calendar"
+    """A workshop's calendar file (``subject``: ``<campaign id>:<workshop id>``)."""
+
+
+class OneTimeLink(SQLModel, table=True):
+    """A link that works once, for one person and one purpose, until it expires. Only the
+    SHA-256 of its random token is stored: the database alone cannot make a working link."""
+
+    __tablename__ = "one_time_link"
+    __table_args__ = (
+        Index("ix_one_time_link_issued", "person_id", "purpose", "created_at"),
+        one_of("one_time_link", "purpose", LinkPurpose),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=String(64), unique=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    purpose: LinkPurpose = Field(sa_type=EnumString(LinkPurpose))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    subject: str | None = Field(default=None, sa_type=String(120))
+    """What the link is for within its purpose, when that needs saying (a calendar link: the
+    campaign and workshop, ``<campaign id>:<workshop id>``)."""
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser (``bot/web/sessions.py``), shared by every replica. The cookie holds
+    a random id; only its SHA-256 is stored. ``csrf_secret`` is what forms must send back."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(sa_type=String(64), unique=True)
+    person_id: int = _person_fk()
+    csrf_secret: str = Field(sa_type=String(64))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
 
 
 class CampaignState(StrEnum):
@@ -401,6 +686,8 @@ class CampaignRecipient(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
     person_id: int = _person_fk()
     added_at: datetime = Field(default_factory=utcnow)
+    stopped_at: datetime | None = None
+    """When they said "not for me" to the campaign: none of its later steps reach them."""
 
 
 class CampaignResponse(SQLModel, table=True):
@@ -443,12 +730,67 @@ class CampaignRsvp(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class CampaignAuthor(SQLModel, table=True):
+    """An hr person who may launch campaigns, and to whom: everyone, or people in the listed
+    departments or countries (either one is enough). Set by an administrator."""
+
+    __tablename__ = "campaign_author"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE", unique=True)
+    everyone: bool = False
+    departments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    countries: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Upper case (ISO 3166 codes)."""
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LaunchState(StrEnum):
+    PENDING = "pending"
+    """Waiting for a second hr or admin person to approve it."""
+    APPROVED = "approved"
+    """Approved by a second person, and launched."""
+    LAUNCHED = "launched"
+    """Launched by its author alone (within their scope and the size limit)."""
+    DECLINED = "declined"
+    SUPERSEDED = "superseded"
+    """A newer request for the same campaign replaced it before anyone decided."""
+
+
+class CampaignLaunch(SQLModel, table=True):
+    """One launch (or edit) of a campaign, as previewed: the exact file data and its hash, the
+    audience size, who asked, why it needed a second person, and who approved or declined it
+    and when. The campaign's history."""
+
+    __tablename__ = "campaign_launch"
+    __table_args__ = (one_of("campaign_launch", "state", LaunchState),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_type=String(40), index=True)
+    campaign_id: int | None = Field(
+        default=None, foreign_key="campaign.id", ondelete="CASCADE", nullable=True, index=True
+    )
+    """Set once it launched."""
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    spec_hash: str = Field(sa_type=String(64))
+    audience: int = 0
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Why it needs a second person: ``size`` (over the limit), ``scope`` (outside the
+    author's); empty when the author could launch it alone."""
+    state: LaunchState = Field(default=LaunchState.PENDING, sa_type=EnumString(LaunchState))
+    requested_by_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    requested_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = _person_fk(nullable=True, on_delete="SET NULL")
+    decided_at: datetime | None = None
+
+
 PERSONAL_ITEM_TYPES: tuple[type[SharedItem], ...] = (
     Answer,
     Experiment,
     CheckIn,
     PlanItem,
     ProfileEntry,
+    LearningEntry,
 )
 
 
@@ -468,3 +810,40 @@ class LlmUsage(SQLModel, table=True):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     at: datetime = Field(default_factory=utcnow)
+
+
+class PulseAnswer(SQLModel, table=True):
+    """One answer to a question of a learning-needs pulse, unlinked from who gave it: no person,
+    no time, a random id; rows are rewritten in a random order when the pulse closes, so not even
+    the order they were stored in is left (``storage/pulse.py``). ``department`` is the
+    answerer's when at least K of the pulse's recipients work there, else None."""
+
+    __tablename__ = "pulse_answer"
+
+    id: str = Field(sa_type=String(32), primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
+    question: str = Field(sa_type=String(40))
+    value: str = Field(sa_type=Text)
+    """A scale's number, a choice's id, or free text."""
+    department: str | None = Field(default=None, sa_type=String(100))
+
+
+class PulseCopy(SQLModel, table=True):
+    """While a pulse is open, the link from a person to their own answers: so they can read them
+    back, and so forgetting them removes them. Deleted when the pulse closes."""
+
+    __tablename__ = "pulse_copy"
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", index=True)
+    person_id: int = _person_fk()
+    answer_id: str = Field(sa_type=String(32), foreign_key="pulse_answer.id", ondelete="CASCADE")
+
+
+class PulseClosed(SQLModel, table=True):
+    """A pulse that has closed: no more answers, nothing links anyone to theirs."""
+
+    __tablename__ = "pulse_closed"
+
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", primary_key=True)
+    closed_at: datetime

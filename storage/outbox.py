@@ -61,6 +61,9 @@ class OutboxMessage:
     campaign_id: int | None = None
     campaign_step: str | None = None
     """For a campaign's message: the campaign and the step it carries."""
+    not_after: datetime | None = None
+    """When it stops being of use (an invitation, a reminder: its workshop's start): the
+    worker skips it from then on (:func:`past_deadline`) rather than delivering it late."""
     id: int | None = None
     """The row's id: set on a claimed message (outcomes are recorded against it)."""
     attempts: int = 0
@@ -77,6 +80,7 @@ class OutboxMessage:
             "state": OutboxState.SKIPPED if self.skipped else OutboxState.PENDING,
             "attempts": 0,
             "not_before": self.due,
+            "not_after": self.not_after,
             "created_at": self.due,
             "campaign_id": self.campaign_id,
             "campaign_step": self.campaign_step,
@@ -96,6 +100,7 @@ class OutboxMessage:
             note=row.last_error,
             campaign_id=row.campaign_id,
             campaign_step=row.campaign_step,
+            not_after=row.not_after,
             id=row.id,
             attempts=row.attempts,
             created_at=row.created_at,
@@ -181,6 +186,12 @@ def _claim(
     return sorted(rows, key=lambda row: row.id or 0)
 
 
+def past_deadline(not_after: datetime | None, *, now: datetime) -> bool:
+    """Whether a message with this deadline must no longer go at ``now`` (a worker that was
+    down, a backoff, a rate limit or a console wait can hold it past its workshop's start)."""
+    return not_after is not None and now >= not_after
+
+
 def mark_sent(row: Outbound, *, channel: str, now: datetime) -> None:
     row.state, row.channel, row.sent_at, row.last_error = OutboxState.SENT, channel, now, None
 
@@ -198,10 +209,11 @@ def mark_failed(
         mark_dead(row, reason=f"gave up after {row.attempts} attempts: {error}")
         return
     row.state, row.last_error = OutboxState.FAILED, error
-    row.not_before = now + _backoff(row.attempts, retry_after)
+    row.not_before = now + backoff(row.attempts, retry_after)
 
 
-def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try (the outbox's, and a story's post)."""
     delay = min(BACKOFF_BASE * 2 ** (attempts - 1), BACKOFF_CAP)
     delay = delay * random.uniform(0.5, 1.0)  # jitter: retries of a burst spread out
     if retry_after is not None:
@@ -289,7 +301,7 @@ def mark_unknown(
         mark_dead(row, reason=f"{note} (asked {row.attempts} times)")
         return
     row.state, row.last_error = OutboxState.FAILED, note
-    row.not_before = now + _backoff(row.attempts, retry_after)
+    row.not_before = now + backoff(row.attempts, retry_after)
 
 
 @dataclass(frozen=True)

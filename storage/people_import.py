@@ -6,6 +6,8 @@ problem is reported at once, with its line number, so HR can fix the file in one
 
 Columns absent from the header are left untouched on people who already exist (a file without
 ``department`` must not wipe everyone's department); an empty cell means "use the default".
+``buddy_email`` (optional) names a new hire's buddy: someone in the file or already known, and
+not the person themself.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ COLUMNS = (
     "timezone",
     "country",
     "start_date",
+    "buddy_email",
 )
 REQUIRED = ("email", "name")
 LANGUAGES = ("nl", "en")
@@ -69,6 +72,7 @@ class _Row:
     values: dict[str, Any]
     present: frozenset[str]
     manager_email: str | None = None  # None: the column is absent; "": no manager
+    buddy_email: str | None = None  # the same for the new hire's buddy
     problems: list[str] = field(default_factory=list)
 
 
@@ -125,6 +129,10 @@ def _parse(
         row.manager_email = cells["manager_email"].lower()
         if row.manager_email and not _EMAIL.fullmatch(row.manager_email):
             row.problems.append(f"invalid manager e-mail {row.manager_email!r}")
+    if "buddy_email" in present:
+        row.buddy_email = cells["buddy_email"].lower()
+        if row.buddy_email and not _EMAIL.fullmatch(row.buddy_email):
+            row.problems.append(f"invalid buddy e-mail {row.buddy_email!r}")
     role = (cells["role"] or Role.EMPLOYEE).lower()
     if role not in {r.value for r in Role}:
         row.problems.append(f"unknown role {role!r} (use {', '.join(Role)})")
@@ -216,6 +224,11 @@ def import_people(
             row.problems.append("is their own manager")
         elif manager and manager not in by_email and manager not in existing:
             row.problems.append(f"unknown manager {manager}")
+        buddy = row.buddy_email
+        if buddy and buddy == row.email:
+            row.problems.append("is their own buddy")
+        elif buddy and buddy not in by_email and buddy not in existing:
+            row.problems.append(f"unknown buddy {buddy}")
 
     def manager_of(email: str) -> str | None:
         row = by_email.get(email)
@@ -252,12 +265,13 @@ def import_people(
                 changed.add(email)
     session.flush()  # new people need ids before anyone can point at them
     for email, row in by_email.items():
-        if row.manager_email is None:
-            continue
-        manager_id = people[row.manager_email].id if row.manager_email else None
-        if people[email].manager_id != manager_id:
-            people[email].manager_id = manager_id
-            if email in existing:
-                changed.add(email)
+        for column, other in (("manager_id", row.manager_email), ("buddy_id", row.buddy_email)):
+            if other is None:
+                continue  # the column is absent: left as it is
+            other_id = people[other].id if other else None
+            if getattr(people[email], column) != other_id:
+                setattr(people[email], column, other_id)
+                if email in existing:
+                    changed.add(email)
     session.flush()
     return ImportResult(len(people) - len(existing), len(changed), ())

@@ -18,7 +18,17 @@ from sqlalchemy import delete, or_, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from storage import campaigns
+from storage import (
+    campaign_guardrails,
+    campaigns,
+    conversations,
+    feedback,
+    links,
+    pulse,
+    stories,
+    teams_cards,
+    web_sessions,
+)
 from storage.models import (
     PERSONAL_ITEM_TYPES,
     AuditEntry,
@@ -35,7 +45,7 @@ from storage.privacy import ADMIN_READ, Reader
 
 EXPORT_FORMAT = 2
 """2: with the person's messages in the outbox and their campaign rows."""
-TEXT_FIELDS = ("text", "title", "why", "learned", "keep_doing", "next_step")
+TEXT_FIELDS = ("text", "title", "why", "learned", "keep_doing", "next_step", "takeaway")
 """The free-text columns of personal items (what a legacy digest may quote)."""
 
 
@@ -89,8 +99,17 @@ def export_person(
         select(Outbound).where(Outbound.person_id == person.id).order_by(col(Outbound.id))
     )
     data["outbound"] = [_plain(r) for r in messages]
-    for name, rows in campaigns.rows_of(db, person.id).items():
+    for name, rows in (feedback.rows_of(db, person.id) | stories.rows_of(db, person.id)).items():
         data[name] = [_plain(r) for r in rows]
+    for name, rows in (
+        campaigns.rows_of(db, person.id) | campaign_guardrails.rows_of(db, person.id)
+    ).items():
+        data[name] = [_plain(r) for r in rows]
+    data["one_time_link"] = links.links_of(db, person.id)
+    data["web_session"] = web_sessions.sessions_of(db, person.id)
+    data["teams_card"] = teams_cards.cards_of(db, person.id)
+    data |= conversations.rows_of(db, person.id)
+    data |= pulse.rows_of(db, person.id)  # answers to pulses still open
     audit = db.exec(
         select(AuditEntry)
         .where(or_(col(AuditEntry.subject_id) == person.id, col(AuditEntry.actor_id) == person.id))
@@ -125,7 +144,15 @@ def forget_person(
     db.exec(delete(DialogSession).where(col(DialogSession.person_id) == person_id))
     db.exec(delete(ChannelAddress).where(col(ChannelAddress.person_id) == person_id))
     db.exec(delete(Outbound).where(col(Outbound.person_id) == person_id))
+    pulse.forget(db, person_id)  # before campaigns: answers of pulses still open
     campaigns.forget(db, person_id, person.email)
+    feedback.forget(db, person_id)
+    stories.forget(db, person_id, now=utcnow())
+    campaign_guardrails.forget(db, person_id, person.email)
+    links.forget(db, person_id)
+    web_sessions.forget(db, person_id)
+    teams_cards.forget(db, person_id)
+    conversations.forget(db, person_id)
     db.exec(delete(AuditEntry).where(col(AuditEntry.subject_id) == person_id))
     db.exec(
         update(AuditEntry)

@@ -28,6 +28,7 @@ from storage.models import (
     AuditEntry,
     CheckIn,
     Experiment,
+    LearningEntry,
     Person,
     PlanItem,
     ProfileEntry,
@@ -51,9 +52,19 @@ class SharedItems:
     check_ins: list[CheckIn] = field(default_factory=list)
     plan_items: list[PlanItem] = field(default_factory=list)
     profile: list[ProfileEntry] = field(default_factory=list)
+    learning: list[LearningEntry] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any((self.answers, self.experiments, self.check_ins, self.plan_items, self.profile))
+        return any(
+            (
+                self.answers,
+                self.experiments,
+                self.check_ins,
+                self.plan_items,
+                self.profile,
+                self.learning,
+            )
+        )
 
 
 def _shared(db: Session, owner_id: int) -> SharedItems:
@@ -73,6 +84,7 @@ def _shared(db: Session, owner_id: int) -> SharedItems:
         check_ins=rows(CheckIn),
         plan_items=rows(PlanItem),
         profile=rows(ProfileEntry),
+        learning=rows(LearningEntry),
     )
 
 
@@ -185,6 +197,8 @@ def read_team(
         found[item.person_id].plan_items.append(item)
     for entry in rows(ProfileEntry, col(ProfileEntry.created_at) > after):
         found[entry.person_id].profile.append(entry)
+    for learned in rows(LearningEntry, col(LearningEntry.created_at) > after):
+        found[learned.person_id].learning.append(learned)
     if audited:
         record_reads(
             db,
@@ -205,6 +219,7 @@ def item_refs(items: SharedItems) -> list[str]:
         ("check_in", items.check_ins),
         ("plan_item", items.plan_items),
         ("profile_entry", items.profile),
+        ("learning_entry", items.learning),
     ):
         refs += [f"{kind}:{row.id}" for row in rows]
     return refs
@@ -425,6 +440,22 @@ def seen_by(db: Session, person_id: int) -> list[tuple[AuditEntry, Person | None
     return [(e, db.get(Person, e.actor_id) if e.actor_id else None) for e in entries]
 
 
+def reads_by(db: Session, person_id: int) -> list[AuditEntry]:
+    """Every read of someone else's data this person did, oldest first: the entries that name
+    another person as their subject, the other side of :func:`seen_by`. An audit of an
+    action about no one's data (a campaign launched or approved) names no subject and is not
+    a read; a read at the command line is the administrator's, with no person as actor."""
+    return list(
+        db.exec(
+            select(AuditEntry)
+            .where(AuditEntry.actor_id == person_id)
+            .where(col(AuditEntry.subject_id).is_not(None))
+            .where(AuditEntry.subject_id != person_id)
+            .order_by(col(AuditEntry.at), col(AuditEntry.id))
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Reading:
     """One read of a person's data, as "who has seen my data" tells it."""
@@ -448,7 +479,7 @@ class Reading:
         return self.reader is None and self.operator is None
 
 
-WHAT = {MANAGER_READ: "digest", "campaign_sign_ups": "sign_ups"}
+WHAT = {MANAGER_READ: "digest", "campaign_sign_ups": "sign_ups", "agenda_read": "agenda"}
 
 
 def readings(db: Session, person_id: int) -> list[Reading]:

@@ -13,7 +13,19 @@ from typing import Any
 from sqlalchemy import String, cast, distinct, func
 from sqlmodel import Session, col, select
 
-from storage.models import Answer, AuditEntry, CheckIn, DialogSession, Experiment, Person, utcnow
+from storage.models import (
+    Answer,
+    AuditEntry,
+    CheckIn,
+    ConversationStatus,
+    DialogSession,
+    Experiment,
+    GrowthConversation,
+    LearningEntry,
+    LearningKind,
+    Person,
+    utcnow,
+)
 from storage.privacy import MinimumGroup
 
 
@@ -130,6 +142,37 @@ def participation(
                 col(model.in_aggregates),
                 col(model.created_at).between(since, until),
             )
+            .group_by(month)
+            .order_by(month)
+        )
+        for period, count in per_month:
+            add(metric, str(period), int(count))
+    learned = dict(
+        db.exec(
+            select(LearningEntry.kind, func.count(distinct(col(LearningEntry.person_id))))
+            .where(
+                col(LearningEntry.person_id).in_(people.scalar_subquery()),
+                col(LearningEntry.in_aggregates),
+                col(LearningEntry.created_at).between(since, until),
+            )
+            .group_by(col(LearningEntry.kind))
+        ).all()
+    )
+    for kind in LearningKind:  # people per kind of learning noted: counts, never titles
+        add(f"learning_{kind}", "", int(learned.get(kind, 0)))
+    # Growth conversations per month: employees who had one, prepared, brought an agenda.
+    # Counts of people only; what was said, prepared or agreed never leaves the row.
+    talks = col(GrowthConversation.person_id).in_(people.scalar_subquery())
+    held = col(GrowthConversation.status) == ConversationStatus.PLANNED
+    for metric, moment, low, high in (
+        ("conversation_held", GrowthConversation.planned_for, start, end),
+        ("conversation_prepared", GrowthConversation.prepared_at, since, until),
+        ("conversation_brought", GrowthConversation.agenda_shared_at, since, until),
+    ):
+        month = func.substr(cast(moment, String), 1, 7)
+        per_month = db.exec(
+            select(month, func.count(distinct(col(GrowthConversation.person_id))))
+            .where(talks, held, col(moment).between(low, high))
             .group_by(month)
             .order_by(month)
         )

@@ -5,7 +5,8 @@ An item counts from its last change (an experiment's last update, a plan item's 
 anything else from when it was written). Nothing is deleted unannounced: the person gets a
 notice (an outbox message of kind ``retention``, written by ``dialogs/nudges/retention.py``)
 naming the day, and only the items that notice covers go, that many days later. Finished
-conversations (dialog sessions) older than the limit go with them.
+conversations (dialog sessions) older than the limit go with them, and so do growth
+conversations (the employee's prep and agreements) dated and last changed before it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import calendar
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -22,6 +24,7 @@ from storage.models import (
     AuditEntry,
     DialogSession,
     Experiment,
+    GrowthConversation,
     Outbound,
     OutboxState,
     PlanItem,
@@ -53,16 +56,32 @@ def _changed(item_type: type[SharedItem]) -> Any:
     return col(item_type.created_at)
 
 
+def _old_conversations(before: datetime) -> ColumnElement[bool]:
+    """Growth conversations dated and last changed before ``before`` (one planned far ahead
+    is not old, however long ago it was set)."""
+    return and_(
+        col(GrowthConversation.updated_at) < before,
+        col(GrowthConversation.planned_for) < before.date(),
+    )
+
+
 def expiring(db: Session, *, before: datetime) -> dict[int, int]:
-    """Per person, how many of their items last changed before ``before``."""
+    """Per person, how many of their items (and growth conversations) last changed before
+    ``before``."""
     counts: dict[int, int] = {}
-    for item_type in PERSONAL_ITEM_TYPES:
-        rows = db.exec(
-            select(item_type.person_id, func.count())
-            .where(_changed(item_type) < before)
-            .group_by(col(item_type.person_id))
-        )
-        for person_id, n in rows:
+    queries = [
+        select(item_type.person_id, func.count())
+        .where(_changed(item_type) < before)
+        .group_by(col(item_type.person_id))
+        for item_type in PERSONAL_ITEM_TYPES
+    ]
+    queries.append(
+        select(GrowthConversation.person_id, func.count())
+        .where(_old_conversations(before))
+        .group_by(col(GrowthConversation.person_id))
+    )
+    for query in queries:
+        for person_id, n in db.exec(query):
             counts[person_id] = counts.get(person_id, 0) + int(n)
     return counts
 
@@ -102,6 +121,12 @@ def delete_expired(db: Session, person_id: int, *, before: datetime, now: dateti
             )
         )
         deleted += int(result.rowcount)
+    result = db.connection().execute(
+        delete(GrowthConversation).where(
+            col(GrowthConversation.person_id) == person_id, _old_conversations(before)
+        )
+    )
+    deleted += int(result.rowcount)
     db.connection().execute(
         delete(DialogSession).where(
             col(DialogSession.person_id) == person_id,

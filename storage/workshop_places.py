@@ -1,5 +1,6 @@
 """Places at a campaign's workshops: sign up (or join the waitlist when full), give up a place
-(the first person waiting moves up), and the lists by name for the campaign's owner."""
+(the first person waiting moves up), who holds one (for reminders and notices, never shown to
+anyone), and the lists by name for the campaign's owner."""
 
 from __future__ import annotations
 
@@ -119,6 +120,40 @@ def give_up_place(
         db.add(queue[0])
         return True, queue[0].person_id
     return True, None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Someone holding a place or waiting for one, as the bot writes to them (not a read of
+    their data by another person: nothing is audited)."""
+
+    person: Person
+    state: RsvpState
+    since: datetime
+    """When they signed up (or joined the waitlist)."""
+
+
+def holders(db: Session, campaign_id: int, workshop: str, *, waiting: bool = False) -> list[Holder]:
+    """The people going to the workshop (``waiting``: and those on its waitlist)."""
+    states = [RsvpState.GOING, RsvpState.WAITLIST] if waiting else [RsvpState.GOING]
+    query = (
+        select(CampaignRsvp, Person)
+        .join(Person, col(Person.id) == CampaignRsvp.person_id)
+        .where(CampaignRsvp.campaign_id == campaign_id, CampaignRsvp.workshop == workshop)
+        .where(col(CampaignRsvp.state).in_(states))
+        .order_by(col(CampaignRsvp.id))
+    )
+    return [Holder(person, rsvp.state, rsvp.at) for rsvp, person in db.exec(query)]
+
+
+def holds_any(db: Session, campaign_id: int, person_id: int) -> bool:
+    """Whether the person has a place at (or waits for) any of the campaign's workshops."""
+    query = select(CampaignRsvp.id).where(
+        CampaignRsvp.campaign_id == campaign_id,
+        CampaignRsvp.person_id == person_id,
+        col(CampaignRsvp.state).in_([RsvpState.GOING, RsvpState.WAITLIST]),
+    )
+    return db.exec(query).first() is not None
 
 
 @dataclass(frozen=True)

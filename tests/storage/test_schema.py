@@ -17,20 +17,31 @@ from storage.migrate import current_revision, head_revision, upgrade
 from storage.models import (
     Answer,
     Campaign,
+    CampaignLaunch,
     CampaignRsvp,
     CheckIn,
     ConsentKind,
     ConsentRecord,
+    ConversationSide,
     DialogSession,
     Experiment,
     ExperimentStatus,
+    FeedbackAsk,
+    FeedbackRequest,
+    GrowthConversation,
+    LearningEntry,
+    LearningKind,
+    LinkPurpose,
+    OneTimeLink,
     Outbound,
     OutboxState,
     Person,
     PlanItem,
     PlanKind,
+    PostState,
     ProfileEntry,
     ProfileKind,
+    Story,
     Visibility,
 )
 from storage.outbox import OutboxMessage, enqueue
@@ -130,6 +141,16 @@ def test_every_column_with_a_fixed_set_of_values_is_checked() -> None:
         ("outbound", "state"),
         ("campaign", "state"),
         ("campaign_rsvp", "state"),
+        ("one_time_link", "purpose"),
+        ("campaign_launch", "state"),
+        ("feedback_request", "visibility"),
+        ("feedback_ask", "state"),
+        ("story", "state"),
+        ("story", "post_state"),
+        ("learning_entry", "visibility"),
+        ("learning_entry", "kind"),
+        ("growth_conversation", "set_by"),
+        ("growth_conversation", "status"),
     }
 
 
@@ -162,7 +183,23 @@ def _one_row_in_every_checked_table(engine) -> None:
                 ProfileEntry(person_id=person.id, kind=ProfileKind.SKILL, text="t"),
                 ConsentRecord(person_id=person.id, kind=ConsentKind.AI, granted=True),
                 CampaignRsvp(campaign_id=campaign.id, workshop="w", person_id=person.id),
+                OneTimeLink(
+                    token_hash="h", person_id=person.id, purpose=LinkPurpose.SIGN_IN, expires_at=now
+                ),
+                CampaignLaunch(slug="c", spec_hash="h", requested_by_id=person.id),
             ]
+        )
+        request = FeedbackRequest(person_id=person.id, topic="t")
+        db.add(request)
+        db.flush()
+        assert request.id is not None
+        db.add(FeedbackAsk(request_id=request.id, colleague_id=person.id))
+        db.add(Story(person_id=person.id, title="t", post_state=PostState.PENDING))
+        db.add(LearningEntry(person_id=person.id, kind=LearningKind.COURSE, title="t"))
+        db.add(
+            GrowthConversation(
+                person_id=person.id, planned_for=now.date(), set_by=ConversationSide.EMPLOYEE
+            )
         )
         enqueue(db, OutboxMessage("k", person.id, "checkin", now, []))
         db.commit()

@@ -1,0 +1,192 @@
+"""The cards Regie sent in Teams (``bot/channels/teams/sent.py`` is the channel's side).
+
+Teams replaces a whole message when a bot updates it, so settling a card ("✓ English" below the
+question, its buttons gone) needs the card as it was sent. Kept here, by conversation and
+activity id, so that every replica behind the load balancer, and a restarted one, knows it.
+
+A card is settled once: :func:`settle` and :func:`press` change a row only while it is not
+settled yet (one ``UPDATE … WHERE NOT settled``), so of two presses arriving at once, on two
+replicas, one wins and runs its turn; the other finds the card settled. A press marks its
+claim (``pressed_at``) until its turn has ended (:func:`finish`); a claim whose process died
+before that lapses after ``lease``, so a press is never lost to a crash.
+
+A card holds what the bot said to the person: deleted with them (:func:`forget`), in their
+export (:func:`cards_of`), and removed :func:`prune` days after it was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import TeamsCard
+
+
+def remember(
+    db: Session,
+    *,
+    conversation_id: str,
+    activity_id: str,
+    person_id: int,
+    card: dict[str, Any],
+    prompt: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """A card that went out. With ``prompt`` (the question it asks, the person's open one) it
+    is one of the cards asking it; cards that asked something else no longer are."""
+    if prompt is not None:
+        for row in db.exec(
+            select(TeamsCard).where(TeamsCard.person_id == person_id, col(TeamsCard.asking))
+        ):
+            if _ref(row.prompt) != _ref(prompt):
+                row.asking = False
+                db.add(row)
+    db.add(
+        TeamsCard(
+            conversation_id=conversation_id,
+            activity_id=activity_id,
+            person_id=person_id,
+            card=card,
+            prompt=prompt,
+            asking=prompt is not None,
+            created_at=now,
+        )
+    )
+    db.flush()
+
+
+def find(db: Session, conversation_id: str, activity_id: str) -> TeamsCard | None:
+    return db.exec(
+        select(TeamsCard).where(
+            TeamsCard.conversation_id == conversation_id, TeamsCard.activity_id == activity_id
+        )
+    ).first()
+
+
+def settle(db: Session, conversation_id: str, activity_id: str, shown: dict[str, Any]) -> bool:
+    """The card shows ``shown`` from now on, if it was not settled yet: True for the first
+    settle only (the caller then updates it in the chat)."""
+    return _claimed(
+        db,
+        update(TeamsCard)
+        .where(_key(conversation_id, activity_id), ~col(TeamsCard.settled))
+        .values(settled=True, shown=shown, asking=False),
+    )
+
+
+def press(
+    db: Session,
+    conversation_id: str,
+    activity_id: str,
+    shown: dict[str, Any],
+    *,
+    now: datetime,
+    lease: timedelta,
+) -> bool:
+    """A press on the card: True when it is the first (it settles the card, showing ``shown``
+    until :func:`finish`, and runs its turn), or when the press that settled it has not
+    finished within ``lease`` (its process died). False for any other press, and for a card
+    not stored."""
+    lapsed = and_(col(TeamsCard.pressed_at).is_not(None), col(TeamsCard.pressed_at) <= now - lease)
+    return _claimed(
+        db,
+        update(TeamsCard)
+        .where(_key(conversation_id, activity_id), or_(~col(TeamsCard.settled), lapsed))
+        .values(settled=True, shown=shown, pressed_at=now),
+    )
+
+
+def finish(
+    db: Session, conversation_id: str, activity_id: str, shown: dict[str, Any] | None
+) -> None:
+    """The turn of a press has ended: the card shows ``shown`` (its question answered, or
+    closed), or, with None, it is open again (the answer did not fit: asked again)."""
+    if shown is None:
+        db.exec(
+            update(TeamsCard)
+            .where(_key(conversation_id, activity_id), col(TeamsCard.pressed_at).is_not(None))
+            .values(settled=False, shown=None, pressed_at=None)
+        )
+        return
+    db.exec(
+        update(TeamsCard)
+        .where(_key(conversation_id, activity_id))
+        .values(settled=True, shown=shown, pressed_at=None, asking=False)
+    )
+
+
+def asking(db: Session, person_id: int) -> list[TeamsCard]:
+    """The cards, not settled, that ask the person's latest question (if it may still be
+    open), oldest first."""
+    return list(
+        db.exec(
+            select(TeamsCard)
+            .where(TeamsCard.person_id == person_id, col(TeamsCard.asking), ~col(TeamsCard.settled))
+            .order_by(col(TeamsCard.id))
+        )
+    )
+
+
+def stop_asking(db: Session, person_id: int) -> list[TeamsCard]:
+    """The person's latest question is answered (or closed): the cards that asked it and are
+    not settled yet (for the caller to settle); none of their cards asks it any more."""
+    found = asking(db, person_id)
+    db.exec(
+        update(TeamsCard)
+        .where(col(TeamsCard.person_id) == person_id, col(TeamsCard.asking))
+        .values(asking=False)
+    )
+    return found
+
+
+def cards_of(db: Session, person_id: int) -> list[dict[str, Any]]:
+    """The person's cards for an export: when each was sent, what it said, and what it shows."""
+    rows = db.exec(
+        select(TeamsCard)
+        .where(TeamsCard.person_id == person_id)
+        .order_by(col(TeamsCard.created_at), col(TeamsCard.id))
+    )
+    return [
+        {
+            "sent_at": row.created_at.isoformat(),
+            "card": row.card,
+            "settled": row.settled,
+            "shown": row.shown,
+        }
+        for row in rows
+    ]
+
+
+def forget(db: Session, person_id: int) -> None:
+    db.exec(delete(TeamsCard).where(col(TeamsCard.person_id) == person_id))
+
+
+def prune(db: Session, *, before: datetime) -> int:
+    """Delete every card sent before ``before``; how many went. A press on one later is
+    settled from the question its button carries."""
+    result = db.connection().execute(delete(TeamsCard).where(col(TeamsCard.created_at) < before))
+    return int(result.rowcount)
+
+
+def _key(conversation_id: str, activity_id: str) -> Any:
+    return and_(
+        col(TeamsCard.conversation_id) == conversation_id,
+        col(TeamsCard.activity_id) == activity_id,
+    )
+
+
+def _claimed(db: Session, statement: Any) -> bool:
+    """Run an UPDATE of one card; whether it changed it (counted from ``RETURNING``, which
+    every driver reports alike)."""
+    rows: Sequence[Any] = db.connection().execute(statement.returning(col(TeamsCard.id))).all()
+    return len(rows) == 1
+
+
+def _ref(prompt: dict[str, Any] | None) -> tuple[Any, Any, Any]:
+    if prompt is None:
+        return None, None, None
+    return prompt.get("session_id"), prompt.get("step"), prompt.get("seq")
