@@ -33,6 +33,8 @@ def offers(step: Step, action: str, workshop_id: str) -> bool:
     """Whether the step's message has this button."""
     if action in ("rsvp", "cancel", "leave"):
         return workshop_id in step.rsvp
+    if action == "keep":  # "keep me posted" after "not for me" (dialogs/campaigns/reply.py)
+        return "not_for_me" in step.actions and not workshop_id
     return action in step.actions and not workshop_id
 
 

@@ -10,8 +10,22 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from dialogs.campaigns.messages import language_of, message, message_key
-from dialogs.campaigns.planner import audience, due_for, due_messages, people_by_id, send_at
+from dialogs.campaigns import care, timing
+from dialogs.campaigns.messages import (
+    colleague_stories,
+    language_of,
+    message,
+    message_key,
+    with_stories,
+)
+from dialogs.campaigns.planner import (
+    audience,
+    due_for,
+    due_messages,
+    people_by_id,
+    planned_at,
+    send_at,
+)
 from dialogs.campaigns.spec import CampaignSpec, from_stored
 from dialogs.engine.calendar import NudgePolicy, is_working_day
 from dialogs.engine.calendar import local_instant as at_local
@@ -19,7 +33,7 @@ from dialogs.engine.content import Content
 from dialogs.engine.replies import reply_to_dict
 from storage import campaigns as stored
 from storage.models import Campaign, CampaignState, OutboxState, Person
-from storage.outbox import enqueue_many, mark_skipped
+from storage.outbox import enqueue_many, mark_skipped, past_deadline
 from storage.privacy import MinimumGroup
 
 
@@ -94,8 +108,10 @@ def plan_launch(db: Session, spec: CampaignSpec, *, now: datetime) -> LaunchPlan
         old = {s.id: s for s in before.steps}
         plan.changed_steps = [s.id for s in spec.steps if old.get(s.id) != s]
         plan.removed_steps = [s for s in old if spec.step(s) is None]
-        if before.workshops != spec.workshops:  # workshop lines are in the messages
-            plan.changed_steps = [s.id for s in spec.steps if s.id in plan.changed_steps or s.rsvp]
+        if before.workshops != spec.workshops:  # their lines, moments and deadlines
+            plan.changed_steps = [
+                s.id for s in spec.steps if s.id in plan.changed_steps or s.invites_to
+            ]
     return plan
 
 
@@ -125,6 +141,7 @@ def launch(
         db.add(campaign)
         db.flush()
     elif not plan.unchanged:
+        care.apply_workshop_changes(db, content, campaign, spec, now=now)
         campaign.spec, campaign.spec_hash = spec.raw, spec.hash
         campaign.name = spec.text(spec.name, spec.default_language)[:200]
         campaign.owner_id = owner.id
@@ -133,7 +150,7 @@ def launch(
         db.add(campaign)
         db.flush()
         plan.updated_messages, plan.dropped_messages = _apply_edit(
-            db, content, campaign, plan, policy
+            db, content, campaign, plan, policy, now=now
         )
     assert campaign.id is not None
     plan.new_recipients = stored.add_recipients(
@@ -149,8 +166,18 @@ def launch(
 
 
 def _apply_edit(
-    db: Session, content: Content, campaign: Campaign, plan: LaunchPlan, policy: NudgePolicy
+    db: Session,
+    content: Content,
+    campaign: Campaign,
+    plan: LaunchPlan,
+    policy: NudgePolicy,
+    *,
+    now: datetime,
 ) -> tuple[int, int]:
+    """Unsent messages of changed steps rendered again and re-timed (a step timed by a
+    workshop that moved moves with it); each about a workshop checked against its deadline
+    (the edited workshops' starts): kept, moved earlier or skipped. Returns (updated,
+    dropped)."""
     assert campaign.id is not None
     spec = plan.spec
     dropped = 0
@@ -161,20 +188,56 @@ def _apply_edit(
             dropped += 1
     rows = stored.unsent(db, campaign.id, plan.changed_steps)
     people = {p.id: p for p in people_by_id(db, {row.person_id for row in rows})}
+    updated = 0
     for row in rows:
         step = spec.step(row.campaign_step)
         person = people.get(row.person_id)
         if step is None or person is None:
             continue
-        # not the step's own message but a copy a button press queued ("remind me tomorrow",
-        # a freed workshop place): rendered again, at its own moment
-        copy = row.idempotency_key != message_key(spec.id, step.id, row.person_id)
-        replies = message(content, spec, campaign.id, step, person, remind=not copy)
-        row.payload = [reply_to_dict(r) for r in replies]
-        if not copy:
-            row.not_before = send_at(spec, step, person, policy) or row.not_before
+        own = row.idempotency_key == message_key(spec.id, step.id, row.person_id)
+        again = row.idempotency_key == message_key(spec.id, step.id, row.person_id, "again")
+        # "remind me tomorrow" (again) is the step's message once more, at its own moment; a
+        # message of its own ("a place opened up for you") is never replaced, only checked
+        if own:
+            row.not_before = planned_at(spec, step, person, policy) or row.not_before
+        if step.invites_to:
+            checked = timing.in_time(
+                spec,
+                step,
+                row.not_before,
+                now=now,
+                zone=person.timezone,
+                country=person.country or policy.country,
+            )
+            if checked.skip is not None:
+                mark_skipped(row, reason=checked.skip)
+                db.add(row)
+                continue
+            row.not_before = checked.at
+            row.not_after = timing.deadline(spec, step)
+        if own or again:
+            replies = message(
+                content, spec, campaign.id, step, person, remind=own, at=max(row.not_before, now)
+            )
+            parts = [reply_to_dict(r) for r in replies]
+            told = colleague_stories(db, step)
+            row.payload = with_stories(parts, content, language_of(spec, person), told)
+            updated += 1
         db.add(row)
-    return len(rows), dropped
+    return updated, dropped
+
+
+def first_moment(plan: LaunchPlan, policy: NudgePolicy, *, now: datetime) -> datetime | None:
+    """When the first message still to come goes out (a step for everyone, not one that waits
+    for responses): what a launch that queued nothing yet tells its author."""
+    moments = (
+        at
+        for step in plan.spec.steps
+        if step.only is None
+        for person in plan.recipients
+        if (at := send_at(plan.spec, step, person, policy)) is not None and at > now
+    )
+    return min(moments, default=None)
 
 
 def pause(db: Session, campaign: Campaign, *, now: datetime) -> int:
@@ -189,23 +252,38 @@ def pause(db: Session, campaign: Campaign, *, now: datetime) -> int:
 
 def resume(db: Session, campaign: Campaign, *, now: datetime, policy: NudgePolicy) -> int:
     """Held messages go out again; one whose moment passed meanwhile goes at the same local time
-    on the person's next working day (never in the middle of the night)."""
+    on the person's next working day (never in the middle of the night). A message about a
+    workshop is checked against its deadline first: kept, moved earlier when its step says
+    ``too_late: earlier`` (now, if there is still time), or skipped, never sent after the
+    start. Returns how many go out again."""
     assert campaign.id is not None
     if campaign.state != CampaignState.PAUSED:
         raise CampaignError(f"campaign {campaign.slug!r} is {campaign.state}, not paused")
     spec = from_stored(campaign.spec)
     rows = stored.held(db, campaign.id)
     people = {p.id: p for p in people_by_id(db, {row.person_id for row in rows})}
+    released = 0
     for row in rows:
         person = people.get(row.person_id)
         step = spec.step(row.campaign_step)
-        if row.not_before < now and person is not None and step is not None:
-            row.not_before = next_slot(person, step.time or policy.time, now, policy)
-        row.state = OutboxState.PENDING
+        at = row.not_before
+        if at < now and person is not None and step is not None:
+            at = next_slot(person, step.time or policy.time, now, policy)
+        if person is not None and step is not None and step.invites_to:
+            country = person.country or policy.country
+            checked = timing.in_time(spec, step, at, now=now, zone=person.timezone, country=country)
+            skip, at = checked.skip, checked.at
+        else:  # a reminder (or a message about a workshop no step names any more)
+            skip = timing.TOO_LATE if past_deadline(row.not_after, now=max(at, now)) else None
+        if skip is not None:
+            mark_skipped(row, reason=skip)
+        else:
+            row.not_before, row.state = at, OutboxState.PENDING
+            released += 1
         db.add(row)
     campaign.state, campaign.updated_at = CampaignState.RUNNING, now
     db.add(campaign)
-    return len(rows)
+    return released
 
 
 def next_slot(person: Person, clock: str, now: datetime, policy: NudgePolicy) -> datetime:
@@ -227,4 +305,6 @@ def cancel(db: Session, campaign: Campaign, *, now: datetime) -> int:
         return 0
     campaign.state, campaign.updated_at = CampaignState.CANCELLED, now
     db.add(campaign)
-    return stored.drop_unsent(db, reason="campaign cancelled", campaign_id=campaign.id)
+    dropped = stored.drop_unsent(db, reason="campaign cancelled", campaign_id=campaign.id)
+    care.tell_cancelled(db, campaign, now=now)  # then: notices to who holds a place
+    return dropped

@@ -3,9 +3,13 @@
 Every message goes through the outbox as an ``OutboxMessage`` carrying its campaign and step,
 with the key ``campaign:<slug>:<step>:<person>``, so launching twice, a job that runs twice or
 a restart never doubles a message. A step goes out at
-each recipient's own local time on their next working day; it is written to the outbox up to a
-day ahead (so status shows what is queued) — except a step for people who did or did not respond
-to an earlier one, which is decided only when it is due, when the responses are in.
+each recipient's own local time on their next working day, or, timed by a workshop, at one
+instant for everyone (``dialogs/campaigns/timing.py``, which also keeps a message about a
+workshop from arriving after it starts); it is written to the outbox up to a day ahead (so
+status shows what is queued) — except a step for people who did or did not respond to an
+earlier one, which is decided only when it is due, when the responses are in. Someone who said
+"not for me" to the campaign gets none of its later steps (each written as skipped, counted);
+attendee reminders come from ``dialogs/campaigns/care.py``.
 """
 
 from __future__ import annotations
@@ -20,15 +24,25 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dialogs.campaigns.messages import KIND, NAME, language_of, message_key, render
-from dialogs.campaigns.spec import RESPONDED, CampaignSpec, Step, from_stored
+from dialogs.campaigns import care, timing
+from dialogs.campaigns.messages import (
+    KIND,
+    NAME,
+    colleague_stories,
+    language_of,
+    message_key,
+    render,
+    with_stories,
+)
+from dialogs.campaigns.pulse import close_due, is_over
+from dialogs.campaigns.spec import EARLIER, RESPONDED, CampaignSpec, Step, from_stored
 from dialogs.engine.calendar import NudgePolicy, is_working_day
 from dialogs.engine.calendar import local_instant as at_local
 from dialogs.engine.content import Content
 from dialogs.engine.replies import reply_to_dict
 from dialogs.nudges.rules import LATEST_LOCAL_HOUR
 from storage import campaigns as stored
-from storage.models import Campaign, Person
+from storage.models import Campaign, Person, Story
 from storage.outbox import OutboxMessage
 from storage.people import first_name
 
@@ -62,16 +76,40 @@ def audience(db: Session, spec: CampaignSpec) -> list[Person]:
     return list(db.exec(query.order_by(col(Person.id))))
 
 
-def send_at(spec: CampaignSpec, step: Step, person: Person, policy: NudgePolicy) -> datetime | None:
-    """When ``step`` reaches ``person``: its day (moved to their next working day) at the
-    step's time in their own time zone; None when the campaign follows start dates and the
-    person has none."""
+def planned_at(
+    spec: CampaignSpec, step: Step, person: Person, policy: NudgePolicy
+) -> datetime | None:
+    """When ``step`` is planned to reach ``person``: its day (moved to their next working day)
+    at the step's time in their own time zone, or its moment before its workshop; None when
+    the campaign follows start dates and the person has none."""
+    fixed = timing.anchored(spec, step, person.timezone)
+    if fixed is not None:
+        return fixed
     day0 = spec.start or person.start_date
     if day0 is None:
         return None
     return _moment(
         day0, step.day, person.country or policy.country, step.time or policy.time, person.timezone
     )
+
+
+def send_at(
+    spec: CampaignSpec,
+    step: Step,
+    person: Person,
+    policy: NudgePolicy,
+    *,
+    now: datetime | None = None,
+) -> datetime | None:
+    """When ``step`` reaches ``person``: :func:`planned_at`, moved earlier when it would come
+    after its workshop starts and the step allows that; None when it does not go to them
+    (``now``: when it is asked, if a late message would go now)."""
+    at = planned_at(spec, step, person, policy)
+    if at is None:
+        return None
+    country = person.country or policy.country
+    checked = timing.in_time(spec, step, at, now=now or at, zone=person.timezone, country=country)
+    return None if checked.skip else checked.at
 
 
 @cache
@@ -96,13 +134,18 @@ def due_messages(
     """Every campaign message to write to the outbox at ``now`` (for running campaigns, or
     just ``only``). Campaigns that follow start dates take in new starters first."""
     found: list[OutboxMessage] = []
+    if only is None:
+        close_due(db, now=now)  # a pulse past its last day: nothing links people to answers
     campaigns = [only] if only is not None else stored.running(db)
     for campaign in campaigns:
         assert campaign.id is not None
         spec = from_stored(campaign.spec)
+        if is_over(db, campaign, spec, now):
+            continue
         if spec.start is None:
             _take_in_starters(db, campaign, spec, now)
         found += due_for(db, content, campaign, spec, now, policy)
+        found += care.due_reminders(db, content, campaign, spec, now=now)
     return found
 
 
@@ -123,13 +166,16 @@ def due_for(
         return []
     keys = stored.sent_keys(db, campaign.id)
     answered = stored.responders(db, campaign.id)
+    stopped = stored.stopped(db, campaign.id)
     local_now: dict[str, datetime] = {}
-    rendered: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    rendered: dict[tuple[str, str, str, datetime], list[dict[str, Any]]] = {}
+    told: dict[str, list[tuple[Story, Person | None]]] = {}
     found: list[OutboxMessage] = []
 
-    def payload(step: Step, who: _Recipient) -> list[dict[str, Any]]:
-        """Rendered once per step, language and time zone; only the first name differs."""
-        shared = (step.id, who.language, who.zone)
+    def payload(step: Step, who: _Recipient, at: datetime) -> list[dict[str, Any]]:
+        """Rendered once per step, language, time zone and moment; only the first name
+        differs."""
+        shared = (step.id, who.language, who.zone, at)
         if shared not in rendered:
             replies = render(
                 content,
@@ -139,8 +185,12 @@ def due_for(
                 lang=who.language,
                 zone=who.zone,
                 first_name=NAME,
+                at=max(at, now),
             )
-            rendered[shared] = [reply_to_dict(r) for r in replies]
+            if step.id not in told:  # read once per step, when its messages are queued
+                told[step.id] = colleague_stories(db, step)
+            parts = [reply_to_dict(r) for r in replies]
+            rendered[shared] = with_stories(parts, content, who.language, told[step.id])
         first, *rest = rendered[shared]
         return [{**first, "text": first["text"].replace(NAME, who.first_name)}, *rest]
 
@@ -149,14 +199,25 @@ def due_for(
         if spec.start is not None and _outside_window(spec.start, step, now, policy):
             continue
         clock = step.time or policy.time
+        invites = step.invites_to
+        workshops = timing.workshops_of(spec, step) if invites else []
+        deadline = max((w.starts for w in workshops), default=None)
         for who in recipients:
             key = message_key(spec.id, step.id, who.id)
             if key in keys:
                 continue
-            day0 = spec.start or who.start_date
-            if day0 is None:
-                continue
-            at = _moment(day0, step.day, who.country, clock, who.zone)
+            at = timing.anchored(spec, step, who.zone) if step.workshop else None
+            if at is None:
+                day0 = spec.start or who.start_date
+                if day0 is None:
+                    continue
+                at = _moment(day0, step.day, who.country, clock, who.zone)
+            checked = None
+            if invites:
+                checked = timing.in_time(
+                    spec, step, at, now=now, zone=who.zone, country=who.country, workshops=workshops
+                )
+                at = checked.at
             if who.zone not in local_now:
                 local_now[who.zone] = now.astimezone(ZoneInfo(who.zone))
             if not _ready(step, at, now, local_now[who.zone], policy):
@@ -166,18 +227,21 @@ def due_for(
                 did = who.id in answered.get(earlier, set())
                 if (kind == RESPONDED) != did:
                     continue
-            skip = _skip_reason(who.person, at)
+            skip = _skip_reason(who.person, at, stopped)
+            if skip is None and checked is not None:
+                skip = checked.skip
             found.append(
                 OutboxMessage(
                     key,
                     who.id,
                     KIND,
                     at,
-                    [] if skip else payload(step, who),
+                    [] if skip else payload(step, who, at),
                     skipped=skip is not None,
                     note=skip,
                     campaign_id=campaign.id,
                     campaign_step=step.id,
+                    not_after=deadline,
                 )
             )
     return found
@@ -213,6 +277,8 @@ def _outside_window(start: date, step: Step, now: datetime, policy: NudgePolicy)
     """A cheap test that a dated step cannot be due (days away, or long past) for anyone."""
     day = start + timedelta(days=step.day)
     earliest = datetime.combine(day, datetime.min.time(), tzinfo=now.tzinfo) - timedelta(days=1)
+    if step.too_late == EARLIER:  # may go on an earlier working day
+        earliest -= timedelta(days=timing.EARLIER_DAYS)
     latest = earliest + timedelta(days=16) + policy.grace  # holidays and time zones
     return earliest > now + LOOKAHEAD or latest < now
 
@@ -227,9 +293,11 @@ def _ready(
     return local_now.hour < LATEST_LOCAL_HOUR
 
 
-def _skip_reason(person: Person, at: datetime) -> str | None:
+def _skip_reason(person: Person, at: datetime, stopped: set[int]) -> str | None:
     if person.campaigns_opt_out:
         return "opted out of campaigns"
+    if person.id in stopped:
+        return stored.STOPPED
     local_day = at.astimezone(ZoneInfo(person.timezone)).date()
     if person.nudge_paused_until is not None and person.nudge_paused_until >= local_day:
         return "paused nudges"

@@ -1,6 +1,10 @@
 """A button pressed on a campaign message: interested, not for me, remind me tomorrow, try it as
 an experiment, reflect, sign up for a workshop (or give up a place).
 
+"Not for me" means not for this campaign: its later steps stop for the person (places they hold
+stay theirs, with their reminders), and the answer offers "keep me posted" to undo it. A
+confirmation of a place says the day and time in the person's own zone, and where.
+
 The button carries ``<campaign>:<step>:<action>[:<workshop>]``; nothing in it is trusted: the
 campaign must exist, the person must be one of its recipients and the step must offer that
 button. Every press is recorded as a response to its step (what reminders to non-responders
@@ -12,31 +16,37 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from dialogs.campaigns.care import details
+from dialogs.campaigns.checks import offers, parse_press
 from dialogs.campaigns.launch import next_slot
-from dialogs.campaigns.messages import KIND, action_intent, message, message_key, workshop_line
-from dialogs.campaigns.spec import CampaignSpec, Step, from_stored
+from dialogs.campaigns.messages import (
+    KIND,
+    action_intent,
+    colleague_stories,
+    language_of,
+    message,
+    message_key,
+    with_stories,
+    workshop_line,
+)
+from dialogs.campaigns.spec import CampaignSpec, Step, Workshop, from_stored
+from dialogs.campaigns.timing import deadline
 from dialogs.engine.dialog import Ctx, Dialog, End, Next, Start
-from dialogs.engine.replies import Offer, Say, reply_to_dict
+from dialogs.engine.replies import Offer, PersonalLink, PersonalLinks, Say, reply_to_dict
 from storage import campaigns as stored
+from storage import links
 from storage import workshop_places as places
-from storage.models import Campaign, CampaignState, Person, RsvpState
+from storage.models import Campaign, CampaignState, LinkPurpose, Person, RsvpState
 from storage.outbox import OutboxMessage, enqueue
 from storage.people import first_name
 
 campaign_reply = Dialog("campaign_reply", version=1, first="act", title="campaigns.title")
 
 
-def _parse(arg: str) -> tuple[int, str, str, str] | None:
-    parts = arg.split(":")
-    if len(parts) not in (3, 4) or not parts[0].isdigit():
-        return None
-    return int(parts[0]), parts[1], parts[2], parts[3] if len(parts) == 4 else ""
-
-
 @campaign_reply.step("act")
 def act(ctx: Ctx) -> Next:
     assert ctx.person.id is not None
-    parsed = _parse(str(ctx.values.get("arg", "")))
+    parsed = parse_press(str(ctx.values.get("arg", "")))
     campaign = ctx.db.get(Campaign, parsed[0]) if parsed else None
     if parsed is None or campaign is None or campaign.id is None:
         ctx.say("campaigns.reply.unknown")
@@ -49,13 +59,22 @@ def act(ctx: Ctx) -> Next:
         return End()
     if (
         step is None
-        or not _offers(step, action, workshop_id)
+        or not offers(step, action, workshop_id)
         or not stored.is_recipient(ctx.db, campaign.id, ctx.person.id)
     ):
         ctx.say("campaigns.reply.unknown")
         return End()
+    if action == "keep":
+        stored.restart(ctx.db, campaign.id, ctx.person.id, now=ctx.now)
+        ctx.say("campaign_care.kept", campaign=spec.text(spec.name, ctx.lang))
+        return End()
+    if action == "pulse":  # answered only once the questions are done (storage/pulse.py)
+        return Start("pulse", {"campaign_id": campaign.id, "step": step.id})
     kind = "rsvp" if action in ("cancel", "leave") else action
     stored.respond(ctx.db, campaign.id, step.id, ctx.person.id, kind, ctx.now)
+    if action == "not_for_me":
+        _stop(ctx, spec, campaign.id, step)
+        return End()
     if action in ("rsvp", "cancel", "leave"):
         _workshop(ctx, spec, campaign.id, step, action, workshop_id)
         return End()
@@ -75,10 +94,16 @@ def act(ctx: Ctx) -> Next:
     return End()
 
 
-def _offers(step: Step, action: str, workshop_id: str) -> bool:
-    if action in ("rsvp", "cancel", "leave"):
-        return workshop_id in step.rsvp
-    return action in step.actions and not workshop_id
+def _stop(ctx: Ctx, spec: CampaignSpec, campaign_id: int, step: Step) -> None:
+    """Not for me: none of the campaign's later steps, with a way back."""
+    assert ctx.person.id is not None
+    stored.stop(ctx.db, campaign_id, ctx.person.id, steps=[s.id for s in spec.steps], now=ctx.now)
+    name = spec.text(spec.name, ctx.lang)
+    text = ctx.t("campaign_care.stopped", campaign=name)
+    if places.holds_any(ctx.db, campaign_id, ctx.person.id):
+        text += " " + ctx.t("campaign_care.places_stay")
+    keep = ctx.t("campaign_care.buttons.keep")
+    ctx.replies.append(Offer(text, ((action_intent(campaign_id, step.id, "keep"), keep),)))
 
 
 def _workshop(
@@ -90,6 +115,9 @@ def _workshop(
     name = spec.text(workshop.title, ctx.lang)
     if action == "rsvp" and workshop.starts <= ctx.now:
         ctx.say("campaigns.reply.past", workshop=name)
+        return
+    if action == "rsvp" and workshop.cancelled:
+        ctx.say("campaign_care.no_sign_up", workshop=name)
         return
     if action in ("cancel", "leave"):
         was, moved_up = places.give_up_place(
@@ -108,6 +136,7 @@ def _workshop(
     else:
         key = "campaigns.reply.waitlist" if place.new else "campaigns.reply.already_waiting"
     text = ctx.t(key, workshop=name, position=place.position)
+    text += "\n" + details(ctx.content, spec, workshop, ctx.person.timezone, ctx.lang)
     button = (
         ("cancel", "cancel_place")
         if place.state == RsvpState.GOING
@@ -117,6 +146,30 @@ def _workshop(
     ctx.replies.append(
         Offer(text, ((action_intent(campaign_id, step.id, button[0], workshop_id), give_up),))
     )
+    if place.state == RsvpState.GOING:
+        _calendar_link(ctx, campaign_id, workshop)
+
+
+def _calendar_link(ctx: Ctx, campaign_id: int, workshop: Workshop) -> None:
+    """An "Add to calendar" link to the workshop's ``.ics`` that works until it ends (a
+    button in Slack and Teams, a file next to the exports in the console). Past the hourly
+    limit of links the confirmation simply goes without it."""
+    assert ctx.person.id is not None
+    try:
+        issued = links.issue(
+            ctx.db,
+            ctx.person.id,
+            LinkPurpose.CALENDAR,
+            now=ctx.now,
+            ttl=workshop.ends - ctx.now,
+            subject=f"{campaign_id}:{workshop.id}",
+        )
+    except links.TooManyLinks:
+        return
+    label = ctx.t("campaign_care.calendar.label")
+    link = PersonalLink(str(issued.purpose), issued.token, label)
+    text = ctx.t("campaign_care.calendar.text")
+    ctx.replies.append(PersonalLinks(text, (link,), attached=True))
 
 
 def _tell_moved_up(
@@ -149,6 +202,7 @@ def _tell_moved_up(
             [reply_to_dict(offer)],
             campaign_id=campaign_id,
             campaign_step=step.id,
+            not_after=workshop.starts,
         ),
     )
 
@@ -170,9 +224,15 @@ def _remind(ctx: Ctx, spec: CampaignSpec, campaign_id: int, step: Step) -> None:
             ctx.person.id,
             KIND,
             at,
-            [reply_to_dict(r) for r in replies],
+            with_stories(
+                [reply_to_dict(r) for r in replies],
+                ctx.content,
+                language_of(spec, ctx.person),
+                colleague_stories(ctx.db, step),
+            ),
             campaign_id=campaign_id,
             campaign_step=step.id,
+            not_after=deadline(spec, step),
         ),
     )
     local = at.astimezone(ZoneInfo(ctx.person.timezone))

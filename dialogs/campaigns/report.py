@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from dialogs.campaigns.spec import CampaignSpec, from_stored
-from dialogs.engine.content import Content
+from dialogs.engine.content import DEFAULT_LANGUAGE, LANGUAGES, Content
 from storage import campaign_figures
 from storage.campaign_figures import Figures
 from storage.models import Campaign, CampaignState, Person, RsvpState
@@ -26,6 +26,9 @@ class CampaignReport:
     finished: bool
     owner_view: bool = False
     """The campaign's owner is reading: sign-up counts exact (they see the names anyway)."""
+    lang: str = DEFAULT_LANGUAGE
+    """The language the report is written in: its author's (the campaign owner's), unless the
+    reader asked for another."""
 
     @property
     def state(self) -> str:
@@ -53,7 +56,10 @@ def build(
     min_group: int,
     now: datetime,
     reader: Person | None = None,
+    lang: str | None = None,
 ) -> CampaignReport:
+    """``lang``: the report's language (``en``/``nl``); by default its author's — the campaign
+    owner's language, else the campaign's default language."""
     spec = from_stored(campaign.spec)
     figures = campaign_figures.figures(
         db, campaign, step_ids=[s.id for s in spec.steps], min_group=min_group
@@ -63,7 +69,12 @@ def build(
     )  # the last step, moved past holidays, and its grace period
     finished = last is not None and now.date() > last and figures.unsent == 0
     owner_view = reader is not None and reader.id is not None and reader.id == campaign.owner_id
-    return CampaignReport(campaign, spec, figures, finished, owner_view)
+    if lang is None:
+        owner = db.get(Person, campaign.owner_id) if campaign.owner_id is not None else None
+        lang = owner.language if owner is not None else spec.default_language
+    if lang not in LANGUAGES:
+        lang = spec.default_language if spec.default_language in LANGUAGES else DEFAULT_LANGUAGE
+    return CampaignReport(campaign, spec, figures, finished, owner_view, lang)
 
 
 def status_text(content: Content, lang: str, report: CampaignReport) -> str:

@@ -14,23 +14,31 @@ import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 from jsonschema import Draft202012Validator
 
+from dialogs.campaigns import pulse_spec
+from dialogs.campaigns.pulse_spec import Pulse
 from dialogs.engine.content import CONTENT_DIR, LANGUAGES
 
 SCHEMA_FILE = CONTENT_DIR / "campaign.schema.json"
 PLACEHOLDERS = frozenset({"first_name"})
 """What a message may contain in braces: ``Hello {first_name}!``."""
 MAX_MESSAGE_CHARS = 2500
-ACTIONS = ("interested", "not_for_me", "remind_tomorrow", "experiment", "reflect")
+ACTIONS = ("interested", "not_for_me", "remind_tomorrow", "experiment", "reflect", "pulse")
 RESPONDED = "responded"
 NOT_RESPONDED = "not_responded"
+SKIP = "skip"
+EARLIER = "earlier"
+DEFAULT_REMINDERS = ("1d",)
+"""Attendee reminders when the file names none: the day before."""
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 Localised = dict[str, str]
 
@@ -84,6 +92,29 @@ class Workshop:
     minutes: int | None = None
     where: Localised | None = None
     capacity: int | None = None
+    zone: str | None = None
+    """Its IANA time zone; None: the fixed offset of ``starts``."""
+    cancelled: bool = False
+
+    @property
+    def tz(self) -> tzinfo:
+        if self.zone:
+            return ZoneInfo(self.zone)
+        assert self.starts.tzinfo is not None
+        return self.starts.tzinfo
+
+    @property
+    def ends(self) -> datetime:
+        return self.starts + timedelta(minutes=self.minutes or 60)
+
+    def before(self, span: str) -> datetime:
+        """The moment ``span`` (1d, 2h, 30m) before it starts; days are counted in its own
+        zone, so "1d" is the same clock time the day before, also across a DST change."""
+        amount, unit = int(span[:-1]), _UNITS[span[-1]]
+        if unit == "days":
+            local = self.starts.astimezone(self.tz).replace(tzinfo=None) - timedelta(days=amount)
+            return local.replace(tzinfo=self.tz).astimezone(UTC)
+        return (self.starts - timedelta(**{unit: amount})).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -106,11 +137,26 @@ class Step:
     rsvp: tuple[str, ...] = ()
     only: tuple[str, str] | None = None
     """(``responded`` or ``not_responded``, an earlier step's id)."""
+    workshop: str | None = None
+    before: str | None = None
+    """With ``workshop``: the step goes this long before it starts (``day`` is then derived)."""
+    too_late: str = SKIP
+    """An invitation that would reach someone after its workshop starts: ``skip`` or
+    ``earlier``."""
+    stories: int = 0
+    """How many "stories from colleagues" go under the message: the newest their authors
+    shared with HR for campaigns (none shared: the message alone)."""
 
     @property
     def answerable(self) -> bool:
         """Whether the message has buttons whose press counts as a response."""
         return bool(self.actions or self.rsvp)
+
+    @property
+    def invites_to(self) -> tuple[str, ...]:
+        """The workshops the message is about: its sign-up lines, and the one it is timed by.
+        It is of no use after they have all started."""
+        return tuple(dict.fromkeys((*self.rsvp, *([self.workshop] if self.workshop else []))))
 
 
 @dataclass(frozen=True)
@@ -139,6 +185,9 @@ class CampaignSpec:
     audience: Audience
     steps: tuple[Step, ...]
     workshops: tuple[Workshop, ...] = ()
+    attendee_reminders: tuple[str, ...] = DEFAULT_REMINDERS
+    pulse: Pulse | None = None
+    """A learning-needs pulse (``dialogs/campaigns/pulse_spec.py``)."""
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
     """The file's data, JSON-safe: what is stored, and what ``from_stored`` reads back."""
 
@@ -216,30 +265,46 @@ def from_stored(data: Mapping[str, Any]) -> CampaignSpec:
             return {default: value}
         return {str(k): str(v) for k, v in value.items()}
 
-    start = data["start"]
+    start = None if data["start"] == "start_date" else date.fromisoformat(data["start"])
     audience = data.get("audience", "everyone")
+    workshops = tuple(
+        Workshop(
+            id=w["id"],
+            title=loc(w["title"]),
+            starts=datetime.fromisoformat(w["starts"]),
+            minutes=w.get("minutes"),
+            where=loc(w["where"]) if "where" in w else None,
+            capacity=w.get("capacity"),
+            zone=w.get("zone"),
+            cancelled=bool(w.get("cancelled", False)),
+        )
+        for w in data.get("workshops", [])
+    )
+    by_id = {w.id: w for w in workshops}
+
+    def day(s: Mapping[str, Any]) -> int:
+        """A workshop-timed step's day: the campaign day it goes out on in the workshop's
+        zone (what ordering, reports and "finished" go by)."""
+        if "day" in s:
+            return int(s["day"])
+        workshop = by_id[s["workshop"]]
+        local = workshop.before(s["before"]).astimezone(workshop.tz).date()
+        return max(0, (local - start).days) if start is not None else 0
+
     return CampaignSpec(
         id=data["id"],
         name=loc(data["name"]),
         owner=str(data["owner"]).strip().lower(),
         default_language=default,
-        start=None if start == "start_date" else date.fromisoformat(start),
+        start=start,
         audience=_audience(audience),
-        workshops=tuple(
-            Workshop(
-                id=w["id"],
-                title=loc(w["title"]),
-                starts=datetime.fromisoformat(w["starts"]),
-                minutes=w.get("minutes"),
-                where=loc(w["where"]) if "where" in w else None,
-                capacity=w.get("capacity"),
-            )
-            for w in data.get("workshops", [])
-        ),
+        workshops=workshops,
+        attendee_reminders=tuple(data.get("attendee_reminders", DEFAULT_REMINDERS)),
+        pulse=pulse_spec.read(data.get("pulse"), default),
         steps=tuple(
             Step(
                 id=s["id"],
-                day=s["day"],
+                day=day(s),
                 time=s.get("time"),
                 message=loc(s["message"]),
                 image=s.get("image"),
@@ -248,6 +313,10 @@ def from_stored(data: Mapping[str, Any]) -> CampaignSpec:
                 experiment=loc(s["experiment"]) if "experiment" in s else None,
                 rsvp=tuple(s.get("rsvp", [])),
                 only=next(iter(s["only"].items())) if "only" in s else None,
+                workshop=s.get("workshop"),
+                before=s.get("before"),
+                too_late=s.get("too_late", SKIP),
+                stories=int(s.get("stories", 0)),
             )
             for s in data["steps"]
         ),
@@ -296,6 +365,8 @@ def _schema_message(error: Any) -> str:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         allowed = ", ".join(error.schema.get("properties", {}))
         return f"unknown field {', '.join(map(repr, extra))} (allowed: {allowed})"
+    if error.validator == "oneOf":
+        return "give either day (and an optional time) or workshop and before, not both"
     if error.validator == "required":
         return str(error.message).replace("is a required property", "is missing")
     if error.validator == "pattern":
@@ -325,6 +396,8 @@ def _meaning(data: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
                     ["workshops", index, "starts"],
                     "needs its UTC offset, e.g. 2026-12-08T10:00+01:00",
                 )
+            elif "zone" in workshop:
+                yield from _zone_problems(workshop, starts, ["workshops", index])
     seen: list[str] = []
     for index, step in enumerate(data["steps"]):
         at: list[str | int] = ["steps", index]
@@ -344,6 +417,10 @@ def _meaning(data: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
         for n, workshop_id in enumerate(step.get("rsvp", [])):
             if workshop_id not in workshops:
                 yield [*at, "rsvp", n], f"no workshop with id {workshop_id!r}"
+        if "workshop" in step and step["workshop"] not in workshops:
+            yield [*at, "workshop"], f"no workshop with id {step['workshop']!r}"
+        if "too_late" in step and not (step.get("rsvp") or "workshop" in step):
+            yield [*at, "too_late"], "only for a step that invites to a workshop (rsvp or workshop)"
         actions = step.get("actions", [])
         if "experiment" in actions and "experiment" not in step:
             yield [*at, "actions"], "the experiment button needs an 'experiment' text to propose"
@@ -363,7 +440,36 @@ def _meaning(data: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
             problem = _placeholder_problem(message)
             if problem:
                 yield where, problem
+    yield from pulse_spec.problems(data)
     yield from _default_language_present(data, default, [])
+
+
+def _zone_problems(
+    workshop: Mapping[str, Any], starts: datetime, at: list[str | int]
+) -> Iterator[tuple[list[str | int], str]]:
+    """The zone exists, and the offset written in ``starts`` is that zone's on that day (the
+    classic slip: +01:00 for a summer date in Amsterdam)."""
+    zone = str(workshop["zone"])
+    try:
+        tz = ZoneInfo(zone) if zone in _zones() else None
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = None
+    if tz is None:
+        yield [*at, "zone"], f"{zone!r} is not a time zone (e.g. Europe/Amsterdam)"
+        return
+    own = starts.replace(tzinfo=None).replace(tzinfo=tz).utcoffset()
+    if own != starts.utcoffset():
+        hours = (own or timedelta()).total_seconds() / 3600
+        yield (
+            [*at, "starts"],
+            f"the offset does not match {zone} on that day (UTC{hours:+g}); write "
+            f"{starts.replace(tzinfo=None).replace(tzinfo=tz).isoformat(timespec='minutes')}",
+        )
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 def _default_language_present(

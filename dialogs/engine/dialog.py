@@ -62,6 +62,12 @@ Step = Callable[["Ctx"], Next]
 Precondition = Callable[["Ctx"], str | None]
 """Whether a dialog may start: None, or the text key of why not (checked before the open
 conversation is put aside, so a refused start changes nothing)."""
+Unreachable = Callable[[Session, list[Person]], dict[int, str]]
+"""Who of some people no chat channel can reach (person id -> why)."""
+
+
+def nobody_unreachable(db: Session, people: list[Person]) -> dict[int, str]:
+    return {}
 
 
 @dataclass
@@ -112,6 +118,13 @@ class DialogSettings:
     """When nudges and campaign messages may come (time, working days, grace)."""
     campaigns_dir: str = "campaigns"
     """Where HR keeps campaign files ready to launch from chat."""
+    stories_channel: bool = False
+    """Whether a stories channel is configured (success stories may be posted there)."""
+    campaign_approval_over: int = 50
+    """A campaign launch reaching more people than this needs a second person's approval."""
+    unreachable: Unreachable = nobody_unreachable
+    """Who of these people no chat channel can reach, and why (``bot/wiring.py`` answers from
+    the channels that are on; by default: nobody)."""
 
 
 class Dialog:

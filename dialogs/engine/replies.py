@@ -51,6 +51,39 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class PersonalLink:
+    """One link of :class:`PersonalLinks`: what it is for (a ``storage.models.LinkPurpose``
+    value), its one-time token, and the label of its button."""
+
+    purpose: str
+    token: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PersonalLinks:
+    """One-time links made for the person who asked (their data to download, a sign-in on
+    the web): only a purpose and a token each, since dialogs know no URL. Slack and Teams show
+    them as link buttons to ``regie serve`` (``bot/channels/links.py``); the console writes
+    the files itself. Never queued in the outbox: the links expire within minutes."""
+
+    text: str
+    links: tuple[PersonalLink, ...]
+    attached: bool = False
+    """Shown as more buttons of the :class:`Offer` just before it where a channel can (Slack,
+    Teams: "Add to calendar" on a confirmation), ``text`` then left out."""
+    kind: ClassVar[str] = "links"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "links": [asdict(x) for x in self.links],
+            "attached": self.attached,
+        }
+
+
+@dataclass(frozen=True)
 class Choice:
     label: str
     value: str
@@ -270,7 +303,7 @@ PROMPT_TYPES: dict[str, type[Prompt]] = {
     cls.kind: cls for cls in (TextPrompt, ChoicePrompt, ScalePrompt, ConfirmPrompt, DatePrompt)
 }
 
-Reply = Say | Prompt | Offer
+Reply = Say | Prompt | Offer | PersonalLinks
 
 
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
@@ -289,6 +322,12 @@ def reply_from_dict(data: Mapping[str, Any]) -> Reply:
             tuple((str(i), str(label)) for i, label in data["actions"]),
             image=data.get("image"),
             links=tuple((str(label), str(url)) for label, url in data.get("links", [])),
+        )
+    if data["kind"] == "links":
+        return PersonalLinks(
+            data["text"],
+            tuple(PersonalLink(**dict(link)) for link in data["links"]),
+            bool(data.get("attached", False)),
         )
     return prompt_from_dict(data)
 
@@ -317,6 +356,8 @@ __all__ = [
     "Offer",
     "ParseContext",
     "Parsed",
+    "PersonalLink",
+    "PersonalLinks",
     "Prompt",
     "Reply",
     "Say",

@@ -57,10 +57,20 @@ DIALOG_INTENTS: dict[str, Start] = {
     "summary": Start("summary"),
     "field": Start("field"),
     "later": Start("nudge_later"),
+    "growth": Start("growth"),
+    "team_growth": Start("growth", {"side": "manager"}),
+    "learning": Start("learning"),
+    "buddy": Start("buddy"),
+    "web": Start("web"),
+    "feedback": Start("feedback"),
+    "feedback_reply": Start("feedback_reply"),
+    "stories": Start("stories"),
+    "pulse": Start("pulse"),
+    "pulse_results": Start("pulse_results"),
 }
 """Global intents that open a conversation, in any state. A button's intent may carry an
 argument after a colon (``campaign:12:kickoff:interested``): the dialog gets it as ``arg``."""
-BUTTON_ONLY_INTENTS = frozenset({"campaign", "later"})
+BUTTON_ONLY_INTENTS = frozenset({"campaign", "later", "feedback_reply"})
 """Intents only a button sends (with its argument); no typed phrase maps to them."""
 
 
@@ -89,6 +99,9 @@ class Handled:
     outcome: Outcome = Outcome.HANDLED
     language: str = ""
     """The person's language after the turn (it may have just changed), for channel texts."""
+    timezone: str = ""
+    """The person's time zone after the turn, for a channel reading a typed date back (no
+    second trip to the database for it)."""
 
 
 class Runtime:
@@ -143,7 +156,7 @@ class Runtime:
             return Handled([], Outcome.DUPLICATE)
         person, active = self._load(db, turn.person_id, now)
         handled = self._respond(db, turn, person, active, now)
-        return replace(handled, language=person.language)
+        return replace(handled, language=person.language, timezone=person.timezone)
 
     def _respond(
         self,

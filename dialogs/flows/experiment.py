@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry, Start
 from dialogs.engine.text import shorten
 from dialogs.flows.ai_consent import add_ai_consent_step, ask_ai_consent, needs_ai_consent
 from dialogs.flows.common import ask_choice, ask_date, ask_text, bullet_list, format_date, labelled
@@ -28,7 +28,7 @@ from storage.models import Experiment, ExperimentStatus
 YEARLY_GOAL = 3
 
 experiment = Dialog("experiment", version=1, first="overview", title="experiment.title")
-add_share_step(experiment, then=None)
+add_share_step(experiment, then="story_offer")
 add_ai_consent_step(experiment)
 
 SUGGESTED = "suggested:"
@@ -248,6 +248,16 @@ def keep(ctx: Ctx) -> Next:
     item.updated_at = ctx.now
     ctx.db.add(item)
     remember_saved(ctx, item, part=LESSON)
+    ctx.values["story_offer"] = item.id
     ctx.say("experiment.reflected")
     ctx.say_text(progress(ctx))
     return Goto("share")
+
+
+@experiment.step("story_offer")
+def story_offer(ctx: Ctx) -> Next:
+    """After a reflection, once: share it as a story? (``dialogs/flows/stories.py``)"""
+    experiment_id = ctx.values.pop("story_offer", None)
+    if experiment_id is None:
+        return End()
+    return Start("story", {"experiment_id": int(experiment_id)})

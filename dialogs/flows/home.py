@@ -24,7 +24,8 @@ from storage.items import (
 )
 from storage.models import Outbound, Person
 
-HOME_ACTIONS = ("reflect", "experiment", "checkin", "plan", "profile", "privacy")
+HOME_ACTIONS = ("reflect", "experiment", "checkin", "plan", "growth", "profile", "privacy", "web")
+"""The intents of the home's buttons ("web": a sign-in link for the web app, in the chat)."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@ default for new items, opting out of anonymous totals, pausing nudges, export an
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,15 +18,17 @@ from dialogs.flows.common import (
     format_date,
     labelled,
 )
+from dialogs.flows.web import send_links
 from dialogs.nudges.manager_view import preview
 from storage.consent import current_consent, record_consent
 from storage.items import all_items
+from storage.links import DOWNLOADS
 from storage.models import (
     ConsentKind,
     Person,
     Visibility,
 )
-from storage.personal_data import export_person, forget_person
+from storage.personal_data import forget_person
 from storage.privacy import ITEM_TYPES, Reading, readings, set_visibility, shared_with_manager
 
 privacy = Dialog("privacy", version=2, first="overview", title="privacy.title")
@@ -44,6 +45,7 @@ def _label(ctx: Ctx, table: str, item: Any) -> str:
         "check_in": lambda: ctx.t("privacy.check_in_label", energy=item.energy),
         "plan_item": lambda: item.title,
         "profile_entry": lambda: item.text,
+        "learning_entry": lambda: item.title,
     }[table]()
     mark = "👁" if item.visibility == Visibility.MANAGER else "🔒"
     if table == "answer" and item.dialog_id == SUMMARY_DIALOG:
@@ -102,11 +104,16 @@ def manager_view(ctx: Ctx) -> Next:
     return Goto("overview")
 
 
-SEEN_WHAT = frozenset({"digest", "sign_ups", "export"})
+SEEN_WHAT = frozenset(
+    {"digest", "sign_ups", "export", "download", "web_sign_in", "agenda"}
+    | {"feedback_read", "story_read", "refused_read"}
+)
 
 
 def _reader(ctx: Ctx, entry: Reading) -> str:
     """Who really read it: the person, an administrator by name, or someone since gone."""
+    if entry.reader is not None and entry.reader.id == ctx.person.id:
+        return ctx.t("privacy.seen_you")  # their own download or sign-in
     if entry.reader is not None:
         return entry.reader.name
     if entry.operator:
@@ -222,9 +229,15 @@ def pause(ctx: Ctx) -> Next:
 
 @privacy.step("export")
 def export(ctx: Ctx) -> Next:
-    data = export_person(ctx.db, ctx.person)
-    ctx.say("privacy.export_intro")
-    ctx.say_text(json.dumps(data, ensure_ascii=False, indent=2))
+    """Never the data itself in chat (far over any message limit): two one-time download
+    links, the complete JSON and the printable "My development" page."""
+    send_links(
+        ctx,
+        DOWNLOADS,
+        text="privacy.export_ready",
+        labels="privacy.export_links",
+        refused="privacy.export_too_many",
+    )
     return Goto("overview")
 
 

@@ -3,10 +3,11 @@ learn next. Entries may be typed several at once, separated by commas."""
 
 from __future__ import annotations
 
-from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next
+from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Start
 from dialogs.engine.text import shorten
 from dialogs.flows.common import ask_choice, ask_text, labelled
 from storage.items import own, owned_by, profile_entries
+from storage.learning import learning_record
 from storage.models import ProfileEntry, ProfileKind
 
 profile = Dialog("profile", version=1, first="overview", title="profile.title")
@@ -24,14 +25,19 @@ def overview(ctx: Ctx) -> Next:
             texts = [e.text for e in entries if e.kind == kind]
             shown = ", ".join(texts) if texts else ctx.t("profile.nothing_yet")
             lines.append(f"{ctx.t(f'profile.headings.{kind.value}')}: {shown}")
+        learned = len(learning_record(ctx.db, ctx.person.id))
+        lines.append(ctx.t("learning.in_profile", count=learned))
         ctx.say_text(ctx.t("profile.intro") + "\n" + "\n".join(lines))
-        actions = ["skill", "talent", "learn"] + (["remove"] if entries else []) + ["done"]
+        actions = ["skill", "talent", "learn", "learning"]
+        actions += (["remove"] if entries else []) + ["done"]
         return ask_choice(ctx, "profile.what_now", labelled(ctx, "profile.actions", actions))
     if ctx.answer == "done":
         ctx.say("profile.bye")
         return End()
     if ctx.answer == "remove":
         return Goto("remove")
+    if ctx.answer == "learning":
+        return Start("learning")
     if len(entries) >= MAX_ENTRIES:
         ctx.say("profile.full", limit=MAX_ENTRIES)
         return Goto("overview")

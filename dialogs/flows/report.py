@@ -4,6 +4,7 @@ Only people with the hr or admin role may see it."""
 from __future__ import annotations
 
 from dialogs.engine.dialog import Ctx, Dialog, End, Next
+from dialogs.engine.metrics import metrics
 from storage.models import Role
 from storage.reports import participation
 
@@ -23,10 +24,13 @@ def show(ctx: Ctx) -> Next:
         min_group=ctx.settings.min_group_size,
         reader_id=ctx.person.id,
     )
+    named = metrics(ctx.content, ctx.lang, "participation", [row.metric for row in result.rows])
+    names = {m.key: m.name for m in named}
     lines = [
-        f"• {ctx.t(f'report.metrics.{row.metric}')} {row.period}".rstrip() + f": {result.cell(row)}"
+        f"• {names[row.metric]}{f' ({row.period})' if row.period else ''}: {result.cell(row)}"
         for row in result.rows
     ]
     heading = ctx.t("report.heading", start=ctx.content.date(ctx.lang, start), k=result.k)
-    ctx.say_text(heading + "\n" + "\n".join(lines))
+    meaning = [ctx.t("metrics.heading") + ":"] + [f"• {m.name}: {m.definition}" for m in named]
+    ctx.say_text("\n".join([heading, *lines, "", *meaning]))
     return End()

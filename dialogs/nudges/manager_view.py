@@ -48,6 +48,11 @@ def render_shared(content: Content, lang: str, person: Person, items: SharedItem
     if items.profile:
         texts = ", ".join(f"{e.text} ({t(f'profile.headings.{e.kind}')})" for e in items.profile)
         lines.append(t("manager_view.profile", items=texts))
+    for entry in items.learning:
+        kind = t(f"learning.kinds.{entry.kind}")
+        lines.append(t("manager_view.learning", title=entry.title, kind=kind))
+        if entry.takeaway:
+            lines.append("   " + t("manager_view.took", text=shorten(entry.takeaway, 300)))
     return "\n".join(lines)
 
 

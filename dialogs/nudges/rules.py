@@ -17,7 +17,9 @@ then keeps it to one message per person per half-day (folding the others in, or 
 A new hire the bot has never welcomed but can write to first (Slack: a ``slack_user_id``;
 Teams: a stored conversation reference) gets the onboarding check-ins too: the first one
 carries the welcome before it, in their language, and delivering it welcomes them
-(:func:`welcome_delivered`).
+(:func:`welcome_delivered`). A colleague never welcomed who is the buddy of a new hire starting
+soon gets the heads-up (:data:`INTRODUCED_KINDS`) with one line saying who Regie is instead, as
+a feedback request does: it is about someone else, and the welcome waits until they write.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from dialogs.engine.calendar import (
@@ -42,6 +46,14 @@ from dialogs.engine.calendar import (
 from dialogs.engine.content import Content
 from dialogs.engine.replies import Offer, Reply, Say, reply_to_dict
 from dialogs.engine.text import shorten
+from dialogs.nudges.buddies import (
+    BUDDY_ACTIONS,
+    HEADS_UP_KIND,
+    BuddyPairs,
+    buddy_pairs,
+    heads_ups,
+    onboarding_kind,
+)
 from dialogs.nudges.calm import FOLDED_INTO, LATER_INTENT, MOVED_TO, WELCOME_MARK
 from dialogs.nudges.field_followups import (
     FOLLOW_UP_ACTION,
@@ -50,6 +62,7 @@ from dialogs.nudges.field_followups import (
     field_followups,
     placements_to_follow_up,
 )
+from dialogs.nudges.growth import GROWTH_ACTIONS, Due, conversations_to_nudge, growth_nudges
 from storage.models import (
     Answer,
     ChannelAddress,
@@ -63,16 +76,23 @@ from storage.models import (
     OutboxState,
     Person,
 )
-from storage.outbox import OutboxMessage
+from storage.outbox import ABOUT, OutboxMessage
 from storage.people import first_name
 
 REFLECTION_DAYS = 30
 ONBOARDING_DAYS = (7, 30, 91)
-ONBOARDING_KINDS = frozenset(f"onboarding_{days}" for days in ONBOARDING_DAYS)
+ONBOARDING_KINDS = frozenset(
+    onboarding_kind(days, buddy)[0] for days in ONBOARDING_DAYS for buddy in (None, (0, ""))
+)
+INTRODUCED_KINDS = frozenset({HEADS_UP_KIND})
+"""What someone never welcomed may get without the welcome, with one line introducing Regie."""
 UNANSWERED_BEFORE_GENTLE = 2
 LATEST_LOCAL_HOUR = 20
 """A nudge that is late (after downtime) still goes out the same day, but never after 20:00."""
 TEAMS = "teams"
+PERIODIC_KINDS = ("checkin", "reflection")
+"""The nudges that come back every interval (their key names the day); every other kind is a
+one-off whose key says it went already."""
 """The channel whose stored conversation lets the bot write first (``storage.addresses``)."""
 
 Candidate = tuple[str, str, date, dict[str, str], int | None]
@@ -83,12 +103,14 @@ Candidate = tuple[str, str, date, dict[str, str], int | None]
 class _History:
     last_checkin: dict[int, datetime] = field(default_factory=dict)
     last_reflection: dict[int, datetime] = field(default_factory=dict)
-    last_seen: dict[int, datetime] = field(default_factory=dict)
     nudged: dict[tuple[int, str], datetime] = field(default_factory=dict)
-    nudge_times: dict[int, list[datetime]] = field(default_factory=lambda: defaultdict(list))
+    unanswered: dict[int, int] = field(default_factory=dict)
+    """Nudges that went since the person last talked to the bot."""
     keys: set[str] = field(default_factory=set)
     experiments: dict[int, list[Experiment]] = field(default_factory=lambda: defaultdict(list))
     placements: dict[int, Placement] = field(default_factory=dict)
+    buddies: BuddyPairs = field(default_factory=BuddyPairs)
+    conversations: dict[int, list[Due]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,33 +148,21 @@ def _history(db: Session, now: datetime) -> _History:
     )
     for person_id, at in db.exec(reflections.group_by(col(Answer.person_id))):
         history.last_reflection[person_id] = at
-    seen = select(DialogSession.person_id, func.max(DialogSession.updated_at)).group_by(
-        col(DialogSession.person_id)
+    _outbox_history(db, now, history)
+    # Only experiments that can be due around now (see _experiment_candidates): an open one
+    # planned for the last fortnight or so (local days differ from UTC's by one at most), a
+    # done one of the last 125 days. Not every open experiment ever planned.
+    planned_since, planned_until = (
+        (now - timedelta(days=16)).date(),
+        (now + timedelta(days=1)).date(),
     )
-    for person_id, at in db.exec(seen):
-        history.last_seen[person_id] = at
-    recent = (
-        sa_select(
-            col(Outbound.person_id),
-            col(Outbound.kind),
-            col(Outbound.created_at),
-            col(Outbound.idempotency_key),
-            col(Outbound.state),
-            col(Outbound.last_error),
-        )
-        .where(col(Outbound.created_at) >= now - timedelta(days=400))
-        .where(col(Outbound.campaign_id).is_(None))  # HR's campaigns are not the person's rhythm
-    )
-    for person_id, kind, at, key, state, note in db.connection().execute(recent):
-        history.keys.add(key)
-        of_kind = (person_id, kind)
-        if of_kind not in history.nudged or at > history.nudged[of_kind]:
-            history.nudged[of_kind] = at
-        if at <= now and not _calmed(state, note):
-            history.nudge_times[person_id].append(at)  # one per message that went
     open_or_recent = select(Experiment).where(
         or_(
-            col(Experiment.status).in_([ExperimentStatus.PLANNED, ExperimentStatus.DOING]),
+            and_(
+                col(Experiment.status).in_([ExperimentStatus.PLANNED, ExperimentStatus.DOING]),
+                col(Experiment.planned_date) >= planned_since,
+                col(Experiment.planned_date) <= planned_until,
+            ),
             and_(
                 col(Experiment.status) == ExperimentStatus.DONE,
                 col(Experiment.done_at) >= now - timedelta(days=125),
@@ -162,12 +172,59 @@ def _history(db: Session, now: datetime) -> _History:
     for experiment in db.exec(open_or_recent):
         history.experiments[experiment.person_id].append(experiment)
     history.placements = placements_to_follow_up(db, now=now)
+    history.buddies = buddy_pairs(db, now=now)
+    history.conversations = conversations_to_nudge(db, now=now)
     return history
 
 
-def _calmed(state: str, note: str | None) -> bool:
+def _outbox_history(db: Session, now: datetime, history: _History) -> None:
+    """What the outbox of the last 400 days says, aggregated by the database (a year of
+    nudges for 100,000 people is over a million rows; what is needed is a few per person):
+    when each person was last nudged for each kind, how many nudges went since they last
+    talked to the bot, and the keys of the one-off nudges already written. HR's campaigns are
+    not the person's rhythm and do not count."""
+    recent = and_(
+        col(Outbound.created_at) >= now - timedelta(days=400),
+        col(Outbound.campaign_id).is_(None),
+    )
+    last = sa_select(col(Outbound.person_id), col(Outbound.kind), func.max(Outbound.created_at))
+    for person_id, kind, at in db.connection().execute(
+        last.where(recent).group_by(col(Outbound.person_id), col(Outbound.kind))
+    ):
+        history.nudged[(person_id, kind)] = at
+    seen = (
+        sa_select(
+            col(DialogSession.person_id).label("person_id"),
+            func.max(DialogSession.updated_at).label("at"),
+        )
+        .group_by(col(DialogSession.person_id))
+        .subquery()
+    )
+    went = (
+        sa_select(col(Outbound.person_id), func.count())
+        .outerjoin(seen, seen.c.person_id == Outbound.person_id)
+        .where(recent, col(Outbound.created_at) <= now, ~_calmed())
+        .where(or_(seen.c.at.is_(None), col(Outbound.created_at) > seen.c.at))
+        .group_by(col(Outbound.person_id))
+    )
+    for person_id, count in db.connection().execute(went):
+        history.unanswered[person_id] = count
+    one_offs = sa_select(col(Outbound.idempotency_key)).where(
+        recent, col(Outbound.kind).not_in(PERIODIC_KINDS)
+    )
+    history.keys.update(db.connection().execute(one_offs).scalars())
+
+
+def _calmed() -> ColumnElement[bool]:
     """A row calm folded into another message, or moved on (its copy counts instead)."""
-    return state == OutboxState.SKIPPED and (note or "").startswith((FOLDED_INTO, MOVED_TO))
+    note = func.coalesce(Outbound.last_error, "")
+    return and_(
+        col(Outbound.state) == OutboxState.SKIPPED,
+        or_(
+            note.startswith(FOLDED_INTO, autoescape=True),
+            note.startswith(MOVED_TO, autoescape=True),
+        ),
+    )
 
 
 def due_nudges(
@@ -187,13 +244,22 @@ def due_nudges(
     can_write_first = or_(
         col(Person.slack_user_id).is_not(None), col(Person.id).in_(teams.scalar_subquery())
     )
+    soon = now.date()
+    buddies = [
+        buddy_id
+        for buddy_id, hires in history.buddies.new_hires_of.items()
+        if any(hire.start_date >= soon for hire in hires)
+    ]
     rows = (
         db.connection()
         .execute(
             select(*_ROW_COLUMNS).where(
                 or_(
                     col(Person.welcomed_at).is_not(None),
-                    and_(col(Person.start_date).is_not(None), can_write_first),
+                    and_(
+                        or_(col(Person.start_date).is_not(None), col(Person.id).in_(buddies)),
+                        can_write_first,
+                    ),
                 )
             )
         )
@@ -232,25 +298,31 @@ def _for_person(
         for days in ONBOARDING_DAYS:
             target = person.start_date + timedelta(days=days)
             if target <= today <= target + timedelta(days=14):
-                candidates.append(
-                    (f"onboarding_{days}", f"onboarding:{pid}:{days}", target, {}, None)
-                )
+                kind, values = onboarding_kind(days, history.buddies.buddy_of.get(pid))
+                candidates.append((kind, f"onboarding:{pid}:{days}", target, values, None))
     candidates += field_followups(history.placements.get(pid), today)
+    when = partial(content.date, person.language)
+    candidates += heads_ups(pid, history.buddies.new_hires_of.get(pid, []), today, when)
+    candidates += growth_nudges(history.conversations.get(pid, []), pid, today, when)
     if person.welcomed_at is not None:
         candidates += _periodic(person, person.welcomed_at, history, local_now, policy)
     found: list[OutboxMessage] = []
     for kind, key, target, values, on_weekday in candidates:
         if key in history.keys:
             continue  # a one-off already sent
-        if person.welcomed_at is None and kind not in ONBOARDING_KINDS:
+        introduce = person.welcomed_at is None and kind in INTRODUCED_KINDS
+        if person.welcomed_at is None and kind not in ONBOARDING_KINDS and not introduce:
             continue  # someone never welcomed hears only their onboarding check-ins
         at = slot(person, max(target, today), policy, weekday=on_weekday)
         if not _due_now(at, local_now, now, policy):
             continue
         key = key or f"{kind}:{pid}:{at.date().isoformat()}"
         hour = max(at, now).astimezone(local_now.tzinfo).hour  # when it goes: now, if late
-        payload = [_offer_dict(content, person, kind, values, hour=hour, key=key)]
-        if person.welcomed_at is None and not any(m.payload[0].get(WELCOME_MARK) for m in found):
+        payload = [
+            _offer_dict(content, person, kind, values, hour=hour, key=key, introduce=introduce)
+        ]
+        welcome = person.welcomed_at is None and not introduce  # introduced: no welcome yet
+        if welcome and not any(m.payload[0].get(WELCOME_MARK) for m in found):
             payload = [*_welcome(content, person, hour, min_group), *payload]
         found.append(OutboxMessage(key, pid, kind, at, payload))
     return found
@@ -268,11 +340,7 @@ def _periodic(
     assert person.id is not None
     pid = person.id
     today = local_now.date()
-    last_seen = history.last_seen.get(pid)
-    unanswered = sum(
-        1 for at in history.nudge_times.get(pid, []) if last_seen is None or at > last_seen
-    )
-    stretch = 2 if unanswered >= UNANSWERED_BEFORE_GENTLE else 1
+    stretch = 2 if history.unanswered.get(pid, 0) >= UNANSWERED_BEFORE_GENTLE else 1
     weekday = person.nudge_weekday if person.nudge_weekday is not None else policy.weekday
     found: list[Candidate] = []
     for kind, days, last in (
@@ -340,6 +408,8 @@ NUDGE_ACTIONS = {
     "experiment_reflect": "experiment",
     "experiment_followup": "experiment",
     FOLLOW_UP_KIND: FOLLOW_UP_ACTION,
+    **BUDDY_ACTIONS,
+    **GROWTH_ACTIONS,
 }
 LATER_KINDS = frozenset(kind for kind, action in NUDGE_ACTIONS.items() if action == "checkin")
 """Check-in nudges also offer "remind me later" (the same nudge again later that day, once)."""
@@ -353,14 +423,17 @@ def _offer(
     *,
     hour: int | None = None,
     key: str | None = None,
+    introduce: bool = False,
 ) -> Offer:
     """The nudge: its text, greeting for the local ``hour`` it is sent at, and its buttons —
     what it is about, "remind me later" on a check-in (``key``: the nudge it brings back),
-    "pause"."""
+    "pause". ``introduce``: one line saying who Regie is, for someone never welcomed."""
     lang = person.language
     greeting = content.greeting(lang, hour)
     name = first_name(person.name)
     text = content.text(lang, f"nudges.{kind}", name=name, greeting=greeting, **values)
+    if introduce:
+        text += "\n" + content.text(lang, "nudges.intro")
     text += "\n" + content.text(lang, "nudges.footer")
     intent = NUDGE_ACTIONS[kind]
     actions = [(intent, content.text(lang, f"nudges.actions.{intent}"))]
@@ -378,11 +451,19 @@ def _offer_dict(
     *,
     hour: int | None,
     key: str,
+    introduce: bool = False,
 ) -> dict[str, Any]:
     """The nudge as stored, with the line it becomes when calm folds it into another message
-    (``also``; channels render replies through ``reply_from_dict``, which ignores it)."""
-    data = reply_to_dict(_offer(content, person, kind, values, hour=hour, key=key))
+    (``also``; channels render replies through ``reply_from_dict``, which ignores it) and the
+    person it names (``about``: a value of the candidate), so forgetting them removes it."""
+    values = dict(values)
+    about = values.pop(ABOUT, None)
+    data = reply_to_dict(
+        _offer(content, person, kind, values, hour=hour, key=key, introduce=introduce)
+    )
     data["also"] = content.text(person.language, f"calm.lines.{kind}", **values)
+    if about is not None:
+        data[ABOUT] = [int(about)]
     return data
 
 

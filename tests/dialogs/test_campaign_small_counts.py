@@ -5,6 +5,7 @@ by subtraction."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 
 import pytest
@@ -62,5 +63,6 @@ def test_a_paused_person_and_one_who_opted_out_are_never_counted_exactly(
     html = render_html(report)
     assert "1 × paused nudges" not in html and "× × paused nudges" in html
     write_csv(report, tmp_path / "r.csv")
-    rows = (tmp_path / "r.csv").read_text().splitlines()
-    assert "step,kickoff,skipped,×" in rows and "step,kickoff,sent,×" in rows
+    with (tmp_path / "r.csv").open(encoding="utf-8") as handle:
+        cells = {(row[1], row[5]): row[3] for row in csv.reader(handle)}
+    assert cells[("kickoff", "skipped")] == "×" and cells[("kickoff", "sent")] == "×"

@@ -16,6 +16,7 @@ from dialogs.campaigns.messages import action_intent
 from dialogs.campaigns.planner import audience, due_messages
 from dialogs.campaigns.report import build, sign_ups
 from dialogs.campaigns.spec import CampaignSpec, parse
+from dialogs.campaigns.timing import TOO_LATE
 from dialogs.engine.calendar import NudgePolicy
 from dialogs.engine.content import load_content
 from dialogs.engine.dialog import DialogSettings
@@ -26,6 +27,7 @@ from dialogs.registry import DIALOGS
 from storage.models import (
     AuditEntry,
     Campaign,
+    CampaignAuthor,
     CampaignResponse,
     Experiment,
     Outbound,
@@ -481,8 +483,12 @@ def test_pause_holds_messages_and_resume_sends_them_at_a_good_moment(
     with Session(engine) as db:
         found = db.get(Campaign, campaign.id)
         assert found
-        assert resume(db, found, now=late, policy=POLICY) == 4
+        assert resume(db, found, now=late, policy=POLICY) == 2  # the kickoffs
         db.commit()
+    # The line-up invites to a workshop that started at 13:00 UTC: never sent after it.
+    assert {(r.state, r.last_error) for r in rows(engine, "lineup")} == {
+        (OutboxState.SKIPPED, TOO_LATE)
+    }
     kickoff = rows(engine, "kickoff")
     assert {r.state for r in kickoff} == {OutboxState.PENDING}
     # Not at nine in the evening: the same local time on the next working day.
@@ -519,6 +525,9 @@ def test_hr_launches_pauses_and_follows_a_campaign_in_chat(
     engine: Engine, hr: int, tmp_path: Path
 ) -> None:
     people(engine, 2)
+    with Session(engine) as db:  # an author who may reach everyone (campaign_guardrails)
+        db.add(CampaignAuthor(person_id=hr, everyone=True))
+        db.commit()
     (tmp_path / "growth-week.yaml").write_text(WEEK, encoding="utf-8")
     (tmp_path / "broken.yaml").write_text("id: Broken\n", encoding="utf-8")
     rt = runtime(engine, LAUNCH, tmp_path)

@@ -11,7 +11,18 @@ from dialogs.engine.content import load_content
 from dialogs.engine.replies import Prompt
 from dialogs.engine.runtime import DIALOG_INTENTS
 from dialogs.nudges.digest import compose
-from storage.models import Answer, Experiment, Person, PlanItem
+from storage.models import (
+    Answer,
+    Campaign,
+    Experiment,
+    FeedbackAsk,
+    FeedbackRequest,
+    GrowthConversation,
+    LearningEntry,
+    Person,
+    PlanItem,
+    Story,
+)
 from storage.reports import participation
 from tests.dialogs.conftest import NOW
 from tests.dialogs.transcript import Transcript
@@ -66,8 +77,66 @@ def org(engine) -> dict[str, int]:
                         created_at=recent,
                     )
                 )
+                db.add(
+                    LearningEntry(
+                        person_id=person.id,
+                        kind="course",
+                        title=f"{marker}-PRIVATE-LEARNING-{n}",
+                        created_at=recent,
+                    )
+                )
+                db.add(  # team B brought its agenda (only B's manager may read it); A kept it
+                    GrowthConversation(
+                        person_id=person.id,
+                        manager_id=ids[f"manager.{team}"],
+                        planned_for=NOW.date() + timedelta(days=3),
+                        set_by="employee",
+                        topics=f"B-AGENDA-{n}" if team == "b" else f"A-PRIVATE-PREP-{n}",
+                        agenda_shared_at=recent if team == "b" else None,
+                    )
+                )
+        # feedback: A's shared with manager A, B's private; stories: B's consented for HR
+        for owner, colleague, marker, shared in (("a0", "a1", "A", True), ("b0", "b1", "B", False)):
+            request = FeedbackRequest(
+                person_id=ids[owner],
+                topic=f"{marker}-FEEDBACK-{'SHARED' if shared else 'PRIVATE'}",
+                visibility="manager" if shared else "private",
+            )
+            db.add(request)
+            db.flush()
+            assert request.id is not None
+            db.add(
+                FeedbackAsk(
+                    request_id=request.id,
+                    colleague_id=ids[colleague],
+                    state="answered",
+                    answer=f"{marker}-ANSWER-{'SHARED' if shared else 'PRIVATE'}",
+                )
+            )
+        db.add(Story(person_id=ids["a0"], title="A-STORY-PRIVATE", tried="t", learned="l"))
+        db.add(Story(person_id=ids["b0"], title="B-STORY-CONSENTED", for_hr=True))
+        _answered_pulse(db, ids)
         db.commit()
     return ids
+
+
+def _answered_pulse(db: Session, ids: dict[str, int]) -> None:
+    """An open learning-needs pulse everyone got; a0 and b0 wrote something in it."""
+    from dialogs.campaigns.spec import parse
+    from storage import campaigns, pulse
+    from tests.dialogs.test_pulse import PULSE
+
+    spec = parse(PULSE.replace("2026-11-27", "2026-12-31"))
+    campaign = Campaign(slug=spec.id, name="pulse", spec=spec.raw, spec_hash=spec.hash)
+    db.add(campaign)
+    db.flush()
+    assert campaign.id is not None
+    campaigns.add_recipients(db, campaign.id, ids.values(), now=NOW)
+    for who in ("a0", "b0"):
+        person = db.get(Person, ids[who])
+        assert person is not None
+        answers = {"wish": f"{who.upper()[0]}-PRIVATE-PULSE"}
+        pulse.save(db, campaign.id, "invite", person, answers, min_group=5, now=NOW)
 
 
 def everything_said(runtime, person_id: int) -> str:
@@ -95,6 +164,7 @@ def test_a_manager_sees_only_what_their_own_people_shared(engine, runtime) -> No
     ids = org(engine)
     said = everything_said(runtime, ids["manager.a"])
     assert "A-SHARED-0" in said  # the digest works...
+    assert "A-ANSWER-SHARED" in said  # feedback a report shared with them
     assert "B-" not in said  # ...and nothing of team B, by any intent
     assert "PRIVATE" not in said
     with Session(engine, expire_on_commit=False) as db:
@@ -108,9 +178,13 @@ def test_hr_gets_counts_only_and_employees_only_their_own(engine, runtime) -> No
     hr = everything_said(runtime, ids["hr"])
     assert "SHARED" not in hr and "PRIVATE" not in hr
     assert "<5" in hr or "10" in hr  # the participation report answered, in numbers
+    assert "B-STORY-CONSENTED" in hr and "ANSWER" not in hr and "FEEDBACK" not in hr
     employee = everything_said(runtime, ids["a1"])
     assert "A-PRIVATE-1" in employee  # their own export
     assert "A-PRIVATE-0" not in employee and "A-SHARED-0" not in employee and "B-" not in employee
+    assert "FEEDBACK" not in employee and "ANSWER" not in employee and "STORY" not in employee
+    assert "PULSE" not in employee  # 'my pulse' shows only one's own answers
+    assert "A-PRIVATE-PULSE" in everything_said(runtime, ids["a0"])  # ...which a0 has
     refused = Transcript(runtime, ids["a1"])
     refused.send("participation")
     refused.expect(refused.t("report.not_allowed"))

@@ -161,13 +161,26 @@ def test_pause_intent_goes_straight_to_the_date(runtime, team) -> None:
     assert not [r for r in tx.replies if hasattr(r, "options") and r.options()]  # done, no menu
 
 
-def test_export_in_chat_is_complete_json(runtime, team) -> None:
+def test_export_in_chat_is_two_one_time_links_to_complete_data(runtime, engine, team) -> None:
+    """Never the data itself in chat: a download link for the complete JSON and one for the
+    printable page (issue 15); the JSON link gives everything."""
+    from dialogs.engine.replies import PersonalLinks
+    from storage import links
+    from storage.personal_data import export_person
     from tests.dialogs.transcript import Transcript
 
     tx = Transcript(runtime, team)
     tx.send("privacy")
     tx.choose("export")
-    data = json.loads(tx.says()[1])
+    [offered] = [r for r in tx.replies if isinstance(r, PersonalLinks)]
+    assert offered.text == tx.t("privacy.export_ready")
+    assert [link.purpose for link in offered.links] == ["download_json", "download_page"]
+    assert all(len(r.text) < 2000 for r in tx.replies)
+    assert tx.prompt.text == tx.t("privacy.what_now")  # back at the privacy centre
+    with Session(engine) as db:
+        used = links.redeem(db, offered.links[0].token, links.DOWNLOADS, now=runtime.clock())
+        assert used is not None and used.person_id == team
+        data = json.loads(json.dumps(export_person(db, db.get(Person, team))))
     assert data["person"]["email"] == "sam@example.com"
     assert data["person"]["manager_email"] == "boss@example.com"
     assert {e["title"] for e in data["experiment"]} == {

@@ -63,7 +63,9 @@ def test_unknown_text_without_conversation_shows_the_menu(chat) -> None:
     tx = chat("en")
     tx.send("what is this?")
     tx.expect(tx.t("menu.options.reflection"), tx.t("menu.options.privacy"))
-    tx.send("8")  # menu by number: settings
+    tx.send("8")  # menu by number: "More…"
+    tx.expect(tx.t("menu.more_question"), tx.t("menu.options.growth"))
+    tx.send("4")  # and on its page: settings
     tx.expect(tx.t("settings.options.language"))
 
 
