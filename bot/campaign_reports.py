@@ -1,34 +1,99 @@
 """A campaign's report: terminal tables, CSV for spreadsheets, and one self-contained HTML
-page with two charts (the response funnel, and sign-ups per workshop) drawn as inline SVG — no
-scripts, no external files, so it can be mailed or put on an intranet as it is. And where its
-messages stand while they go out, for ``regie campaign status`` to follow."""
+page (``reports/templates/campaign_report.html``, Jinja2) — no scripts, no external files, so it
+can be mailed or put on an intranet as it is. Every figure is named and defined once, in content
+(``dialogs.engine.metrics``), in the report's language. And where its messages stand while they
+go out, for ``regie campaign status`` to follow."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from pathlib import Path
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
+from dialogs.campaigns.care import NOTICE, REMINDER
 from dialogs.campaigns.report import CampaignReport
-from storage.models import Outbound, OutboxState
+from dialogs.campaigns.timing import TOO_LATE
+from dialogs.engine.content import Content, load_content
+from dialogs.engine.metrics import Metric, metric, metrics
+from storage.campaign_figures import NO_THANKS, NOT_NOW, StepFigures
+from storage.campaigns import STOPPED
+from storage.models import Outbound, OutboxState, RsvpState
 from storage.workshop_places import Attendee
 
-BAR_HEIGHT = 26
-CHART_WIDTH = 560
-LABEL_WIDTH = 220
+TEMPLATES = Path(__file__).parent / "reports" / "templates"
+FUNNEL = ("targeted", "reached", "responded", "experiments")
+STEP_FIGURES = ("waiting", "sent", "failed", "skipped", "step_responded")
+"""A step's figures in the page and the CSV (waiting: queued and held together)."""
+STEP_TABLE = ("queued", "held", "sent", "failed", "skipped", "step_responded")
+"""A step's figures in the terminal, for following a campaign closely."""
+SET_ASIDE_FIGURES = (("step_not_now", NOT_NOW), ("step_no_thanks", NO_THANKS))
+"""A step's "not now" and "no thanks" presses: figures of their own (never responses), shown
+when one of the campaign's steps offers the button."""
+WORKSHOP_FIGURES = ("going", "places", "waitlist")
+CARE_ROWS = ((REMINDER, "reminders"), (NOTICE, "notices"))
+"""Attendee care counted per workshop (``reminder-<workshop>``): named as what it is."""
+SKIP_REASONS = {STOPPED: "not_for_me", TOO_LATE: "too_late"}
+"""Skip reasons that are figures of their own, named and defined in content."""
 
 
-SMALL_COUNTS = (
-    "Counts of people under {k} show as <{k}, so nobody can be singled out; × hides a count "
-    "that would let a <{k} be worked out from the others."
-)
+@dataclass(frozen=True)
+class Bar:
+    """One row of a chart: what it is, its figures in words, and how full its bar is — out of
+    the row's own whole (everyone targeted, or the workshop's places), never out of the busiest
+    row. No bar (``None``) for a count shown as ``<K`` or a workshop without a limit."""
+
+    label: str
+    figures: str
+    percent: float | None
+    label_lang: str | None = None
+    """The label's language when it is not the page's (a campaign text without a translation)."""
+
+
+@dataclass(frozen=True)
+class Wording:
+    """The report's texts in its language."""
+
+    content: Content
+    lang: str
+
+    def t(self, key: str, count: int | None = None, **values: object) -> str:
+        return self.content.text(self.lang, key, count=count, **values)
+
+    def number(self, shown: str) -> str:
+        """A shown count the language's way (1,000 / 1.000); ``<K`` and ``×`` as they are."""
+        return self.content.number(self.lang, int(shown)) if shown.isdigit() else shown
+
+    def state(self, state: str) -> str:
+        """A campaign's state (running, paused, cancelled, finished) in words."""
+        if state == "finished":
+            return self.t("campaign_report.finished")
+        return self.t(f"campaigns.hr.states.{state}")
+
+    def metric(self, key: str) -> Metric:
+        return metric(self.content, self.lang, "campaign", key)
+
+    def reason(self, reason: str) -> str:
+        """A skip reason by its name in content when it has one, else as recorded."""
+        key = SKIP_REASONS.get(reason)
+        return self.metric(key).name if key else reason
+
+
+def wording(report: CampaignReport) -> Wording:
+    return Wording(load_content(), report.lang)
+
+
+def percent_of(part: int, whole: int) -> float:
+    """How full a bar is: ``part`` out of its own ``whole`` (never more than full)."""
+    return round(100 * min(part, whole) / whole, 1) if whole > 0 else 0.0
 
 
 def _step_cells(report: CampaignReport, step_id: str) -> tuple[str, str, str, str]:
@@ -40,183 +105,238 @@ def _step_cells(report: CampaignReport, step_id: str) -> tuple[str, str, str, st
     return waiting, cells.shown(2), cells.shown(3), cells.shown(4)
 
 
-def funnel(report: CampaignReport) -> list[tuple[str, int, str]]:
-    """(label, value for the bar, shown text): targeted -> reached -> responded -> experiments.
-    A suppressed count (<K) draws no bar."""
+def _set_aside(report: CampaignReport) -> list[tuple[str, str]]:
+    """(figure key, button) of the ``SET_ASIDE_FIGURES`` the campaign's steps offer."""
+    offered = {action for step in report.spec.steps for action in step.actions}
+    return [(key, action) for key, action in SET_ASIDE_FIGURES if action in offered]
+
+
+def step_figures(report: CampaignReport, figures: tuple[str, ...]) -> tuple[str, ...]:
+    """A step's figures (``STEP_FIGURES`` or ``STEP_TABLE``), then "not now" and "no thanks"
+    when the campaign offers them."""
+    return (*figures, *(key for key, _ in _set_aside(report)))
+
+
+def _answer_cells(report: CampaignReport, step_id: str, s: StepFigures) -> list[str]:
+    """Who responded to the step, then who said "not now" and "no thanks" (counts of
+    people, under the ``<K`` rule; empty where the step has no such button)."""
     f = report.figures
-    rows = [
-        ("People targeted", f.targeted, str(f.targeted)),
-        ("Reached (a message sent)", f.reached, str(f.reached)),
-        ("Responded (pressed a button)", f.responded, f.cell(f.responded)),
-        ("Started an experiment from it", f.experiments, f.cell(f.experiments)),
+    step = report.spec.step(step_id)
+    if step is None:  # a workshop's reminders and notices: nothing to answer
+        return ["" for _ in range(1 + len(_set_aside(report)))]
+    pressed = {NOT_NOW: s.not_now, NO_THANKS: s.no_thanks}
+    return [
+        f.cell(s.responded) if step.answerable else "",
+        *(f.cell(pressed[a]) if a in step.actions else "" for _, a in _set_aside(report)),
     ]
-    return [(label, value if shown.isdigit() else 0, shown) for label, value, shown in rows]
 
 
-def _bars(rows: list[tuple[str, list[tuple[int, str, str]]]], title: str) -> str:
-    """A horizontal bar chart: each row a label and stacked (value, colour, text) parts."""
-    biggest = max([sum(v for v, _, _ in parts) for _, parts in rows] + [1])
-    scale = (CHART_WIDTH - LABEL_WIDTH - 60) / biggest
-    height = BAR_HEIGHT * len(rows) + 10
-    parts_svg: list[str] = []
-    for n, (label, parts) in enumerate(rows):
-        y = n * BAR_HEIGHT + 5
-        parts_svg.append(f'<text x="0" y="{y + 17}" class="label">{escape(label)}</text>')
-        x = float(LABEL_WIDTH)
-        texts: list[str] = []
-        for value, colour, text in parts:
-            width = value * scale
-            parts_svg.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT - 6}" '
-                f'fill="{colour}"><title>{escape(label)}: {escape(text)}</title></rect>'
+def step_rows(report: CampaignReport) -> Iterator[tuple[str, int | str, list[str]]]:
+    """(step id, day, its ``step_figures`` as shown) for every step with figures, then the
+    reminders and notices of each workshop (named "Reminders: <workshop>", no day)."""
+    f = report.figures
+    for step in report.spec.steps:
+        s = f.steps.get(step.id)
+        if s is not None:
+            answers = _answer_cells(report, step.id, s)
+            yield step.id, step.day, [*_step_cells(report, step.id), *answers]
+    for label, step_id in _care_rows(report):
+        cells = _answer_cells(report, step_id, f.steps[step_id])
+        yield label, "", [*_step_cells(report, step_id), *cells]
+
+
+def _care_rows(report: CampaignReport) -> Iterator[tuple[str, str]]:
+    """(label, ``campaign_step``) of each workshop's reminders and notices that have figures."""
+    words = wording(report)
+    for workshop in report.spec.workshops:
+        for prefix, key in CARE_ROWS:
+            if prefix + workshop.id in report.figures.steps:
+                title = report.spec.text(workshop.title, report.lang)
+                yield f"{words.metric(key).name}: {title}", prefix + workshop.id
+
+
+def _keys(report: CampaignReport, figures: tuple[str, ...]) -> list[str]:
+    """The figures whose definitions the report lists: ``figures``, the workshops' and the
+    attendee care's when the campaign has them, and the skip reasons that are figures."""
+    f = report.figures
+    keys = [*FUNNEL, *figures]
+    if report.spec.workshops:
+        keys += WORKSHOP_FIGURES
+    steps = f.steps
+    keys += [key for prefix, key in CARE_ROWS if any(s.startswith(prefix) for s in steps)]
+    keys += [key for reason, key in SKIP_REASONS.items() if reason in f.skip_reasons]
+    return keys
+
+
+def funnel(report: CampaignReport) -> list[tuple[Metric, str, Bar]]:
+    """targeted -> reached -> responded -> experiments: each figure as shown, and its bar out of
+    everyone targeted. A suppressed count (<K) draws no bar."""
+    f = report.figures
+    words = wording(report)
+    values = {
+        "targeted": (f.targeted, str(f.targeted)),
+        "reached": (f.reached, str(f.reached)),
+        "responded": (f.responded, f.cell(f.responded)),
+        "experiments": (f.experiments, f.cell(f.experiments)),
+    }
+    rows = []
+    for key in FUNNEL:
+        value, shown = values[key]
+        if key == "targeted":
+            figures = words.t("campaign_report.people", count=f.targeted)
+        else:
+            figures = words.t(
+                "campaign_report.of_people", count=f.targeted, part=words.number(shown)
             )
-            x += width
-            texts.append(text)
-        parts_svg.append(
-            f'<text x="{x + 6:.1f}" y="{y + 17}" class="value">{escape(" + ".join(texts))}</text>'
-        )
-    return (
-        f'<svg role="img" aria-label="{escape(title)}" width="{CHART_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {CHART_WIDTH} {height}">{"".join(parts_svg)}</svg>'
+        percent = percent_of(value, f.targeted) if shown.isdigit() else None
+        named = words.metric(key)
+        rows.append((named, shown, Bar(named.name, figures, percent)))
+    return rows
+
+
+def workshop_bars(report: CampaignReport) -> list[Bar]:
+    """Sign-ups per workshop, each bar out of the workshop's own places: "3 of 24 places"."""
+    spec = report.spec
+    words = wording(report)
+    bars = []
+    for w in spec.workshops:
+        going_count = report.going(w.id)
+        going, waiting = report.shown(going_count), report.shown(report.waiting(w.id))
+        if w.capacity:
+            figures = words.t(
+                "campaign_report.of_places", count=w.capacity, going=words.number(going)
+            )
+            percent = percent_of(going_count, w.capacity) if going.isdigit() else None
+        else:
+            figures = words.t("campaign_report.no_limit", going=words.number(going))
+            percent = None
+        if waiting != "0":
+            figures += " · " + words.t("campaign_report.on_waitlist", waiting=words.number(waiting))
+        title = spec.text(w.title, report.lang)
+        fell_back = report.lang not in w.title
+        bars.append(Bar(title, figures, percent, spec.default_language if fell_back else None))
+    return bars
+
+
+def templates() -> Environment:
+    """The report pages' Jinja2 environment (``reports/templates``; ``_charts.html`` holds the
+    chart and the look every page shares)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-
-
-def _part(report: CampaignReport, people: int, colour: str, what: str) -> tuple[int, str, str]:
-    """A bar segment of sign-ups: no bar for a count this reader may not see exactly."""
-    shown = report.shown(people)
-    return (people if shown.isdigit() else 0, colour, f"{shown} {what}")
 
 
 def render_html(report: CampaignReport, names: dict[str, list[Attendee]] | None = None) -> str:
+    """The page, in the report's language (``lang`` on ``<html>``). Charts are CSS bars in a
+    layout that wraps rather than overlaps (a long title takes its own lines), readable from a
+    375 px phone to a wide screen."""
     spec = report.spec
     f = report.figures
-    lang = spec.default_language
-    title = spec.text(spec.name, lang)
-    funnel_chart = _bars(
-        [(label, [(value, "#3b7dd8", shown)]) for label, value, shown in funnel(report)],
-        "Response funnel",
+    words = wording(report)
+    lang = report.lang
+    template = templates().get_template("campaign_report.html")
+    return template.render(
+        lang=lang,
+        t=words.t,
+        title=spec.text(spec.name, lang),
+        state_line=words.t(
+            "campaign_report.state",
+            state=words.state(report.state),
+            date=words.content.date(lang, report.campaign.launched_at.date()),
+            version=report.campaign.version,
+        ),
+        funnel=[bar for _, _, bar in funnel(report)],
+        workshops=workshop_bars(report),
+        step_columns=[words.metric(key) for key in step_figures(report, STEP_FIGURES)],
+        steps=[(step, day, cells) for step, day, cells in step_rows(report)],
+        failures=[(words.number(str(n)), reason) for reason, n in f.failure_reasons.most_common()],
+        skips=[(words.number(shown), words.reason(r)) for r, shown in f.skip_reason_cells()],
+        named=[(spec.text(w.title, lang), names.get(w.id, [])) for w in spec.workshops if names],
+        going=RsvpState.GOING,
+        definitions=metrics(
+            words.content, lang, "campaign", _keys(report, step_figures(report, STEP_FIGURES))
+        ),
+        k=f.k,
     )
-    workshops = [
-        (
-            spec.text(w.title, lang),
-            [
-                _part(report, report.going(w.id), "#2a9d5c", "going"),
-                _part(report, report.waiting(w.id), "#e0a030", "waitlist"),
-            ],
-        )
-        for w in spec.workshops
-    ]
-    rsvp_chart = _bars(workshops, "Sign-ups per workshop") if workshops else ""
-    step_rows = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{escape(str(cell))}</td>"
-            for cell in (
-                step.id,
-                step.day,
-                *_step_cells(report, step.id),
-                f.cell(s.responded) if step.answerable else "",
-            )
-        )
-        + "</tr>"
-        for step in spec.steps
-        if (s := f.steps.get(step.id)) is not None
-    )
-    failures = "".join(
-        f"<li>{n} × {escape(reason)}</li>" for reason, n in f.failure_reasons.most_common()
-    )
-    skips = "".join(f"<li>{n} × {escape(reason)}</li>" for reason, n in f.skip_reason_cells())
-    named = ""
-    if names:
-        lists = []
-        for w in spec.workshops:
-            people = "".join(
-                f"<li>{escape(a.name)}{' (waitlist)' if a.state != 'going' else ''}</li>"
-                for a in names.get(w.id, [])
-            )
-            lists.append(f"<h3>{escape(spec.text(w.title, lang))}</h3><ol>{people}</ol>")
-        named = (
-            "<section><h2>Who signed up (for the campaign owner only)</h2>"
-            + "".join(lists)
-            + "</section>"
-        )
-    return f"""<!doctype html>
-<html lang="{escape(lang)}"><head><meta charset="utf-8">
-<title>{escape(title)}: campaign report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; color: #222; }}
-h1 {{ font-size: 1.6rem; }} table {{ border-collapse: collapse; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .3rem .7rem; text-align: right; }}
-td:first-child, th:first-child {{ text-align: left; }}
-svg .label {{ font-size: 13px; fill: #333; }} svg .value {{ font-size: 13px; fill: #555; }}
-.note {{ color: #666; font-size: .9rem; }}
-</style></head><body>
-<h1>{escape(title)}</h1>
-<p>State: <strong>{escape(report.state)}</strong>. Launched
-{report.campaign.launched_at:%Y-%m-%d}, version {report.campaign.version}.</p>
-<section><h2>Response funnel</h2>{funnel_chart}</section>
-{f"<section><h2>Sign-ups per workshop</h2>{rsvp_chart}</section>" if rsvp_chart else ""}
-<section><h2>Messages per step</h2><table>
-<tr><th>step</th><th>day</th><th>waiting</th><th>sent</th><th>failed</th><th>skipped</th>
-<th>responded</th></tr>{step_rows}</table>
-{f"<h3>Failed, by reason</h3><ul>{failures}</ul>" if failures else ""}
-{f"<h3>Skipped, by reason</h3><ul>{skips}</ul>" if skips else ""}</section>
-{named}
-<p class="note">{escape(SMALL_COUNTS.format(k=f.k))}
-People who do not allow aggregates are not counted in responses. No answer anyone wrote appears
-in this report.</p>
-</body></html>
-"""
 
 
 def write_csv(
     report: CampaignReport, path: Path, names: dict[str, list[Attendee]] | None = None
 ) -> None:
+    """One figure a row, each row saying what it is and what it means (Part, Item, Figure,
+    Value, What it means, Key). One header line only: spreadsheets (an Excel table, a filter,
+    a pivot table, Google Sheets, pandas) take the first line as the header and every line after
+    it as data, so a second header line or a row of definitions would be summed, sorted and
+    filtered as if it were figures. The key stays the same in every language, for formulas."""
     f = report.figures
+    words = wording(report)
+    spec = report.spec
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["section", "item", "measure", "value"])
-        for label, _, shown in funnel(report):
-            writer.writerow(["funnel", "", label, shown])
-        for step in report.spec.steps:
-            s = f.steps.get(step.id)
-            if s is None:
-                continue
-            waiting, sent, failed, skipped = _step_cells(report, step.id)
-            for measure, value in (
-                ("waiting", waiting),
-                ("sent", sent),
-                ("failed", failed),
-                ("skipped", skipped),
-                ("responded", f.cell(s.responded) if step.answerable else ""),
-            ):
-                writer.writerow(["step", step.id, measure, value])
-        for w in report.spec.workshops:
-            writer.writerow(["workshop", w.id, "going", report.shown(report.going(w.id))])
-            writer.writerow(["workshop", w.id, "waitlist", report.shown(report.waiting(w.id))])
-            writer.writerow(["workshop", w.id, "capacity", w.capacity or ""])
+        writer.writerow(
+            [
+                words.t(f"metrics.columns.{column}")
+                for column in ("part", "item", "figure", "value", "definition", "key")
+            ]
+        )
+
+        def row(part: str, item: str, key: str, value: object) -> None:
+            named = words.metric(key)
+            writer.writerow([part, item, named.name, value, named.definition, key])
+
+        part = words.t("campaign_report.funnel")
+        for named, shown, _ in funnel(report):
+            row(part, "", named.key, shown)
+        part = words.t("campaign_report.steps")
+        for step_id, _, cells in step_rows(report):
+            for key, value in zip(step_figures(report, STEP_FIGURES), cells, strict=True):
+                row(part, step_id, key, value)
+        part = words.t("campaign_report.workshops")
+        for w in spec.workshops:
+            title = spec.text(w.title, report.lang)
+            row(part, title, "going", report.shown(report.going(w.id)))
+            row(part, title, "places", w.capacity or "")
+            row(part, title, "waitlist", report.shown(report.waiting(w.id)))
+        part = words.t("campaign_report.failed_by_reason")
         for reason, n in f.failure_reasons.most_common():
-            writer.writerow(["failed", "", reason, n])
+            row(part, reason, "failed", n)
+        part = words.t("campaign_report.skipped_by_reason")
         for reason, shown in f.skip_reason_cells():
-            writer.writerow(["skipped", "", reason, shown])
+            row(part, words.reason(reason), "skipped", shown)
+        part = words.t("campaign_report.by_name")
+        titles = {w.id: spec.text(w.title, report.lang) for w in spec.workshops}
         for workshop, people in (names or {}).items():
             for a in people:
-                writer.writerow(["sign-up", workshop, a.state, f"{a.name} <{a.email}>"])
+                key = "going" if a.state == RsvpState.GOING else "waitlist"
+                row(part, titles.get(workshop, workshop), key, f"{a.name} <{a.email}>")
 
 
 def print_report(out: Console, report: CampaignReport) -> None:
-    """The figures as terminal tables (what `status` and `report` print)."""
+    """The figures as terminal tables (what `status` and `report` print), then what each
+    figure means."""
     f = report.figures
     spec = report.spec
-    lang = spec.default_language
+    words = wording(report)
+    lang = report.lang
     out.print(
-        f"[bold]{spec.text(spec.name, lang)}[/] ({spec.id}): {report.state}. "
-        f"Targeted {f.targeted}, reached {f.reached}, responded {f.cell(f.responded)}, "
-        f"experiments started {f.cell(f.experiments)}."
+        f"[bold]{escape(spec.text(spec.name, lang))}[/] ({spec.id}): {words.state(report.state)}.",
+        highlight=False,
     )
-    table = Table(title="Messages per step")
-    for column in ("step", "day", "queued", "held", "sent", "failed", "skipped", "responded"):
-        table.add_column(column, justify="left" if column == "step" else "right")
+    out.print(
+        " · ".join(f"{named.name} {words.number(shown)}" for named, shown, _ in funnel(report)),
+        highlight=False,
+    )
+    table = Table(title=words.t("campaign_report.steps"))
+    table.add_column(words.t("campaign_report.step"))
+    table.add_column(words.t("campaign_report.day"), justify="right")
+    columns = step_figures(report, STEP_TABLE)
+    for key in columns:
+        table.add_column(words.metric(key).name, justify="right")
     for step in spec.steps:
         s = f.steps.get(step.id)
         if s is None:
@@ -226,39 +346,48 @@ def print_report(out: Console, report: CampaignReport) -> None:
             step.id,
             str(step.day),
             *(cells.shown(n) for n in range(len(cells))),
-            f.cell(s.responded) if step.answerable else "",
+            *_answer_cells(report, step.id, s),
         )
+    for label, step_id in _care_rows(report):
+        cells = f.step_cells(step_id)
+        answers = _answer_cells(report, step_id, f.steps[step_id])
+        table.add_row(escape(label), "", *(cells.shown(n) for n in range(len(cells))), *answers)
     out.print(table)
     if f.failure_reasons:
-        out.print("Failed, by reason:")
+        out.print(words.t("campaign_report.failed_by_reason") + ":")
         for reason, n in f.failure_reasons.most_common():
-            out.print(f"  {n:>6}  {reason}")
+            out.print(escape(f"  {n:>6}  {reason}"), highlight=False)
     if f.skip_reasons:
-        out.print("Skipped, by reason:")
+        out.print(words.t("campaign_report.skipped_by_reason") + ":")
         for reason, shown in f.skip_reason_cells():
-            out.print(f"  {shown:>6}  {reason}")
+            out.print(escape(f"  {shown:>6}  {words.reason(reason)}"), highlight=False)
     if spec.workshops:
-        workshops = Table(title="Workshop sign-ups")
-        for column in ("workshop", "going", "places", "waitlist"):
-            workshops.add_column(column, justify="left" if column == "workshop" else "right")
-        for w in spec.workshops:
-            workshops.add_row(
-                spec.text(w.title, lang),
-                report.shown(report.going(w.id)),
-                str(w.capacity or "∞"),
-                report.shown(report.waiting(w.id)),
-            )
+        workshops = Table(title=words.t("campaign_report.workshops"))
+        workshops.add_column(words.t("metrics.columns.item"))
+        workshops.add_column(words.t("metrics.columns.figure"))
+        for bar in workshop_bars(report):
+            workshops.add_row(escape(bar.label), escape(bar.figures))
         out.print(workshops)
-    out.print(SMALL_COUNTS.format(k=f.k))
+    keys = _keys(report, columns)
+    meaning = Table.grid(padding=(0, 2))
+    meaning.add_column(style="bold", no_wrap=True)
+    meaning.add_column()
+    for named in metrics(words.content, lang, "campaign", keys):
+        meaning.add_row(named.name, named.definition)
+    out.print(words.t("metrics.heading") + ":")
+    out.print(meaning, highlight=False)
+    out.print(words.t("campaign_report.small_counts", k=f.k), highlight=False)
 
 
 def print_sign_ups(out: Console, report: CampaignReport, names: dict[str, list[Attendee]]) -> None:
     """Who signed up for which workshop, by name: for the campaign's owner only."""
+    words = wording(report)
+    mark = words.t("campaign_report.waitlist_mark")
     for w in report.spec.workshops:
-        out.print(f"[bold]{report.spec.text(w.title, report.spec.default_language)}[/]")
+        out.print(f"[bold]{escape(report.spec.text(w.title, report.lang))}[/]")
         for attendee in names.get(w.id, []):
-            mark = "" if attendee.state == "going" else "  (waitlist)"
-            out.print(f"  {attendee.name} <{attendee.email}>{mark}")
+            waiting = "" if attendee.state == RsvpState.GOING else f"  ({mark})"
+            out.print(escape(f"  {attendee.name} <{attendee.email}>{waiting}"), highlight=False)
 
 
 # -- following delivery --------------------------------------------------------------------------

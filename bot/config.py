@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -33,6 +35,8 @@ CADENCES = ("weekly", "biweekly", "monthly")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 APP_TYPES = {"multitenant": "MultiTenant"}
 APP_TYPES_WITH_TENANT = {"singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+MULTI_TENANT = ("common", "organizations", "consumers")
+"""Entra ID's shared issuers: any tenant's accounts, so not one organisation's directory."""
 DATABASE_DRIVERS = {"sqlite": {"", "pysqlite"}, "postgresql": {"", "psycopg"}}
 """Backends (and SQLAlchemy drivers) Regie runs on; ``postgres://`` is read as ``postgresql://``."""
 
@@ -189,6 +193,9 @@ class Settings(BaseSettings):
     teams_sends_per_conversation: Positive = 7.0
     campaigns_dir: str = "campaigns"
     """Campaign files HR can launch from chat ("campaigns"); the CLI takes any path."""
+    campaign_approval_over: int = Field(default=50, ge=1)
+    """REGIE_CAMPAIGN_APPROVAL_OVER: a campaign launch (or edit) reaching more people than
+    this needs the approval of a second hr or admin person."""
     outbox_retention_days: int = Field(default=30, ge=1)
     """Days a message's text stays in the outbox after it was delivered (or skipped, or died);
     then only the row remains (its key, state and times)."""
@@ -199,12 +206,22 @@ class Settings(BaseSettings):
     """How many days before such a deletion its owner is told."""
     host: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
+    public_url: Annotated[HttpUrlText | None, BeforeValidator(_blank_is_none)] = None
+    """REGIE_PUBLIC_URL: where people reach ``regie serve`` (download and sign-in links are
+    built on it; https makes the web app's cookie Secure). Unset: http://localhost:<port>."""
+    export_dir: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = (
+        "regie-exports"
+    )
+    """REGIE_EXPORT_DIR: where ``regie chat`` writes "download my data" files."""
 
     slack_bot_token: Secret = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: Secret = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: Secret = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     """Set to use Socket Mode instead of the HTTP Events API."""
     slack_api_url: HttpUrlText = "https://slack.com/api/"
+    stories_slack_channel: OptionalText = None
+    """REGIE_STORIES_SLACK_CHANNEL: the id (C…) of the Slack channel where success stories are
+    posted when their authors choose to (invite the app to it). Unset: no stories channel."""
 
     microsoft_app_id: OptionalText = Field(default=None, validation_alias="MICROSOFT_APP_ID")
     microsoft_app_password: Secret = Field(default=None, validation_alias="MICROSOFT_APP_PASSWORD")
@@ -214,6 +231,11 @@ class Settings(BaseSettings):
     microsoft_app_type: str = Field(default="MultiTenant", validation_alias="MICROSOFT_APP_TYPE")
     teams_allow_unauthenticated: bool = False
     """Local development only: accept Teams activities without a Bot Framework token."""
+    stories_teams_channel: OptionalText = None
+    """REGIE_STORIES_TEAMS_CHANNEL: the Teams channel where success stories are posted when
+    their authors choose to: its link (in Teams: the channel's ⋯ > Get link to channel) or,
+    for a team's General channel, the team's id (19:…@thread.tacv2). Add the app to the team.
+    Unset: no stories channel in Teams."""
 
     # Optional AI assistance (off by default; the product is complete without it).
     llm: Annotated[Literal["off", "on"], _any_case("off", "on")] = "off"
@@ -233,6 +255,56 @@ class Settings(BaseSettings):
     calm: bool = True
     """REGIE_CALM: at most one message per person per half-day (dialogs/nudges/calm.py)."""
 
+    # OpenID Connect sign-in to the web app (bot/web/oidc.py); a provider is on when its
+    # client id and secret are set. Entra ID needs its tenant's issuer.
+    oidc_entra_issuer: Annotated[HttpUrlText | None, BeforeValidator(_blank_is_none)] = None
+    """https://login.microsoftonline.com/<tenant id>/v2.0 (your own tenant, not common)."""
+    oidc_entra_client_id: OptionalText = None
+    oidc_entra_client_secret: Secret = None
+    oidc_slack_issuer: HttpUrlText = "https://slack.com"
+    oidc_slack_client_id: OptionalText = None
+    oidc_slack_client_secret: Secret = None
+
+    @field_validator("oidc_entra_issuer", "oidc_slack_issuer")
+    @classmethod
+    def _oidc_issuer(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        url = urlsplit(value)
+        local = url.hostname in ("localhost", "127.0.0.1", "::1")
+        if url.scheme != "https" and not local:
+            raise ValueError("an issuer must be an https URL (http only on localhost)")
+        tenant = url.path.strip("/").split("/")[0].lower()
+        if url.hostname == "login.microsoftonline.com" and tenant in MULTI_TENANT:
+            raise ValueError(
+                "use your own tenant's issuer, "
+                "https://login.microsoftonline.com/<tenant id>/v2.0, not " + tenant
+            )
+        return value.rstrip("/")
+
+    @field_validator("oidc_entra_client_secret", "oidc_slack_client_secret")
+    @classmethod
+    def _oidc_pair(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        provider = str(info.field_name).split("_")[1]
+        client_id = info.data.get(f"oidc_{provider}_client_id")
+        if bool(client_id) != (value is not None):
+            raise ValueError(
+                f"set both REGIE_OIDC_{provider.upper()}_CLIENT_ID and "
+                f"REGIE_OIDC_{provider.upper()}_CLIENT_SECRET, or neither"
+            )
+        # An issuer that is merely invalid is not in info.data: it has its own line.
+        unset = "oidc_entra_issuer" in info.data and not info.data["oidc_entra_issuer"]
+        if provider == "entra" and value is not None and unset:
+            raise ValueError("Entra ID sign-in needs REGIE_OIDC_ENTRA_ISSUER as well")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """The public URL without a trailing slash (links append ``/download/…``)."""
+        return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
+
     @property
     def llm_enabled(self) -> bool:
         return self.llm == "on" and self.openai_api_key is not None
@@ -244,6 +316,44 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @field_validator("stories_slack_channel")
+    @classmethod
+    def _stories_channel(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        channel = value.strip()
+        if not re.fullmatch(r"[CG][A-Z0-9]{6,}", channel):
+            raise ValueError(
+                "expected a Slack channel id like C0123456789 (in Slack: the channel's details, "
+                "at the bottom), not its name"
+            )
+        if info.data.get("slack_bot_token") is None:
+            raise ValueError("a stories channel needs the Slack app: set SLACK_BOT_TOKEN as well")
+        return channel
+
+    @field_validator("stories_teams_channel")
+    @classmethod
+    def _stories_teams_channel(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        channel = value.strip()
+        teams_channel(channel)  # a clear line when it is neither a channel's id nor its link
+        if not (info.data.get("microsoft_app_id") or info.data.get("teams_allow_unauthenticated")):
+            raise ValueError(
+                "a stories channel in Teams needs the Teams app: set MICROSOFT_APP_ID as well"
+            )
+        if info.data.get("stories_slack_channel"):
+            raise ValueError(
+                "there is one stories channel: REGIE_STORIES_SLACK_CHANNEL is set as well"
+            )
+        return channel
+
+    @property
+    def stories_teams(self) -> TeamsChannel | None:
+        """The Teams stories channel, read from its setting."""
+        channel = self.stories_teams_channel
+        return teams_channel(channel) if channel is not None else None
 
     @field_validator("slack_api_url")
     @classmethod
@@ -271,6 +381,36 @@ class Settings(BaseSettings):
         return name
 
 
+@dataclass(frozen=True)
+class TeamsChannel:
+    """A Teams channel as a setting names it: its conversation id, and the team's Microsoft 365
+    group when a link gave it (finds the team of a channel other than General)."""
+
+    channel_id: str
+    group_id: str | None = None
+
+
+_TEAMS_CHANNEL_ID = re.compile(r"19:[A-Za-z0-9_.-]+@thread\.(?:tacv2|skype)")
+_TEAMS_LINK = re.compile(
+    r"https://teams\.(?:microsoft\.com|cloud\.microsoft)/l/(?:channel|team)/([^/?#]+)"
+)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def teams_channel(value: str) -> TeamsChannel:
+    """A Teams channel's id, or a link to the channel (or team) as Teams gives it; ValueError
+    with what was expected otherwise."""
+    link = _TEAMS_LINK.match(value)
+    channel = unquote(link.group(1)) if link else value
+    if not _TEAMS_CHANNEL_ID.fullmatch(channel):
+        raise ValueError(
+            "expected the channel's link (in Teams: the channel's ⋯ > Get link to channel) or "
+            "a team's id like 19:…@thread.tacv2"
+        )
+    group = parse_qs(urlsplit(value).query).get("groupId", [""])[0] if link else ""
+    return TeamsChannel(channel, group.lower() if _GUID.fullmatch(group) else None)
+
+
 EXPECTED: dict[str, str] = {
     "database_url": (
         "expected a database URL like sqlite:///regie.db or postgresql://user:password@host/db"
@@ -296,6 +436,8 @@ EXPECTED: dict[str, str] = {
     "retention_notice_days": "expected a whole number of days from 1 to 27 (less than a month)",
     "host": "expected a host name or address like 127.0.0.1",
     "port": "expected a port number 1-65535",
+    "public_url": "expected an http(s) URL like https://regie.example.com",
+    "export_dir": "expected a directory like regie-exports",
     "slack_api_url": "expected an http(s) URL like https://slack.com/api/",
     "microsoft_app_type": "expected MultiTenant, SingleTenant or UserAssignedMSI",
     "llm": "expected on or off",
@@ -303,6 +445,8 @@ EXPECTED: dict[str, str] = {
     "llm_monthly_token_budget": "expected a whole number of tokens, 0 or more",
     "llm_timeout": "expected a number of seconds above 0",
     "openai_base_url": "expected an http(s) URL like http://localhost:8000/v1",
+    "oidc_entra_issuer": "expected an issuer like https://login.microsoftonline.com/<tenant>/v2.0",
+    "oidc_slack_issuer": "expected an issuer like https://slack.com",
 }
 """What each setting should look like, as the end of its error line."""
 BY_ERROR_TYPE = {

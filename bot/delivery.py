@@ -11,7 +11,11 @@ sent, not sent or unknown; an unknown is asked again later, never taken as "not 
 A manager's digest is composed again when it is sent (``dialogs.nudges.digest.at_delivery``),
 from what is shared then, and its reads are audited only once it reached the manager; people
 reachable only in the console get theirs the same way from :func:`console_inbox`. A nudge pause
-holds back nudges, never a digest or a notice about the person's own data (``NOT_PAUSED``)."""
+holds back nudges, never a digest or a notice about the person's own data (``NOT_PAUSED``).
+
+A message with a deadline (``not_after``: an invitation to a workshop, a reminder of it) that
+a stopped worker, a backoff, a rate limit or a console wait kept until its workshop started is
+never delivered: it is skipped, noted ``TOO_LATE`` (counted in the campaign's report)."""
 
 from __future__ import annotations
 
@@ -26,11 +30,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
+from bot.channels.registry import CHAT
 from bot.senders import Lookup, Seen, Sender, SendResult
+from dialogs.campaigns.timing import TOO_LATE
 from dialogs.engine.content import Content, load_content
 from dialogs.engine.replies import Reply, reply_from_dict
 from dialogs.nudges import digest as digests
 from dialogs.nudges.rules import welcome_delivered
+from storage.addresses import people_with_address
 from storage.db import session_scope
 from storage.models import Outbound, OutboxState, Person, utcnow
 from storage.outbox import (
@@ -43,6 +50,7 @@ from storage.outbox import (
     mark_sent,
     mark_skipped,
     mark_unknown,
+    past_deadline,
     pending_for,
     recover_stuck,
     release,
@@ -68,6 +76,10 @@ wait for their conversation's spacing, or all of a pass went to the slowest plat
 to pending untried."""
 UNPACED_BATCH = 500
 """A pass's size with no sender to pace it (console only: nothing goes over the network)."""
+NEEDS_CONVERSATION = frozenset(c.name for c in CHAT if c.needs_conversation)
+"""Channels that can write to someone only in a conversation they opened first (Teams): a
+person without one is not theirs yet (``Reachability``), so their messages wait for the
+console or a later pass instead of failing and being retried until they die."""
 
 
 @dataclass
@@ -112,6 +124,8 @@ class DeliveryWorker:
         self.stuck_after = stuck_after
         self.pass_seconds = pass_seconds
         self._content: Content | None = None
+        self._conversations: dict[str, set[int]] = {}
+        """Per channel that needs one, who of this pass's people has a stored conversation."""
 
     @property
     def content(self) -> Content:
@@ -154,6 +168,7 @@ class DeliveryWorker:
         loop = asyncio.get_running_loop()
         rows, people = self.batch(limit)
         claimed, recipients = await loop.run_in_executor(None, self._claim, now, rows, people)
+        self._conversations = await loop.run_in_executor(None, self._conversations_of, recipients)
         composed = await loop.run_in_executor(None, self._compose, claimed, recipients, now)
         claimed = [
             replace(m, payload=composed[m.id].payload) if m.id in composed else m for m in claimed
@@ -224,6 +239,13 @@ class DeliveryWorker:
             people = list(db.exec(select(Person).where(col(Person.id).in_(ids)))) if ids else []
             return claimed, {p.id: p for p in people if p.id is not None}
 
+    def _conversations_of(self, people: dict[int, Person]) -> dict[str, set[int]]:
+        wanted = {s.channel for s in self.senders} & NEEDS_CONVERSATION
+        if not wanted or not people:
+            return {}
+        with session_scope(self.engine) as db:
+            return {name: people_with_address(db, name) & people.keys() for name in wanted}
+
     def _compose(
         self, claimed: Sequence[OutboxMessage], people: dict[int, Person], now: datetime
     ) -> dict[int, digests.Delivery]:
@@ -272,7 +294,14 @@ class DeliveryWorker:
         """The sender that will take this message (None: none does, or the person paused)."""
         if person is None or _paused(message, person, now):
             return None
-        return next((s for s in self.senders if s.can_reach(person)), None)
+        return next((s for s in self.senders if self._reaches(s, person)), None)
+
+    def _reaches(self, sender: Sender, person: Person) -> bool:
+        if not sender.can_reach(person):
+            return False
+        if sender.channel not in NEEDS_CONVERSATION:
+            return True
+        return person.id in self._conversations.get(sender.channel, set())
 
     async def _reconcile(
         self, claimed: Sequence[OutboxMessage], people: dict[int, Person], now: datetime
@@ -337,6 +366,9 @@ class DeliveryWorker:
                 report.unknown += 1
                 error, retry_after = f"{sender.channel}: {lookup.error}", lookup.retry_after
                 return lambda row: mark_unknown(row, error=error, now=now, retry_after=retry_after)
+        if past_deadline(message.not_after, now=now):  # after a look-up: it may have gone
+            report.skipped += 1
+            return lambda row: mark_skipped(row, reason=TOO_LATE)
         replies = [reply_from_dict(data) for data in message.payload]
         if not await sender.limiter.acquire(str(person.id), within=2 * self.pass_seconds):
             report.deferred += 1
@@ -387,7 +419,12 @@ def ready_for_console(
     """A message about to be shown in the console (and marked sent by the caller): a digest
     is composed from what is shared now (``row.payload`` replaced) and its reads audited as
     the manager's; False when it has nothing left to show (then it is marked skipped and must
-    not be shown). Any other message is shown as it is."""
+    not be shown), or when its deadline passed while it waited. Any other message is shown as
+    it is."""
+    if past_deadline(row.not_after, now=now):
+        mark_skipped(row, reason=TOO_LATE)
+        db.add(row)
+        return False
     if row.kind != digests.DIGEST_KIND:
         return True
     manager = db.get(Person, row.person_id)

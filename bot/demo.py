@@ -15,7 +15,8 @@ from typing import Any
 from sqlmodel import Session
 
 from dialogs.engine.content import load_content
-from storage.items import has_any_items
+from storage import feedback, stories
+from storage.items import experiments, has_any_items
 from storage.models import (
     Answer,
     CheckIn,
@@ -220,7 +221,163 @@ def load_demo(db: Session, *, now: datetime) -> DemoResult:
         people[local] = person
         if kit is not None and not has_any_items(db, person.id or 0):
             items += _add_history(db, person, KITS[kit], now=now, offset=len(people))
+    _add_feedback_and_story(db, people, now=now)
+    items += _add_buddy_growth_and_learning(db, people, now=now)
+    _add_campaign_authors(db, people, now=now)
+    _add_closed_pulse(db, people, now=now)
     return DemoResult(people=len(people), created=created, items=items)
+
+
+BUDDIES = {"tom.visser": "daan.devries"}
+"""New hire -> their buddy (``buddy_email`` in a real people CSV)."""
+
+
+def _add_buddy_growth_and_learning(db: Session, people: dict[str, Person], *, now: datetime) -> int:
+    """Tom (ten days in) has Daan as his buddy; Olivia has a growth conversation with Marieke
+    in five days, prepared and brought, and a learning record. Added once; returns how many
+    learning entries were added."""
+    from storage import conversations
+    from storage.learning import learning_record
+    from storage.models import ConversationSide, LearningEntry, LearningKind
+
+    for local, buddy in BUDDIES.items():
+        people[local].buddy_id = people[buddy].id
+        db.add(people[local])
+    olivia = people["olivia.brown"]
+    assert olivia.id is not None
+    if learning_record(db, olivia.id):
+        return 0
+    talk = conversations.plan(
+        db, employee=olivia, planned_for=(now + timedelta(days=5)).date(),
+        set_by=ConversationSide.EMPLOYEE, now=now - timedelta(days=2),
+    )  # fmt: skip
+    talk.topics = "Taking on the help articles for the new portal"
+    talk.went_well = "Shorter refund replies: fewer follow-up questions from customers"
+    talk.needs = "Half a day a month for a writing course"
+    shared = conversations.bringable(db, olivia.id, limit=1)
+    talk.brought = [conversations.item_ref(item) for item in shared]
+    talk.prepared_at = talk.agenda_shared_at = now - timedelta(days=1)
+    db.add(talk)
+    entries = (
+        (LearningKind.COURSE, "Writing for the web", 40, "https://example.com/writing",
+         "Put the answer in the first sentence", True),
+        (LearningKind.INFORMAL, "Shadowed the Finance team for a morning", 25, None,
+         "Why invoices confuse customers", False),
+    )  # fmt: skip
+    for kind, title, days, link, took, shown in entries:
+        db.add(
+            LearningEntry(
+                person_id=olivia.id,
+                kind=kind,
+                title=title,
+                link=link,
+                takeaway=took,
+                learned_on=(now - timedelta(days=days)).date(),
+                visibility=Visibility.MANAGER if shown else Visibility.PRIVATE,
+                in_aggregates=olivia.in_aggregates,
+                created_at=now - timedelta(days=days - 1),
+            )
+        )
+    return len(entries)
+
+
+def _add_campaign_authors(db: Session, people: dict[str, Person], *, now: datetime) -> None:
+    """HR may launch campaigns to everyone alone (up to REGIE_CAMPAIGN_APPROVAL_OVER people).
+    Set once; an administrator's later change stays."""
+    from storage import campaign_guardrails as guard
+    from storage.privacy import Reader
+
+    for person in people.values():
+        if person.role == Role.HR and person.id and guard.scope_of(db, person.id) is None:
+            everyone = guard.Scope(everyone=True)
+            guard.set_scope(db, person, everyone, actor=Reader.administrator("demo"), now=now)
+
+
+PULSE_ID = "learning-pulse-demo"
+# topic a person chose and how much room they have to learn (1-5); None: skipped
+PULSE_ANSWERS = {
+    "marieke.jansen": ("people", 3), "alex": ("digital", 4), "daan.devries": ("craft", 2),
+    "fleur.bakker": ("people", 4), "lotte.smit": ("digital", 3), "olivia.brown": ("craft", 5),
+    "james.carter": ("lead", 3), "emma.wilson": ("digital", 2), "noah.miller": ("digital", None),
+    "ruben.meijer": ("craft", 4), "sophie.deboer": ("people", 3), "anouk.mulder": ("lead", 2),
+}  # fmt: skip
+
+
+def _add_closed_pulse(db: Session, people: dict[str, Person], *, now: datetime) -> None:
+    """A learning-needs pulse that closed ten days ago, answered by twelve of fifteen people
+    (both departments over K): ``regie report pulse learning-pulse-demo``. Added once."""
+    from dialogs.campaigns.spec import from_stored
+    from storage import campaigns, pulse
+    from storage.models import Campaign
+
+    if campaigns.by_slug(db, PULSE_ID) is not None:
+        return
+    start, closes = (now - timedelta(days=30)).date(), (now - timedelta(days=11)).date()
+    choices = {
+        "craft": ("Mijn vak", "My craft"),
+        "digital": ("Digitaal", "Digital skills"),
+        "people": ("Samenwerken", "Working with people"),
+        "lead": ("Leidinggeven", "Leading"),
+    }
+    labelled = [{"id": k, "label": {"nl": nl, "en": en}} for k, (nl, en) in choices.items()]
+    data = {
+        "id": PULSE_ID, "name": {"nl": "Leerpeiling", "en": "Learning pulse"},
+        "owner": "priya.shah@example.com", "default_language": "nl",
+        "start": start.isoformat(), "audience": "everyone",
+        "pulse": {"closes": closes.isoformat(), "questions": [
+            {"id": "room", "kind": "scale", "text": {
+                "nl": "Hoeveel ruimte heb je om iets nieuws te leren?",
+                "en": "How much room do you have to learn something new?"}},
+            {"id": "topic", "kind": "choice", "text": {
+                "nl": "Waar wil je dit jaar in groeien?", "en": "What would you like to grow in?"},
+             "choices": labelled},
+            {"id": "wish", "kind": "text", "text": {"nl": "Nog iets?", "en": "Anything else?"}},
+        ]},
+        "steps": [{"id": "invite", "day": 0, "time": "10:00", "actions": ["pulse", "not_for_me"],
+                   "message": {"nl": "Wat wil jij leren, {first_name}?",
+                               "en": "What would you like to learn, {first_name}?"}}],
+    }  # fmt: skip
+    spec = from_stored(data)
+    launched = now - timedelta(days=30)
+    campaign = Campaign(
+        slug=PULSE_ID, name="Learning pulse", owner_id=people["priya.shah"].id, spec=spec.raw,
+        spec_hash=spec.hash, launched_at=launched, updated_at=launched,
+    )  # fmt: skip
+    db.add(campaign)
+    db.flush()
+    assert campaign.id is not None
+    ids = [p.id for p in people.values() if p.id is not None]
+    campaigns.add_recipients(db, campaign.id, ids, now=launched)
+    for n, (local, (topic, room)) in enumerate(PULSE_ANSWERS.items()):
+        given = {"topic": topic} | ({"room": str(room)} if room else {})
+        if n % 4 == 0:
+            given["wish"] = "Meer tijd om te leren" if n % 8 == 0 else "A course on giving feedback"
+        at = launched + timedelta(days=1 + n % 5)
+        pulse.save(db, campaign.id, "invite", people[local], given, min_group=5, now=at)
+    pulse.close(db, campaign.id, now=now - timedelta(days=10))
+
+
+def _add_feedback_and_story(db: Session, people: dict[str, Person], *, now: datetime) -> None:
+    """Olivia asked two colleagues for feedback (Daan answered, Lotte has not yet), and Emma
+    shared a finished experiment as a story with HR. Added once."""
+    names = ("olivia.brown", "daan.devries", "lotte.smit", "emma.wilson")
+    olivia, daan, lotte, emma = (people[k] for k in names)
+    assert olivia.id and daan.id and lotte.id and emma.id
+    if feedback.requests_of(db, olivia.id) or stories.stories_of(db, emma.id):
+        return
+    _, (answered, _) = feedback.create_request(
+        db, requester=olivia, topic="How I explain a refund to an upset customer",
+        colleague_ids=[daan.id, lotte.id], anonymous=False, now=now - timedelta(days=3),
+    )  # fmt: skip
+    feedback.answer(answered, "Calm and clear. Maybe say the amount first.", now=now)
+    done = next((e for e in experiments(db, emma.id) if e.learned), None)
+    stories.create(
+        db, author=emma, experiment_id=done.id if done else None,
+        title=done.title if done else "A day at the help desk",
+        tried="I spent a morning with a colleague from another team.",
+        learned=(done.learned or "") if done else "Asking early saves a week.",
+        for_hr=True, in_channel=False, now=now - timedelta(days=2),
+    )  # fmt: skip
 
 
 def _add_history(db: Session, person: Person, kit: Kit, *, now: datetime, offset: int) -> int:

@@ -3,7 +3,9 @@ nothing but these), and the same code path as ``regie run-due``: a job's only ef
 rows with idempotency keys, so a job that fires twice sends once — and retention: the text of
 messages delivered ``REGIE_OUTBOX_RETENTION_DAYS`` ago is removed, and, with
 ``REGIE_RETENTION_MONTHS`` set, old items are announced and, when the notice's day has come,
-deleted (both safe to repeat)."""
+deleted (both safe to repeat), and one-time links and web sessions that can no longer be used
+are removed; and success stories posted to (or deleted from) the stories
+channel (``bot/story_posts.py``: each try claimed first, so a double fire posts once)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.config import Settings, get_settings
+from bot.story_posts import post_stories
 from bot.wiring import build_assistant, policy
 from dialogs.campaigns.planner import due_messages
+from dialogs.campaigns.timing import keep_their_moment
 from dialogs.engine.assistant import run_in_transaction
 from dialogs.engine.content import load_content
 from dialogs.nudges.calm import CalmPolicy, calm
 from dialogs.nudges.digest import due_digests
 from dialogs.nudges.retention import delete_announced, due_notices
 from dialogs.nudges.rules import due_nudges
+from storage import links, teams_cards, web_sessions
 from storage.db import get_engine, session_scope
 from storage.models import utcnow
 from storage.outbox import OutboxMessage, enqueue_many, prune_payloads
@@ -43,7 +48,8 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
         added = enqueue_many(db, calm(db, nudges, now, calmly, content=content))
     with session_scope(engine) as db:
         messages = due_messages(db, content, now=now, policy=policy(settings))
-        added += enqueue_many(db, calm(db, messages, now, calmly, content=content))
+        invitations, rest = keep_their_moment(db, messages)  # never moved past a workshop
+        added += enqueue_many(db, calm(db, rest, now, calmly, content=content) + invitations)
     assistant = build_assistant(settings, content)
 
     def digests_due(db: Session) -> tuple[list[OutboxMessage], int]:
@@ -65,6 +71,7 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     digests, new = run_in_transaction(engine, digests_due)
     added += new
     added += apply_retention(settings, now)
+    post_stories(settings, now)  # the stories channel, when one is set
     log.info(
         "run-due at %s: %d nudges, %d campaign messages and %d digests due, %d new in the outbox",
         now.isoformat(),
@@ -84,15 +91,25 @@ def run_due(database_url: str, now_iso: str | None = None) -> int:
 
 
 def apply_retention(settings: Settings, now: datetime) -> int:
-    """Remove the text of messages delivered long enough ago; with a retention period set,
+    """Remove the text of messages delivered long enough ago, and one-time links and web
+    sessions that can no longer be used; with a retention period set,
     queue the notices due now and delete what earlier notices announced. Returns how many new
     notices were queued."""
     engine = get_engine(settings.database_url)
     with session_scope(engine) as db:
-        pruned = prune_payloads(db, before=now - timedelta(days=settings.outbox_retention_days))
+        sent_before = now - timedelta(days=settings.outbox_retention_days)
+        pruned = prune_payloads(db, before=sent_before)
+        pruned += teams_cards.prune(db, before=sent_before)  # the same text, as Teams cards
+        # One-time links that can no longer be used, and web sessions that ended.
+        ended = links.prune(db, now=now) + web_sessions.prune(db, now=now)
     months = settings.retention_months
     if months is None:
-        log.info("retention at %s: %d outbox payloads removed", now.isoformat(), pruned)
+        log.info(
+            "retention at %s: %d texts of sent messages removed, %d dead links and sessions",
+            now.isoformat(),
+            pruned,
+            ended,
+        )
         return 0
     with session_scope(engine) as db:
         notices = due_notices(
@@ -108,9 +125,11 @@ def apply_retention(settings: Settings, now: datetime) -> int:
             db, now=now, months=months, notice_days=settings.retention_notice_days
         )
     log.info(
-        "retention at %s: %d outbox payloads removed, %d notices new, %d items deleted",
+        "retention at %s: %d texts of sent messages removed, %d dead links and sessions, "
+        "%d notices new, %d items deleted",
         now.isoformat(),
         pruned,
+        ended,
         added,
         deleted,
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.config import Settings
 from dialogs.engine.assistant import Assistant, ContentAssistant
@@ -14,6 +16,7 @@ from dialogs.engine.dialog import DialogSettings
 from dialogs.engine.runtime import Runtime
 from dialogs.registry import DIALOGS
 from storage.db import get_engine
+from storage.models import Person
 from storage.privacy import min_group_size
 
 
@@ -29,6 +32,20 @@ def policy(settings: Settings) -> NudgePolicy:
         grace=timedelta(hours=settings.nudge_grace_hours),
         country=settings.holidays_country,
     )
+
+
+def unreachable(settings: Settings, db: Session, people: list[Person]) -> dict[int, str]:
+    """Who of ``people`` no chat channel that is on can reach, and why: a campaign launch's
+    "who cannot be reached" (``bot/channels/registry.py`` ``Reachability``)."""
+    from bot.channels.registry import Reachability
+
+    reach = Reachability.load(db, settings)
+    found: dict[int, str] = {}
+    for person in people:
+        reason = reach.of(person)[1]
+        if reason and person.id is not None:
+            found[person.id] = reason
+    return found
 
 
 def build_assistant(settings: Settings, content: Content) -> Assistant:
@@ -51,6 +68,9 @@ def build_runtime(settings: Settings, engine: Engine | None = None) -> Runtime:
             nudge_time=settings.nudge_time,
             policy=policy(settings),
             campaigns_dir=settings.campaigns_dir,
+            campaign_approval_over=settings.campaign_approval_over,
+            stories_channel=bool(settings.stories_slack_channel or settings.stories_teams_channel),
+            unreachable=partial(unreachable, settings),
         ),
         assistant=build_assistant(settings, content),
     )

@@ -34,8 +34,11 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """A Chromium for one test module. Not for the whole session: Playwright's sync API keeps
+    its event loop marked as running in this thread until it stops, and the asyncio tests that
+    a worker runs after a browser module need the thread's loop free."""
     path = chromium_path()
     if path is None:
         reason = "no Chromium found (apt-get install chromium, or set REGIE_TEST_CHROMIUM)"

@@ -88,3 +88,24 @@ def test_every_package_is_typed_and_licensed() -> None:
     for package in ("bot", "dialogs", "storage"):
         assert (ROOT / package / "py.typed").exists()
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_every_file_the_packages_read_is_shipped_in_the_wheel() -> None:
+    """A template, stylesheet or content file added anywhere in bot/, dialogs/ or storage/ is
+    covered by pyproject's package-data, or an installed Regie would lack it."""
+    import tomllib
+
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["package-data"]
+    missing = []
+    for package, patterns in package_data.items():
+        folder = ROOT / package
+        shipped = {path for pattern in patterns for path in folder.glob(pattern)}
+        for path in folder.rglob("*"):
+            if path.suffix in {".py", ".pyc"} or "__pycache__" in path.parts:
+                continue
+            if path.is_file() and path not in shipped:
+                missing.append(str(path.relative_to(ROOT)))
+    assert sorted(package_data) == ["bot", "dialogs", "storage"]
+    assert missing == []

@@ -27,8 +27,18 @@ from typing import Any, TextIO
 
 from sqlmodel import Session
 
+from bot.channels.console_files import ConsoleLinks
 from bot.delivery import ready_for_console
-from dialogs.engine.replies import Offer, Reply, Say, ScalePrompt, TextPrompt, reply_from_dict
+from dialogs.engine.content import DEFAULT_LANGUAGE
+from dialogs.engine.replies import (
+    Offer,
+    PersonalLinks,
+    Reply,
+    Say,
+    ScalePrompt,
+    TextPrompt,
+    reply_from_dict,
+)
 from dialogs.engine.runtime import Runtime, UnknownPerson
 from dialogs.engine.turn import Action, Turn
 from dialogs.nudges.rules import welcome_delivered
@@ -42,6 +52,8 @@ def render_text(reply: Reply) -> str:
     if isinstance(reply, Offer):  # the console has no buttons: a nudge's text names its word
         lines = [reply.text] + [f"  → {label}: {url}" for label, url in reply.links]
         return "\n".join(lines)
+    if isinstance(reply, PersonalLinks):  # made into files or URLs before (ConsoleLinks)
+        return reply.text
     lines = [reply.text]
     options = reply.options()
     if isinstance(reply, ScalePrompt):
@@ -67,6 +79,8 @@ def render_json(reply: Reply) -> dict[str, Any]:
         if reply.links:
             offer["links"] = [{"label": label, "url": url} for label, url in reply.links]
         return offer
+    if isinstance(reply, PersonalLinks):
+        return {"type": "say", "kind": "text", "text": reply.text, "choices": []}
     choices: list[dict[str, Any]] = [{"label": o.label, "value": o.value} for o in reply.options()]
     if reply.skip_label is not None:
         choices.append({"label": reply.skip_label, "value": None})
@@ -231,8 +245,11 @@ class ConsoleChannel:
         *,
         json_mode: bool,
         rejoin: Callable[[str | None], int] | None = None,
+        links: ConsoleLinks | None = None,
     ) -> None:
         self.runtime = runtime
+        self.links = links
+        """Writes "download my data" files and shows sign-in URLs (None: their text only)."""
         self.person_id = person_id
         self.out = out
         self.json_mode = json_mode
@@ -252,6 +269,14 @@ class ConsoleChannel:
         next free letters."""
         replies = list(replies)
         for n, reply in enumerate(replies):
+            if isinstance(reply, PersonalLinks) and self.links is not None:
+                shown = self.links.show(reply, self.language or DEFAULT_LANGUAGE)
+                self.out.write(
+                    json.dumps(shown.as_json(), ensure_ascii=False) + "\n"
+                    if self.json_mode
+                    else shown.plain() + "\n\n"
+                )
+                continue
             if self.json_mode:
                 self.out.write(json.dumps(render_json(reply), ensure_ascii=False) + "\n")
                 continue

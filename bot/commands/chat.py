@@ -27,7 +27,10 @@ def chat(
     ] = False,
 ) -> None:
     """Chat with Regie in the terminal, as a person. Reads lines until end of input."""
+    from pathlib import Path
+
     from bot.channels.console import ConsoleChannel
+    from bot.channels.console_files import ConsoleLinks
     from bot.wiring import build_runtime
     from dialogs.engine.runtime import UnknownPerson
 
@@ -43,8 +46,12 @@ def chat(
         language they were speaking)."""
         return _person_id(engine, settings, email, language=language)
 
+    runtime = build_runtime(settings, engine)
+    files = ConsoleLinks(
+        engine, runtime.content, settings.base_url, Path(settings.export_dir), runtime.clock
+    )
     channel = ConsoleChannel(
-        build_runtime(settings, engine), person_id, sys.stdout, json_mode=json_mode, rejoin=rejoin
+        runtime, person_id, sys.stdout, json_mode=json_mode, rejoin=rejoin, links=files
     )
     if interactive:
         typer.echo(

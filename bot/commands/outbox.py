@@ -134,19 +134,26 @@ def report_participation(
     start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Also write a CSV file.")] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="en or nl (default: REGIE_LANGUAGE).")
+    ] = None,
     operator: OperatorOption = None,
 ) -> None:
     """Participation in numbers (an operator tool: in chat only HR and admins may ask).
 
     Every cell counts people; one that covers fewer than REGIE_MIN_GROUP_SIZE people shows
-    "<K" instead. No text anyone wrote ever appears."""
-    import csv
-
+    "<K" instead. No text anyone wrote ever appears. Each figure is defined below the table."""
     from bot.commands.setup import operator_name
+    from bot.participation_report import participation_lines, write_participation_csv
+    from dialogs.engine.content import LANGUAGES, load_content
     from storage.models import utcnow
     from storage.reports import participation
 
     settings = settings_and_logging()
+    language = (lang or settings.language).lower()
+    if language not in LANGUAGES:
+        err.print(f"[red]--lang {lang}: expected one of {', '.join(LANGUAGES)}.[/]")
+        raise typer.Exit(2)
     last = date.fromisoformat(end) if end else utcnow().date()
     first = date.fromisoformat(start) if start else last.replace(month=1, day=1)
     with database(settings) as db:
@@ -158,13 +165,11 @@ def report_participation(
             department=department,
             operator=operator_name(operator),
         )
-    typer.echo(f"Participation {first} – {last}" + (f", {department}" if department else ""))
-    for row in report.rows:
-        label = f"{row.metric} {row.period}".strip()
-        typer.echo(f"  {label:<40} {report.cell(row)}")
+    content = load_content()
+    lines = participation_lines(
+        content, language, report, start=first, end=last, department=department
+    )
+    typer.echo("\n".join(lines))
     if csv_file is not None:
-        with csv_file.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["metric", "period", "people"])
-            writer.writerows([row.metric, row.period, report.cell(row)] for row in report.rows)
+        write_participation_csv(content, language, report, csv_file)
         typer.echo(f"Wrote {csv_file}.")

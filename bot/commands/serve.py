@@ -30,6 +30,8 @@ def serve() -> None:
     from bot.channels.registry import CHAT, Running, switches, where
     from bot.health import Health
     from bot.server import Handler, build_web_app
+    from bot.web.app import setup_web
+    from bot.web.hr.health import HEALTH
     from bot.wiring import build_runtime
 
     settings = settings_and_logging()
@@ -50,8 +52,13 @@ def serve() -> None:
         running.append(started)
     health = Health(delivery_stuck_after=timedelta(seconds=settings.delivery_stuck_after))
     web_app = build_web_app(channels=switches(settings), routes=routes, health=health)
+    setup_web(web_app, engine, settings, content=runtime.content)
+    web_app[HEALTH] = health  # the scheduler's runs, for the admin's health page
     _run_in_background(web_app, settings, engine, [r.sender for r in running], health)
-    typer.echo(f"Regie is serving on {where(settings)} (GET /healthz).")
+    typer.echo(
+        f"Regie is serving on {where(settings)} (GET /healthz; the web app at "
+        f"{settings.base_url}/app/)."
+    )
     web.run_app(web_app, host=settings.host, port=settings.port, print=None)
 
 

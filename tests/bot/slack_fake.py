@@ -32,6 +32,11 @@ often only logs a failed call:
   a view's ``invalid_arguments``, both with Slack's ``[ERROR] … [json-pointer:…]`` lines in
   ``response_metadata.messages``; ``text`` over 40,000 characters answers ``msg_too_long``.
 
+Channels: posting to a channel (``C…``/``G…``) outside :attr:`FakeSlack.member_of` answers
+``not_in_channel``; ``chat.delete`` deletes only the bot's own messages (another's answers
+``cant_delete_message``, one not there ``message_not_found``). These are the world's state,
+not a broken contract, so they are not recorded as violations.
+
 Besides: ``fail_next`` (the next call answers an error), ``throttle``/``throttles`` (429 with
 ``Retry-After`` and some 500s, for ``chat.postMessage`` or any method), ``latency``, and a DM
 history that ``conversations.history`` pages through newest first (``has_more``, cursor).
@@ -367,6 +372,9 @@ class FakeSlack(LocalServer):
         (Slack's Tier 3: about 50 calls a minute)."""
         self.latency = 0.0
         """Seconds every chat.postMessage takes (for crash tests)."""
+        self.member_of: set[str] | None = None
+        """The channels (``C…``/``G…``) the app was invited to: posting anywhere else answers
+        ``not_in_channel``, as Slack does for a bot with ``chat:write`` alone. None: all."""
 
     path = "/api/"
 
@@ -446,6 +454,8 @@ class FakeSlack(LocalServer):
             message = _message(params, ts)
             channel = str(params.get("channel", ""))
             channel = "D" + channel if channel.startswith("U") else channel
+            if self._outside(channel):
+                return {"ok": False, "error": "not_in_channel"}
             with self._lock:
                 self.history.setdefault(channel, []).append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
@@ -464,6 +474,8 @@ class FakeSlack(LocalServer):
             }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method == "chat.delete":
+            return self._delete(str(params.get("channel", "")), str(params.get("ts", "")))
         if method in _VIEW_METHODS:
             return {"ok": True, "view": {"id": "V1", **_as_dict(params.get("view"))}}
         if method == "conversations.open":
@@ -490,6 +502,26 @@ class FakeSlack(LocalServer):
             self.calls.append((method, params))
             self.violations.append((method, params, answer))
         return answer
+
+    def _outside(self, channel: str) -> bool:
+        """A channel (not a DM) the app is not a member of."""
+        joined = self.member_of
+        return channel[:1] in ("C", "G") and joined is not None and channel not in joined
+
+    def _delete(self, channel: str, ts: str) -> dict[str, Any]:
+        """``chat.delete`` with a bot token: only the bot's own messages
+        (``cant_delete_message`` for anyone else's); gone or never there: ``message_not_found``."""
+        if self._outside(channel):
+            return {"ok": False, "error": "not_in_channel"}
+        with self._lock:
+            posted = self.history.get(channel, [])
+            found = next((m for m in posted if m.get("ts") == ts), None)
+            if found is None:
+                return {"ok": False, "error": "message_not_found"}
+            if found.get("bot_id") != "BBOT":
+                return {"ok": False, "error": "cant_delete_message"}
+            posted.remove(found)
+        return {"ok": True, "channel": channel, "ts": ts}
 
     def _visible(self, user: dict[str, Any]) -> dict[str, Any]:
         """A user as this token may see them: no e-mail address without ``users:read.email``."""

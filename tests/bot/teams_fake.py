@@ -14,7 +14,13 @@ look like ``https://smba.trafficmanager.net/amer/``):
 * ``PUT /v3/conversations/{conversationId}/activities/{activityId}`` (update_activity):
   recorded in :attr:`FakeConnector.updates`, answered ``{"id": activityId}``.
 * ``DELETE /v3/conversations/{conversationId}/activities/{activityId}`` (delete_activity):
-  recorded in :attr:`FakeConnector.deleted`.
+  recorded in :attr:`FakeConnector.deleted` — only a message the bot itself sent in that
+  conversation (and not deleted yet); one somebody else wrote (:attr:`FakeConnector.others`)
+  answers 403, an unknown one 404 ``NotFound``.
+* **Teams' channels**: with :attr:`FakeConnector.channels_with_app` set, a post, update or
+  deletion in a team channel (``19:…@thread.tacv2``, with or without ``;messageid=``) that is
+  not in it answers 403 ``BotNotInConversationRoster``, as Teams does when the app is not in the
+  channel's team. None (the default): the fake does not model teams.
 * ``GET /v3/conversations/{conversationId}/members/{memberId}``: :attr:`FakeConnector.members`
   or 404 with an ``ErrorResponse`` body; ``GET .../members`` lists them all.
 * ``POST /v3/conversations`` (create_conversation): ``{"id": "new-conv"}``, recorded in
@@ -38,6 +44,16 @@ the fake was made with ``strict=False`` — raised as an ``AssertionError`` when
   ``contentType`` 400 ``BadArgument``/``MissingProperty`` (the codes of the connector's
   ``ErrorCodes``: BadArgument, BadSyntax, MessageSizeTooBig, MissingProperty, ServiceError).
 
+* **Invoke responses** (:meth:`FakeConnector.invoke_answered`, called by the harness with what
+  the bot answered an ``adaptiveCard/action`` invoke): Teams reads the answer from the HTTP
+  response to the invoke itself (an unanswered invoke, botbuilder's 501, shows "Something went
+  wrong"). The body must be ``{"statusCode", "type", "value"}`` with ``statusCode`` equal to the
+  HTTP status: 200 with ``application/vnd.microsoft.card.adaptive`` and an Adaptive Card (1.4 or
+  later, Universal Actions' own) as ``value``, or 200 with
+  ``application/vnd.microsoft.activity.message`` and a text, or a 4xx/5xx with
+  ``application/vnd.microsoft.error`` and ``{"code", "message"}``; the card is held to the same
+  28 KB. https://learn.microsoft.com/adaptive-cards/authoring-cards/universal-action-model
+
 How botbuilder calls it: msrest quotes every path parameter with ``quote(value, safe="")``, so a
 Teams conversation id such as ``a:1Xy;messageid=17`` or ``19:abc@thread.tacv2`` arrives
 percent-encoded (``/`` too, as ``%2F``); the fake splits the path first and then decodes each
@@ -60,8 +76,12 @@ from tests.bot.fake_server import LocalServer
 _ACTIVITIES = re.compile(r"/v3/conversations/([^/]+)/activities(?:/([^/]+))?/?")
 _MEMBERS = re.compile(r"/v3/conversations/([^/]+)/members(?:/([^/]+))?/?")
 _CONVERSATIONS = re.compile(r"/v3/conversations/?")
+_TEAM_CHANNEL = re.compile(r"19:[^;@]+@thread\.(?:tacv2|skype)")
 MAX_ACTIVITY_BYTES = 28 * 1024
 """Teams' message size limit as the fake enforces it (UTF-16 bytes of the activity JSON)."""
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+ERROR_TYPE = "application/vnd.microsoft.error"
 
 FAKE_TOKEN = {
     "token_type": "Bearer",
@@ -95,6 +115,10 @@ class FakeConnector(LocalServer):
         self.deleted: list[tuple[str, str]] = []  # (conversation id, activity id)
         self.unknown: list[tuple[str, str]] = []  # (method, raw path) of unmatched requests
         self.members: dict[str, dict[str, Any]] = dict(members or {})
+        self.channels_with_app: set[str] | None = None
+        """The team channels Regie may write in (its team has the app); None: not modelled."""
+        self.others: set[tuple[str, str]] = set()
+        """(conversation id, activity id) of messages people wrote: not the bot's to delete."""
         self.token_requests = 0
         self._lock = threading.Lock()
         self._failures: list[int] = []
@@ -150,6 +174,23 @@ class FakeConnector(LocalServer):
                 )
             time.sleep(0.01)
 
+    def invoke_answered(self, status: int, body: Any) -> dict[str, Any]:
+        """What the bot answered an ``adaptiveCard/action`` invoke (HTTP ``status``, ``body``),
+        held to the contract (module note): refused, it is recorded in :attr:`violations` and,
+        when strict, raised at once."""
+        refused = invoke_refusal(status, body, self.max_activity_bytes)
+        if refused is None:
+            assert isinstance(body, dict)
+            return body
+        record = dict(body) if isinstance(body, dict) else {"_body": body}
+        error = _error("BadInvokeResponse", refused)
+        record |= {"_method": "INVOKE", "_path": "(response)", "_status": status, "_error": error}
+        with self._lock:
+            self.violations.append(record)
+        if self.strict:
+            raise AssertionError(f"the invoke response broke Teams' contract: {refused}")
+        return record
+
     # -- the API ---------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
@@ -162,6 +203,10 @@ class FakeConnector(LocalServer):
         start = route.find("/v3/")
         route = route[start:] if start >= 0 else route
         activities = _ACTIVITIES.fullmatch(route)
+        if activities is not None and self._not_in_team(unquote(activities.group(1))):
+            return 403, _error(
+                "BotNotInConversationRoster", "The bot is not part of the conversation roster."
+            )
         if activities is not None and method in ("POST", "PUT"):
             refused = self._refusal(body)
             if refused is not None:
@@ -193,8 +238,13 @@ class FakeConnector(LocalServer):
                     record["_id"] = new_id  # the id Teams gives the message (for replyToId)
                 return 200, {"id": new_id}
         if activities is not None and method == "DELETE" and activities.group(2):
+            target = (unquote(activities.group(1)), unquote(activities.group(2)))
             with self._lock:
-                self.deleted.append((unquote(activities.group(1)), unquote(activities.group(2))))
+                if target in self.others:
+                    return 403, _error("Forbidden", "A bot can only delete its own messages.")
+                if not self._sent_by_bot(*target) or target in self.deleted:
+                    return 404, _error("NotFound", "The activity was not found.")
+                self.deleted.append(target)
             return 200, {}
         member = _MEMBERS.fullmatch(route)
         if member is not None and method == "GET":
@@ -212,6 +262,20 @@ class FakeConnector(LocalServer):
         with self._lock:
             self.unknown.append((method, path))
         return 404, _error("NotFound", f"no fake route for {method} {route}")
+
+    def _not_in_team(self, conversation: str) -> bool:
+        channel = conversation.split(";", 1)[0]
+        return (
+            self.channels_with_app is not None
+            and _TEAM_CHANNEL.fullmatch(channel) is not None
+            and channel not in self.channels_with_app
+        )
+
+    def _sent_by_bot(self, conversation: str, activity_id: str) -> bool:
+        return any(
+            record.get("_id") == activity_id and record["_conversation"] == conversation
+            for record in self.sent
+        )
 
     def _refusal(self, body: Any) -> tuple[int, dict[str, Any]] | None:
         """The connector's answer to an activity it will not take, or None."""
@@ -235,6 +299,32 @@ class FakeConnector(LocalServer):
                 f"{self.max_activity_bytes} bytes.",
             )
         return None
+
+
+def invoke_refusal(status: int, body: Any, max_bytes: int = MAX_ACTIVITY_BYTES) -> str | None:
+    """Why Teams would not take ``body`` (HTTP ``status``) as the answer to an
+    ``adaptiveCard/action`` invoke, or None."""
+    if not isinstance(body, dict):
+        return f"no invoke response body (HTTP {status}): the invoke was not answered"
+    code, kind, value = body.get("statusCode"), body.get("type"), body.get("value")
+    if not isinstance(code, int) or code != status:
+        return f"statusCode {code!r} is not the HTTP status {status}"
+    if kind == CARD_TYPE:
+        if code != 200 or not isinstance(value, dict) or value.get("type") != "AdaptiveCard":
+            return f"a card answer needs statusCode 200 and an AdaptiveCard: {code}, {value!r:.80}"
+        version = tuple(int(n) for n in str(value.get("version", "0")).split(".")[:2])
+        if version < (1, 4):
+            return f"a card answering a Universal Action must be 1.4 or later, not {version}"
+        if activity_size(value) > max_bytes:
+            return f"the card is over {max_bytes} bytes (UTF-16): {activity_size(value)}"
+        return None
+    if kind == MESSAGE_TYPE:
+        return None if code == 200 and isinstance(value, str) else "a message answer: 200, text"
+    if kind == ERROR_TYPE:
+        if code >= 400 and isinstance(value, dict) and {"code", "message"} <= set(value):
+            return None
+        return f"an error answer needs a 4xx/5xx and code and message: {code}, {value!r:.80}"
+    return f"unknown invoke response type {kind!r}"
 
 
 def activity_size(activity: dict[str, Any]) -> int:

@@ -33,6 +33,10 @@ class TeamsClient:
     seen: int = 0
 
     def post(self, activity: dict[str, Any]) -> int:
+        return self.exchange(activity)[0]
+
+    def exchange(self, activity: dict[str, Any]) -> tuple[int, Any]:
+        """Post ``activity``; the HTTP status of the answer and its JSON body (None if empty)."""
         request = urllib.request.Request(
             f"{self.url}/api/messages",
             data=json.dumps(activity).encode(),
@@ -41,9 +45,10 @@ class TeamsClient:
         )
         try:
             with urllib.request.urlopen(request, timeout=20) as response:
-                return int(response.status)
+                status, raw = int(response.status), response.read()
         except urllib.error.HTTPError as error:
-            return int(error.code)
+            status, raw = int(error.code), error.read()
+        return status, json.loads(raw) if raw.strip() else None
 
     def activity(self, **fields: Any) -> dict[str, Any]:
         self.counter += 1
@@ -81,6 +86,55 @@ class TeamsClient:
         """Submit a card the bot sent: ``data`` is what the pressed action (plus inputs) carried."""
         return self.post(self.activity(value=data, replyToId=activity_id or card_activity["_id"]))
 
+    def execute_activity(
+        self,
+        card_activity: dict[str, Any],
+        data: dict[str, Any],
+        *,
+        verb: str = "answer",
+        activity_id: str | None = None,
+        trigger: str = "manual",
+    ) -> dict[str, Any]:
+        """The ``adaptiveCard/action`` invoke Teams sends for an ``Action.Execute`` on a card
+        the bot sent (``data``: the action's data, inputs merged in), or for its refresh."""
+        action = {"type": "Action.Execute", "verb": verb, "data": data}
+        return self.activity(
+            type="invoke",
+            name="adaptiveCard/action",
+            replyToId=activity_id or card_activity["_id"],
+            value={"action": action, "trigger": trigger},
+        )
+
+    def invoke(self, activity: dict[str, Any]) -> dict[str, Any]:
+        """Post an invoke and return the invoke response's body, held to Teams' contract."""
+        status, body = self.exchange(activity)
+        return self.connector.invoke_answered(status, body)
+
+    def execute(
+        self,
+        card_activity: dict[str, Any],
+        data: dict[str, Any],
+        *,
+        activity_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Press an ``Action.Execute`` on a card the bot sent: the card Teams shows in its place
+        (the invoke response's ``value``)."""
+        answer = self.invoke(self.execute_activity(card_activity, data, activity_id=activity_id))
+        assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+        return dict(answer["value"])
+
+    def refresh(self, card_activity: dict[str, Any]) -> dict[str, Any]:
+        """What Teams does when it shows a card with a ``refresh``: the card to show instead."""
+        refresh = card_of(card_activity)["refresh"]
+        assert refresh["userIds"] == [self.user["id"]], refresh
+        action = refresh["action"]
+        activity = self.execute_activity(
+            card_activity, action["data"], verb=action["verb"], trigger="automatic"
+        )
+        answer = self.invoke(activity)
+        assert answer["type"] == "application/vnd.microsoft.card.adaptive", answer
+        return dict(answer["value"])
+
     def next_sent(self, timeout: float = 20.0) -> dict[str, Any]:
         self.seen += 1
         return self.connector.wait_sent(self.seen, timeout)[self.seen - 1]
@@ -93,9 +147,12 @@ def card_of(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 def action(card: dict[str, Any], value: Any) -> dict[str, Any]:
-    """The data of the Action.Submit button that answers ``value``."""
+    """The data of the button that answers ``value`` (an ``Action.Execute`` whose fallback, the
+    ``Action.Submit`` older clients press, carries the same)."""
     for candidate in card.get("actions", []):
-        if candidate["type"] == "Action.Submit" and candidate["data"].get("value") == value:
+        if candidate["type"] == "Action.Execute" and candidate["data"].get("value") == value:
+            assert candidate["fallback"]["type"] == "Action.Submit"
+            assert candidate["fallback"]["data"] == candidate["data"]
             return dict(candidate["data"])
     raise AssertionError(f"no button for {value!r} in {json.dumps(card)[:2000]}")
 

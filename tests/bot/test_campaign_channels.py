@@ -68,6 +68,8 @@ PROGRAMME = "https://intranet.example.com/growth-week/programme"
 SIGN_UP = "Sign up (the organiser sees your name)"
 GIVE_UP = "Give up my place"
 ENERGY = "What gives you energy?"
+BY_NAME = CONTENT.text("en", "campaign_report.by_name")
+"""The report's part (and CSV rows) with who signed up, by name: for the owner only."""
 OWNER = "hr@example.com"
 OTHER_HR = "other.hr@example.com"
 
@@ -324,7 +326,7 @@ def submit(
 
 def submit_data(card: dict[str, Any], title: str) -> dict[str, Any]:
     for action in all_actions(card):
-        if action["type"] == "Action.Submit" and action["title"] == title:
+        if action["type"] == "Action.Execute" and action["title"] == title:  # Submit: fallback
             return dict(action["data"])
     raise AssertionError(f"no {title!r} in {json.dumps(card)[:1500]}")
 
@@ -430,7 +432,9 @@ def test_slack_kickoff_sign_ups_waitlist_and_reminders_through_the_real_bolt_app
     for n in (1, 2):
         going = click(world, n, dm(fake, n)[1], SIGN_UP)
         assert f"You're signed up for {ENERGY}" in text_of(going), text_of(going)
-        assert [e["text"]["text"] for e in elements(going)] == [GIVE_UP]
+        # a place comes with a link to the workshop's calendar file
+        assert [e["text"]["text"] for e in elements(going)] == [GIVE_UP, "Add to calendar"]
+        assert "/calendar/" in elements(going)[1]["url"]
     waiting = click(world, 3, dm(fake, 3)[1], SIGN_UP)
     assert f"{ENERGY} is full, so you're on the waitlist (number 1)" in text_of(waiting)
     assert places(engine) == {"Anna": "going", "Bram": "going", "Carla": "waitlist"}
@@ -494,7 +498,7 @@ def test_teams_cards_per_message_actionsets_per_workshop_and_sign_ups(
         assert f"Good morning {NAMES[n - 1].split()[0]}!" in read(kickoff)
         image = card["body"][0]
         assert (image["type"], image["url"]) == ("Image", BANNER) and image["altText"]
-        submits = [a for a in all_actions(card) if a["type"] == "Action.Submit"]
+        submits = [a for a in all_actions(card) if a["type"] == "Action.Execute"]
         assert [a["data"]["regie_start"] for a in submits] == [
             f"{intent}:interested",
             f"{intent}:not_for_me",
@@ -521,7 +525,7 @@ def test_teams_cards_per_message_actionsets_per_workshop_and_sign_ups(
         going = submit(world, clients[n], lineups[n], SIGN_UP)
         assert going["_conversation"] == f"a:personal-p{n}"
         assert f"You're signed up for {ENERGY}" in read(going)
-        assert [a["title"] for a in all_actions(card_of(going))] == [GIVE_UP]
+        assert [a["title"] for a in all_actions(card_of(going))] == [GIVE_UP, "Add to calendar"]
     waiting = submit(world, clients[3], lineups[3], SIGN_UP)
     assert f"{ENERGY} is full, so you're on the waitlist (number 1)" in read(waiting)
     assert places(engine) == {"Anna": "going", "Bram": "going", "Carla": "waitlist"}
@@ -598,59 +602,65 @@ def test_status_and_report_figures_through_the_cli(
     status = run("campaign", "status", SLUG, "--no-watch")
     assert status.returncode == 0, status.stderr
     out = status.stdout
-    assert "Targeted 5, reached 4, responded <5, experiments started 0." in out
-    columns = ["step", "day", "queued", "held", "sent", "failed", "skipped", "responded"]
-    assert table_row(out, "step") == columns
-    # Daan's "remind me tomorrow" copy of the kickoff is the one still queued.
-    assert table_row(out, "kickoff") == ["kickoff", "0", "1", "0", "4", "1", "0", "<5"]
-    assert table_row(out, "lineup") == ["lineup", "0", "0", "0", "4", "1", "0", "<5"]
-    assert table_row(out, "reminder") == ["reminder", "1", "0", "0", "0", "0", "0", "0"]
+    # (figures by their friendly names, each defined under the tables)
+    assert "People targeted 5 · Reached 4 · Responded <5 · Started an experiment 0" in out
+    columns = ["Step", "Day", "Queued", "Held", "Sent", "Failed", "Skipped"]
+    assert table_row(out, "Step") == [*columns, "Responded to this step", "Not now", "No thanks"]
+    # Daan's "remind me tomorrow" copy of the kickoff is the one still queued. "Not now" and
+    # "no thanks" are not responses: counted apart, where the step offers them.
+    assert table_row(out, "kickoff") == ["kickoff", "0", "1", "0", "4", "1", "0", "<5", "<5", "<5"]
+    assert table_row(out, "lineup") == ["lineup", "0", "0", "0", "4", "1", "0", "<5", "", ""]
+    assert table_row(out, "reminder") == ["reminder", "1", "0", "0", "0", "0", "0", "0", "", "0"]
     assert "Failed, by reason:" in out and "2  slack: user_not_found" in out
     # Going, places, waitlist: sign-up counts are <K for anyone but the owner.
-    assert table_row(out, ENERGY) == [ENERGY, "<5", "2", "<5"]
-    assert table_row(out, "Colleagues share") == ["Colleagues share", "0", "10", "0"]
+    assert table_row(out, ENERGY) == [ENERGY, "<5 of 2 places taken · <5 on the waitlist"]
+    assert table_row(out, "Colleagues share") == ["Colleagues share", "0 of 10 places taken"]
     assert "Counts of people under 5 show as <5" in out
+    assert "Responded to this step  People who answered this step's message with one" in out
     assert not any(name in out for name in NAMES)
 
-    # With a minimum group of 4 the four who responded show; three per step still do not.
-    small = run("campaign", "status", SLUG, "--no-watch", extra_env={"REGIE_MIN_GROUP_SIZE": "4"})
-    assert "Targeted 5, reached 4, responded 4, experiments started 0." in small.stdout
-    assert table_row(small.stdout, "kickoff")[-1] == "<4"
-    assert table_row(small.stdout, "lineup")[-1] == "<4"
+    # With a minimum group of 3 the three who responded (signed up) show; Daan only said
+    # "not now", which is no response; one or three per step do not show.
+    small = run("campaign", "status", SLUG, "--no-watch", extra_env={"REGIE_MIN_GROUP_SIZE": "3"})
+    assert "People targeted 5 · Reached 4 · Responded 3 · Started an experiment 0" in small.stdout
+    assert table_row(small.stdout, "kickoff")[-3:] == ["<3", "<3", "<3"]
+    assert table_row(small.stdout, "lineup")[-3] == "3"
 
     csv_file, html_file = tmp_path / "f.csv", tmp_path / "f.html"
     report = run("campaign", "report", SLUG, "--csv", str(csv_file), "--html", str(html_file))
     assert report.returncode == 0, report.stderr
     assert table_row(report.stdout, "kickoff") == table_row(out, "kickoff")
-    rows = {(r[0], r[1], r[2]): r[3] for r in csv.reader(csv_file.open(encoding="utf-8"))}
-    assert {k: v for k, v in rows.items() if k[0] == "funnel"} == {
-        ("funnel", "", "People targeted"): "5",
-        ("funnel", "", "Reached (a message sent)"): "4",
-        ("funnel", "", "Responded (pressed a button)"): "<5",
-        ("funnel", "", "Started an experiment from it"): "0",
-    }
+    # one figure a row: part, item, figure's name, value, what it means, its key
+    table = list(csv.reader(csv_file.open(encoding="utf-8")))
+    assert table[0] == ["Part", "Item", "Figure", "Value", "What it means", "Key"]
+    rows = {(r[1], r[5]): r[3] for r in table[1:]}
+    funnel = ("targeted", "reached", "responded", "experiments")
+    assert [rows[("", key)] for key in funnel] == ["5", "4", "<5", "0"]
     for step, waiting, sent, failed, responded in (
         ("kickoff", "1", "4", "1", "<5"),
         ("lineup", "0", "4", "1", "<5"),
         ("reminder", "0", "0", "0", "0"),
     ):
-        assert rows[("step", step, "waiting")] == waiting
-        assert rows[("step", step, "sent")] == sent
-        assert rows[("step", step, "failed")] == failed
-        assert rows[("step", step, "responded")] == responded
-    assert rows[("workshop", "energy", "going")] == "<5"
-    assert rows[("workshop", "energy", "waitlist")] == "<5"
-    assert rows[("workshop", "energy", "capacity")] == "2"
-    assert rows[("workshop", "stories", "going")] == "0"
-    assert rows[("failed", "", "slack: user_not_found")] == "2"
-    assert not any(k[0] == "sign-up" for k in rows)
+        assert rows[(step, "waiting")] == waiting
+        assert rows[(step, "sent")] == sent
+        assert rows[(step, "failed")] == failed
+        assert rows[(step, "step_responded")] == responded
+    assert rows[(ENERGY, "going")] == "<5"
+    assert rows[(ENERGY, "waitlist")] == "<5"
+    assert rows[(ENERGY, "places")] == "2"
+    assert rows[("Colleagues share", "going")] == "0"
+    assert rows[("slack: user_not_found", "failed")] == "2"
+    assert not any(r[0] == BY_NAME for r in table)
     html = html_file.read_text(encoding="utf-8")
-    assert html.startswith("<!doctype html>") and html.count("<svg") == 2
+    assert html.startswith("<!doctype html>") and html.count('<ul class="chart">') == 2
     assert (
-        "<td>kickoff</td><td>0</td><td>1</td><td>4</td><td>1</td><td>0</td><td>&lt;5</td>" in html
+        '<tr><th scope="row">kickoff</th><td>0</td><td>1</td><td>4</td><td>1</td><td>0</td>'
+        "<td>&lt;5</td><td>&lt;5</td><td>&lt;5</td></tr>" in html
     )
-    assert "&lt;5 going + &lt;5 waitlist" in html and "2 × slack: user_not_found" in html
-    assert ">&lt;5</text>" in html  # the responded bar of the funnel: suppressed, no bar
+    assert "&lt;5 of 2 places taken · &lt;5 on the waitlist" in html
+    assert "2 × slack: user_not_found" in html
+    # the responded bar of the funnel: suppressed, no bar
+    assert '<span class="bar-figures">&lt;5 of 5 people</span>\n</li>' in html
     assert not any(name in html for name in NAMES)
 
     # The owner sees who signed up, by name (and that look is audited); other HR do not.
@@ -668,17 +678,19 @@ def test_status_and_report_figures_through_the_cli(
     assert owner.returncode == 0, owner.stderr
     assert "Anna Jansen <anna@example.com>" in owner.stdout
     assert "Carla Bakker <carla@example.com>  (waitlist)" in owner.stdout
-    signed = [r for r in csv.reader(csv_file.open(encoding="utf-8")) if r[0] == "sign-up"]
+    signed = [
+        (r[1], r[5], r[3]) for r in csv.reader(csv_file.open(encoding="utf-8")) if r[0] == BY_NAME
+    ]
     assert signed == [
-        ["sign-up", "energy", "going", "Anna Jansen <anna@example.com>"],
-        ["sign-up", "energy", "going", "Bram de Vries <bram@example.com>"],
-        ["sign-up", "energy", "waitlist", "Carla Bakker <carla@example.com>"],
+        (ENERGY, "going", "Anna Jansen <anna@example.com>"),
+        (ENERGY, "going", "Bram de Vries <bram@example.com>"),
+        (ENERGY, "waitlist", "Carla Bakker <carla@example.com>"),
     ]
     html = html_file.read_text(encoding="utf-8")
-    assert "Who signed up (for the campaign owner only)" in html
+    assert "Who signed up (for the campaign&#39;s owner only)" in html
     assert "<li>Carla Bakker (waitlist)</li>" in html
-    assert "2 going + 1 waitlist" in html  # the owner sees exact sign-up counts
-    assert table_row(owner.stdout, ENERGY) == [ENERGY, "2", "2", "1"]
+    assert "2 of 2 places taken · 1 on the waitlist" in html  # the owner sees exact counts
+    assert table_row(owner.stdout, ENERGY) == [ENERGY, "2 of 2 places taken · 1 on the waitlist"]
     with Session(engine) as db:
         audited = db.exec(select(AuditEntry).where(AuditEntry.action == "campaign_sign_ups")).all()
     assert len(audited) == 3 and {a.subject_id for a in audited} == {
@@ -699,7 +711,7 @@ def test_status_and_report_figures_through_the_cli(
     assert other.returncode == 0, other.stderr
     assert "Only the campaign's owner sees sign-ups by name." in other.stderr
     assert not any(name in other.stdout + other.stderr for name in NAMES)
-    assert "sign-up" not in csv_file.read_text(encoding="utf-8")
+    assert BY_NAME not in csv_file.read_text(encoding="utf-8")
     assert not any(name in html_file.read_text(encoding="utf-8") for name in NAMES)
     with Session(engine) as db:
         assert len(db.exec(select(AuditEntry)).all()) == 3  # no look, nothing audited

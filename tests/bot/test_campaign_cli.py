@@ -103,7 +103,7 @@ def test_launch_dry_run_confirm_and_twice(run: Run, demo: Path) -> None:
     due = run("run-due", "--now", "2026-12-07T08:31:00+00:00")
     assert due.returncode == 0, due.stderr
     status = run("campaign", "status", "growth-week-2026", "--no-watch")
-    assert "Targeted 15" in status.stdout
+    assert "People targeted 15" in status.stdout
     assert "│ kickoff       │   0 │     15 │" in status.stdout
     edited = demo.read_text(encoding="utf-8").replace("Growth Week starts today", "It starts")
     demo.write_text(edited, encoding="utf-8")
@@ -158,10 +158,12 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
         "1 left for people Regie cannot reach in Slack or Teams: they see them in regie chat"
         in shown
     )
-    # The day's second step (11:00 local) waits for the afternoon: the kickoff already went
-    # this morning, and Regie sends one message per person per half-day (calm).
-    assert "15 more to come, the next from 2026-12-07 12:00 UTC." in shown
-    assert "Targeted 15, reached 12" in shown
+    # The day's second step (11:00 local) invites to that afternoon's workshop (14:00 in
+    # Amsterdam): an invitation keeps its own moment (calm moves only the rest, so none lands
+    # after its workshop starts; dialogs/campaigns/timing.py), and the one colleague in New
+    # York, whose 11:00 is after it started, is skipped.
+    assert "14 more to come, the next from 2026-12-07 10:00 UTC." in shown
+    assert "People targeted 15 · Reached 12" in shown
 
 
 def test_status_says_what_it_waits_for() -> None:

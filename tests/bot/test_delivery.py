@@ -259,4 +259,6 @@ def test_outbox_and_report_commands(tmp_path) -> None:
     )
     assert report.returncode == 0, report.stderr
     assert "people" in report.stdout and "<5" in report.stdout  # one person: suppressed
-    assert (tmp_path / "p.csv").read_text().splitlines()[0] == "metric,period,people"
+    # each figure by its friendly name, with what it means and its key (bot/participation_report)
+    header = (tmp_path / "p.csv").read_text().splitlines()[0]
+    assert header == "Figure,Period,People,What it means,Key"

@@ -98,3 +98,34 @@ def test_history_stays_in_the_current_year_early_in_january(engine: Engine) -> N
         for experiment in db.exec(select(Experiment)):
             assert experiment.created_at.year == 2026
             assert experiment.done_at is None or experiment.done_at.year == 2026
+
+
+def test_demo_shows_a_pending_feedback_request_and_a_story(engine: Engine) -> None:
+    from storage.models import FeedbackAsk, FeedbackRequest, Story
+
+    _load(engine)
+    _load(engine)  # added once
+    with Session(engine) as db:
+        [request] = db.exec(select(FeedbackRequest)).all()
+        states = sorted(a.state for a in db.exec(select(FeedbackAsk)))
+        assert states == ["answered", "asked"] and request.visibility == "private"
+        [story] = db.exec(select(Story)).all()
+        assert story.for_hr and story.state == "shared" and story.title
+
+
+def test_demo_shows_a_buddy_pair_a_growth_conversation_and_a_learning_record(
+    engine: Engine,
+) -> None:
+    from storage.models import GrowthConversation, LearningEntry
+
+    _load(engine)
+    _load(engine)  # added once
+    with Session(engine) as db:
+        people = {p.email.split("@")[0]: p for p in db.exec(select(Person))}
+        assert people["tom.visser"].buddy_id == people["daan.devries"].id
+        [talk] = db.exec(select(GrowthConversation)).all()
+        assert talk.person_id == people["olivia.brown"].id
+        assert talk.manager_id == people["marieke.jansen"].id
+        assert talk.planned_for > NOW.date() and talk.agenda_shared_at is not None
+        entries = db.exec(select(LearningEntry)).all()
+        assert {e.kind for e in entries} == {"course", "informal"}

@@ -10,8 +10,10 @@ import pytest
 from sqlmodel import Session, select
 
 from dialogs.engine.replies import ConfirmPrompt, Say
+from storage import teams_cards
 from storage.addresses import address_of
-from storage.models import Experiment, Person
+from storage.db import session_scope
+from storage.models import CheckIn, Experiment, Person
 from tests.bot.conftest import TeamsWorld
 from tests.bot.hostile import HOSTILE, assert_no_link_in_card, share_hostile_experiment
 from tests.bot.teams_harness import action, card_of, card_text, run, shown, with_input
@@ -371,3 +373,129 @@ def test_hostile_text_shared_into_a_digest_renders_no_link(teams_world) -> None:
     assert_no_link_in_card(card_of(digest))
     assert HOSTILE in shown(digest)
     assert_valid(world)
+
+
+# -- issue 15, item 7: Universal Actions ---------------------------------------------------------
+
+
+def cards_deleted_by_retention(engine) -> None:
+    with session_scope(engine) as db:
+        assert teams_cards.prune(db, before=datetime(2100, 1, 1, tzinfo=UTC)) > 0
+
+
+def check_ins(engine) -> list[CheckIn]:
+    with Session(engine) as db:
+        return list(db.exec(select(CheckIn)).all())
+
+
+def fallback(card: dict, value) -> dict:
+    """The data of the ``Action.Submit`` an older client shows instead of the button."""
+    for candidate in card["actions"]:
+        if "value" in candidate["data"] and candidate["data"]["value"] == value:
+            return dict(candidate["fallback"]["data"])
+    raise AssertionError(f"no button for {value!r}")
+
+
+def test_a_press_by_action_execute_settles_the_card_in_place_and_stores_once(teams_world) -> None:
+    """The pressed card comes back settled in the invoke response (what it said, and the
+    answer); the next question is one new message; the same invoke delivered again is answered
+    the same and stores nothing more."""
+    world, teams = teams_world, teams_world.teams
+    welcomed(world.engine)
+    teams.say("checkin")
+    energy = teams.next_sent()
+    card = card_of(energy)
+    assert card["refresh"]["userIds"] == ["29:noor"]
+    assert card["refresh"]["action"]["verb"] == "refresh"
+    assert {a["type"] for a in card["actions"]} == {"Action.Execute"}
+    in_place = teams.execute(energy, action(card, 4))
+    assert card_errors(in_place) == [] and "actions" not in in_place and "refresh" not in in_place
+    assert "✓ 4" in card_text(in_place) and "energy" in card_text(in_place).lower()
+    step = teams.next_sent()
+    assert "next step" in shown(step).lower()
+    press = teams.execute_activity(step, with_input(card_of(step), "Call Sam"))
+    answered = teams.invoke(press)
+    assert "✓ Call Sam" in card_text(answered["value"])
+    after = teams.next_sent()  # what follows the saved check-in, one message
+    [saved] = check_ins(world.engine)
+    assert (saved.energy, saved.next_step) == (4, "Call Sam")
+
+    assert teams.invoke(press) == answered  # Teams delivers the same invoke again
+    assert len(check_ins(world.engine)) == 1
+    assert world.connector.sent[-1] is after  # nothing new was said
+    assert world.connector.updates == []  # each card was answered in place, none updated
+    assert_valid(world)
+
+
+def test_an_older_client_presses_the_action_submit_fallback(teams_world) -> None:
+    """The same data through ``Action.Submit``: the same turn, the card updated in the chat."""
+    world, teams = teams_world, teams_world.teams
+    welcomed(world.engine)
+    teams.say("checkin")
+    energy = teams.next_sent()
+    teams.submit(energy, fallback(card_of(energy), 2))
+    [update] = world.connector.wait_updates(1)
+    assert update["_activity_id"] == energy["_id"] and "✓ 2" in card_text(card_of(update))
+    step = teams.next_sent()
+    teams.submit(step, fallback(card_of(step), None))  # skip
+    teams.next_sent()
+    [saved] = check_ins(world.engine)
+    assert (saved.energy, saved.next_step) == (2, "")
+    assert_valid(world)
+
+
+def test_a_stale_press_is_answered_with_the_settled_card_and_runs_nothing(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    teams.say("hi")
+    welcome = teams.next_sent()
+    teams.say("english")  # answered by typing: the card is settled in the chat
+    timezone = teams.next_sent()
+    [settled] = world.connector.wait_updates(1)
+    sent = len(world.connector.sent)
+
+    in_place = teams.execute(welcome, action(card_of(welcome), "nl"))  # a client showing it open
+    assert in_place == card_of(settled) and "✓ English" in card_text(in_place)
+    assert len(world.connector.sent) == sent  # nothing said, nothing asked again
+    assert noor(world.engine).language == "en"
+
+    cards_deleted_by_retention(world.engine)  # the card is no longer known
+    in_place = teams.execute(welcome, action(card_of(welcome), "nl"))
+    assert "This question has closed." in card_text(in_place)
+    assert "Which language" in card_text(in_place)  # still says what it asked
+    again = teams.next_sent()  # the runtime found it stale: said so, and the open question
+    assert "already answered" in shown(again) and "time zone" in shown(again)
+    assert card_of(again)["actions"] == card_of(timezone)["actions"]
+    assert noor(world.engine).language == "en"
+    assert_valid(world)
+
+
+def test_a_refresh_shows_an_open_card_as_it_is_and_an_answered_one_settled(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    teams.say("hi")
+    welcome = teams.next_sent()
+    assert teams.refresh(welcome) == card_of(welcome)  # still open: as it is
+    teams.submit(welcome, action(card_of(welcome), "en"))
+    timezone = teams.next_sent()
+    [update] = world.connector.wait_updates(1)
+    assert teams.refresh(welcome) == card_of(update)  # answered: as it now shows
+    assert noor(world.engine).language == "en"
+
+    cards_deleted_by_retention(world.engine)  # nothing is known of either card
+    closed = teams.refresh(welcome)
+    assert "This question has closed." in card_text(closed) and "actions" not in closed
+    rebuilt = teams.refresh(timezone)  # still open: asked again from the open question
+    assert rebuilt["actions"] == card_of(timezone)["actions"]
+    assert rebuilt["refresh"] == card_of(timezone)["refresh"]
+    assert card_errors(rebuilt) == [] and card_errors(closed) == []
+    assert len(world.connector.sent) == 2  # a refresh says nothing
+    assert_valid(world)
+
+
+def test_an_invoke_that_is_not_a_press_on_a_regie_card_is_refused(teams_world) -> None:
+    world, teams = teams_world, teams_world.teams
+    welcomed(world.engine)
+    teams.say("checkin")
+    energy = teams.next_sent()
+    answer = teams.invoke(teams.execute_activity(energy, {"something": "else"}))
+    assert answer["statusCode"] == 400 and answer["type"] == "application/vnd.microsoft.error"
+    assert len(world.connector.sent) == 1 and check_ins(world.engine) == []

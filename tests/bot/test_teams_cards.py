@@ -1,5 +1,6 @@
 """Every card the Teams channel can send is a valid Adaptive Card 1.5 in a valid activity, and
-matches its golden file (``UPDATE_GOLDEN=1`` rewrites them; review the diff)."""
+matches its golden file (``UPDATE_GOLDEN=1`` rewrites them; review the diff). Cards are rendered
+for a person (``USER``), so a card that asks something carries its ``refresh``."""
 
 from __future__ import annotations
 
@@ -20,12 +21,14 @@ from bot.channels.teams.cards import (
     text_blocks,
 )
 from dialogs.engine.content import load_content
-from dialogs.engine.replies import ConfirmPrompt, Say
+from dialogs.engine.replies import ConfirmPrompt, Prompt, Say
 from tests.bot.hostile import HOSTILE, assert_no_link_in_card
 from tests.bot.test_slack_blocks import CASES, REF
 from tests.schema_validators import activity_errors, card_errors
 
 GOLDEN = Path(__file__).parent / "golden" / "teams"
+USER = "29:u"
+"""The Teams id of the person the cards go to."""
 SENDER = {
     "from": {"id": "28:bot", "name": "Regie"},
     "recipient": {"id": "29:u", "name": "U"},
@@ -47,7 +50,7 @@ class DestructiveConfirm(ConfirmPrompt):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_prompt_kind_is_a_valid_card_and_activity(name: str) -> None:
-    sent = activities(CASES[name], t)
+    sent = activities(CASES[name], t, user=USER)
     assert sent
     for activity in sent:
         assert activity_errors(activity | SENDER) == []
@@ -63,7 +66,7 @@ def test_every_prompt_kind_is_a_valid_card_and_activity(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_cards_match_the_golden_files(name: str) -> None:
-    payload = activities(CASES[name], t)
+    payload = activities(CASES[name], t, user=USER)
     path = GOLDEN / f"{name}.json"
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
@@ -132,3 +135,34 @@ def test_typed_markdown_and_html_stay_text() -> None:
     )
     [activity] = activities([Say(f"What Kim shared:\n• {HOSTILE}", section=True)], t)
     assert_no_link_in_card(activity["attachments"][0]["content"])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_button_is_a_universal_action_with_the_submit_older_clients_press(name: str) -> None:
+    """Issue 15, item 7: ``Action.Execute`` (1.4+) with the same ``Action.Submit`` as its
+    fallback, so both reach the same turn; a card that asks something refreshes for its
+    person, and only when it is rendered for someone."""
+    for activity in activities(CASES[name], t, user=USER):
+        for attachment in activity.get("attachments", []):
+            content = attachment["content"]
+            for button in content.get("actions", []):
+                assert button["type"] == "Action.Execute" and button["verb"] in ("answer", "start")
+                old = button["fallback"]
+                assert old["type"] == "Action.Submit"
+                assert {
+                    k: v for k, v in button.items() if k not in ("type", "verb", "fallback")
+                } == {k: v for k, v in old.items() if k != "type"}
+            if "refresh" in content:
+                assert content["refresh"]["userIds"] == [USER]
+                assert (
+                    content["refresh"]["action"]["data"]["regie"]
+                    == (content["actions"][0]["data"]["regie"])
+                )
+                assert "refresh" not in settled(content, "✓ x")
+    asking = [r for r in CASES[name] if isinstance(r, Prompt)]
+    for activity in activities(CASES[name], t):  # rendered for no one: nothing to refresh
+        for attachment in activity.get("attachments", []):
+            assert "refresh" not in attachment["content"]
+    if asking:
+        [*_, last] = activities(CASES[name], t, user=USER)
+        assert "refresh" in last["attachments"][0]["content"]

@@ -22,7 +22,13 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
 
-from tests.bot.teams_fake import MAX_ACTIVITY_BYTES, FakeConnector, activity_size
+from tests.bot.teams_fake import (
+    ERROR_TYPE,
+    MAX_ACTIVITY_BYTES,
+    FakeConnector,
+    activity_size,
+    invoke_refusal,
+)
 from tests.schema_validators import activity_errors
 
 # Real Teams ids contain ':', ';' and '@', which msrest percent-encodes in the path.
@@ -308,3 +314,38 @@ def test_a_strict_connector_fails_the_test_that_broke_the_contract() -> None:
     fake = FakeConnector()
     with pytest.raises(AssertionError, match=r"(?s)broke the Bot Connector's contract.*413"), fake:
         assert _post(fake, json.dumps({"type": "message", "text": "x" * 20_000}).encode())[0] == 413
+
+
+def _card_answer(card: dict[str, Any], status: int = 200) -> dict[str, Any]:
+    return {"statusCode": status, "type": "application/vnd.microsoft.card.adaptive", "value": card}
+
+
+def test_an_invoke_must_be_answered_within_the_request_in_the_protocols_shape() -> None:
+    fake = FakeConnector(strict=False)
+    assert invoke_refusal(200, _card_answer(CARD)) is None
+    message = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message"}
+    assert invoke_refusal(200, message | {"value": "✓ Done"}) is None
+    error = {"code": "BadRequest", "message": "no"}
+    assert invoke_refusal(400, {"statusCode": 400, "type": ERROR_TYPE, "value": error}) is None
+
+    assert "not answered" in str(invoke_refusal(501, None))  # botbuilder: no invoke response
+    assert "HTTP status" in str(invoke_refusal(200, _card_answer(CARD, status=201)))
+    assert "1.4 or later" in str(invoke_refusal(200, _card_answer(CARD | {"version": "1.3"})))
+    assert "AdaptiveCard" in str(invoke_refusal(200, _card_answer({"type": "Card"})))
+    assert "unknown" in str(invoke_refusal(200, {"statusCode": 200, "type": "text/plain"}))
+    assert invoke_refusal(200, message | {"value": {"not": "text"}}) is not None
+    assert invoke_refusal(200, {"statusCode": 200, "type": ERROR_TYPE, "value": error})
+
+    big = CARD | {"body": [{"type": "TextBlock", "text": "x" * MAX_ACTIVITY_BYTES}]}
+    assert "over" in str(invoke_refusal(200, _card_answer(big)))
+    record = fake.invoke_answered(200, _card_answer(big))
+    assert record["_status"] == 200 and record["_error"]["error"]["code"] == "BadInvokeResponse"
+    assert fake.refusals() and fake.violations == [record]
+
+
+def test_a_strict_connector_refuses_a_bad_invoke_response_at_once() -> None:
+    fake = FakeConnector()
+    assert fake.invoke_answered(200, _card_answer(CARD))["value"] == CARD
+    with pytest.raises(AssertionError, match="not answered"):
+        fake.invoke_answered(501, None)
+    fake.violations.clear()  # (the test broke it on purpose)

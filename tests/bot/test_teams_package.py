@@ -122,7 +122,7 @@ def test_manifest_identity_and_bot(manifest: dict[str, Any]) -> None:
     assert "private" in manifest["description"]["full"]
     (bot,) = manifest["bots"]
     assert bot["botId"] == APP_ID
-    assert bot["scopes"] == ["personal"]
+    assert bot["scopes"] == ["personal", "team"]  # a team: for the stories channel
     assert bot["supportsFiles"] is False
     assert bot["isNotificationOnly"] is False
     assert sorted(manifest["permissions"]) == ["identity", "messageTeamMembers"]

@@ -128,11 +128,47 @@ class Chat:
         assert sent.status == 200, await sent.text()
         return await self.turn(lambda turn: bool(turn.created and turn.updated))
 
-    async def turn(self, done: Callable[[Turn], bool]) -> Turn:
+    async def execute(
+        self, message: dict[str, Any], value: Any, verb: str = "", *, replied: bool = True
+    ) -> Execute:
+        """Press the card's ``Action.Execute`` that answers ``value`` as the Playground's web
+        client does (``verb="refresh"``: ask for the card again, as its refresh does): the
+        invoke's answer and what the bot showed besides (``replied``: wait for a message)."""
+        card = card_of(message)
+        if verb:
+            action = card["refresh"]["action"]
+        else:
+            action = next(a for a in card["actions"] if a["data"].get("value") == value)
+        assert action["type"] == "Action.Execute"
+        sent = await self.http.post(
+            f"{self.base}/_conversation/v1/invoke",
+            json={
+                "name": "adaptiveCard/action",
+                "conversation": {"id": self.chat},
+                "from": {"id": self.user},
+                "replyToId": message["messageId"],
+                "value": {
+                    "action": {
+                        "type": "Action.Execute",
+                        "title": action.get("title", ""),
+                        "verb": action["verb"],
+                        "data": action["data"],
+                    }
+                },
+            },
+        )
+        assert sent.status == 200, await sent.text()
+        answer = await sent.json()
+        assert utf16_size(answer) <= MAX_ACTIVITY_BYTES, utf16_size(answer)
+        waiting = replied and not verb
+        turn = await self.turn(lambda turn: bool(turn.created) or not waiting, waiting=waiting)
+        return Execute(answer, turn)
+
+    async def turn(self, done: Callable[[Turn], bool], *, waiting: bool = True) -> Turn:
         """What the bot showed in answer: until ``done`` and then :data:`QUIET` seconds of
         nothing more (so a message too many would be seen)."""
         turn = Turn()
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (30 if waiting else QUIET)
         while time.monotonic() < deadline:
             wait = QUIET if done(turn) else deadline - time.monotonic()
             try:
@@ -151,6 +187,8 @@ class Chat:
                 turn.created.append(message)
             elif event.get("action") == "updateMessage":
                 turn.updated.append(message)
+        if not waiting and done(turn):
+            return turn
         raise AssertionError(f"the bot did not answer in time: {self.events[-3:]}")
 
 
@@ -166,6 +204,13 @@ class Turn:
         assert not message.get("text"), message.get("text")
         card_of(message)
         return message
+
+
+@dataclass
+class Execute:
+    answer: dict[str, Any]
+    """The invoke's answer as the Playground passes it on (``type``, ``value``)."""
+    turn: Turn
 
 
 @asynccontextmanager
@@ -244,6 +289,41 @@ def test_one_card_per_reply_with_lines_lists_and_a_settled_card_that_keeps_its_t
             for message in typed.updated:
                 assert "✓ Yes" in json.dumps(card_of(message), ensure_ascii=False)
             typed.one_card()
+
+    with playground(tmp_path, db_url, timezone="Asia/Tokyo") as base:
+        asyncio.run(converse(base))
+
+
+def test_universal_actions_settle_the_card_in_place_and_refresh_a_closed_one(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Issue 15, item 7: an ``Action.Execute`` press is answered with the card settled (the
+    Playground shows it in place of the pressed one) and the next question comes as one new
+    message; a refresh of a card whose question has closed comes back settled, of an open
+    one as it is; nothing over 28 KB."""
+
+    async def converse(base: str) -> None:
+        name = "test_universal_actions_settle_the_card_in_place_and_refresh_a_closed_one"
+        async with chat(base, name) as talk:
+            welcome = (await talk.say("hi")).one_card()
+            refreshed = await talk.execute(welcome, None, verb="refresh")
+            assert refreshed.answer["value"] == card_of(welcome)  # open: as it is
+            assert not refreshed.turn.created and not refreshed.turn.updated
+
+            pressed = await talk.execute(welcome, "en")
+            assert pressed.answer["type"] == CARD
+            settled = pressed.answer["value"]
+            kept = json.dumps(settled, ensure_ascii=False)
+            assert "I'm Regie" in kept and "✓ English" in kept
+            assert "actions" not in settled and "refresh" not in settled
+            timezone = pressed.turn.one_card()  # the next question, one message
+            assert not pressed.turn.updated  # the pressed card was answered in place
+
+            again = await talk.execute(welcome, None, verb="refresh")
+            assert again.answer["value"] == settled  # closed: settled
+            stale = await talk.execute(welcome, "nl", replied=False)  # answered, runs nothing
+            assert stale.answer["value"] == settled and not stale.turn.created
+            assert "Asia/Tokyo" in json.dumps(card_of(timezone))
 
     with playground(tmp_path, db_url, timezone="Asia/Tokyo") as base:
         asyncio.run(converse(base))

@@ -48,6 +48,7 @@ from dialogs.engine.replies import (
     ConfirmPrompt,
     DatePrompt,
     Offer,
+    PersonalLinks,
     Prompt,
     Reply,
     Say,
@@ -284,6 +285,8 @@ def messages(replies: Sequence[Reply], t: Translate) -> list[Message]:
                 blocks = [DividerBlock(), *blocks]
         elif isinstance(reply, Offer):
             blocks = offer_blocks(reply, number)
+        elif isinstance(reply, PersonalLinks):  # made into an Offer first (channels/links.py)
+            blocks = _sections(reply.text)
         else:
             blocks = prompt_blocks(reply, t)
         if isinstance(reply, Prompt) and len(batch) + len(blocks) > MESSAGE_BLOCK_LIMIT:

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.channels.links import with_urls
 from bot.channels.slack.blocks import (
     POST_OPTIONS,
     Translate,
@@ -102,7 +103,7 @@ class SlackTurns:
                 )
                 asked = self._asked.get(user, []) if action is None else []
                 try:
-                    handled = self.runtime.handle_turn(turn)
+                    handled = with_urls(self.runtime.handle_turn(turn), self.settings.base_url)
                 except UnknownPerson:  # deleted since we cached the id: enrol afresh
                     self.people.forget(user)
                     continue

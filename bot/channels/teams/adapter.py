@@ -1,6 +1,7 @@
 """The Bot Framework adapter and the ``/api/messages`` route.
 
-With ``MICROSOFT_APP_ID`` set every request's JWT is validated (CloudAdapter). With
+With ``MICROSOFT_APP_ID`` set every request's JWT is validated (CloudAdapter; proactive sends
+reuse their clients, bot/channels/teams/proactive.py). With
 ``REGIE_TEAMS_ALLOW_UNAUTHENTICATED=true`` and no app id, authentication is disabled: for local
 development (the Agents Playground, tests) only.
 """
@@ -12,11 +13,12 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from msrest.universal_http.requests import ClientRetryPolicy
 from sqlalchemy.engine import Engine
 
 from bot.channels.teams.bot import TeamsBot
+from bot.channels.teams.proactive import ReusingCloudAdapter
 from bot.config import Settings
 from dialogs.engine.runtime import Runtime
 from storage.people import language_from_locale
@@ -43,8 +45,13 @@ class _BotConfig:
         self.APP_TENANTID = settings.microsoft_app_tenant_id or ""
 
 
+def build_adapter(settings: Settings) -> ReusingCloudAdapter:
+    """The Bot Framework adapter for ``settings`` (alone: for sends outside a turn)."""
+    return ReusingCloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
+
+
 def build_teams(runtime: Runtime, engine: Engine, settings: Settings) -> TeamsBot:
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_BotConfig(settings)))
+    adapter = build_adapter(settings)
     bot = TeamsBot(runtime, engine, settings, adapter)
 
     async def on_error(context: TurnContext, error: Exception) -> None:

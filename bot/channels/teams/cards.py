@@ -14,9 +14,15 @@ a real list (``- item``, one per line), in a TextBlock of its own; a blank line 
 block with room above it. Everything else is escaped: a person's ``**``, ``[text](url)`` or
 ``<a href>`` stays text, as Slack's ``&lt;`` keeps mrkdwn inert.
 
-Every ``Action.Submit`` carries the prompt reference (session, step, seq) so a submit from an old
-card is recognised as stale; it also carries the question text, so the card can still be settled
-to its question and answer when this process no longer knows the card it sent (``sent.py``).
+Every button is a Universal Action (``Action.Execute``, Adaptive Cards 1.4+: Teams sends an
+``adaptiveCard/action`` invoke and shows the card the bot answers with in its place), with the
+same ``Action.Submit`` as its ``fallback`` for clients without Universal Actions; both carry the
+same ``data``, so both reach the same turn code (``messages.py`` ``on_press``). That data holds
+the prompt reference (session, step, seq), so a press on an old card is recognised as stale, and
+the question text, so the card can still be settled to its question and answer when the card
+it sent is no longer known (``sent.py``). A card that asks something also has a
+``refresh`` for the person it was sent to (``userIds``): Teams asks for it when the card is
+shown, and a card whose question has closed since comes back settled (``actions.py``).
 Inputs have a label, and those that need an answer are required (the client says so, and the
 card is not sent); a destructive yes (``ConfirmPrompt.destructive``) has the destructive style.
 """
@@ -54,6 +60,12 @@ Regie stays under the strictest."""
 ENVELOPE_BYTES = 4 * 1024
 """Room left for what botbuilder adds to an activity (from, recipient, conversation, ids…)."""
 ACTIVITY_BUDGET = MAX_ACTIVITY_BYTES - ENVELOPE_BYTES
+ANSWER = "answer"
+"""The ``verb`` of a button that answers a question."""
+START = "start"
+"""The ``verb`` of a button that starts a conversation (a nudge's)."""
+REFRESH = "refresh"
+"""The ``verb`` Teams sends when it asks for a card again (its ``refresh``)."""
 SUMMARY_CHARS = 500
 """The ``summary`` of a card activity: what a notification shows (the card holds the whole
 text)."""
@@ -116,13 +128,20 @@ def text_blocks(text: str, **style: Any) -> list[dict[str, Any]]:
     return blocks
 
 
-def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def card(
+    body: list[dict[str, Any]],
+    actions: list[dict[str, Any]] | None = None,
+    *,
+    refresh: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
         "version": "1.5",
         "body": body,
     }
+    if refresh:
+        content["refresh"] = refresh
     if actions:
         content["actions"] = actions
     return content
@@ -142,13 +161,31 @@ def _ref(prompt: Prompt) -> dict[str, Any]:
     }
 
 
+def same_prompt(ref: dict[str, Any], prompt: Prompt) -> bool:
+    """Whether a button's prompt reference names ``prompt``."""
+    return (ref.get("s"), ref.get("t"), ref.get("q")) == (
+        prompt.session_id,
+        prompt.step,
+        prompt.seq,
+    )
+
+
+def _refresh(prompt: Prompt, user: str | None) -> dict[str, Any] | None:
+    """Teams asks the bot for the card again when it is shown to ``user`` (``actions.py``): a
+    question that closed since comes back settled. Nobody to name (rendered for no one): none."""
+    if not user:
+        return None
+    action = {"type": "Action.Execute", "verb": REFRESH, "data": {"regie": _ref(prompt)}}
+    return {"type": "Refresh", "action": action, "userIds": [user]}
+
+
 def _start(offer: Offer, intent: str, label: str, *, settle: bool) -> dict[str, Any]:
     """A button that starts a conversation. ``p`` (the text) lets the card be updated to show
     the choice; a card with several parts (workshops to sign up for) is left as it is."""
     data: dict[str, Any] = {"regie_start": intent, "label": label}
     if settle:
         data["p"] = shorten(offer.text, 500)
-    return _submit(label, data)
+    return _button(label, data, verb=START)
 
 
 def _open_url(label: str, url: str) -> dict[str, Any]:
@@ -171,17 +208,24 @@ def _offer_body(offer: Offer) -> list[dict[str, Any]]:
     return body
 
 
-def _submit(
-    title: str, data: dict[str, Any], *, style: str | None = None, inputs: bool = True
+def _button(
+    title: str,
+    data: dict[str, Any],
+    *,
+    verb: str = ANSWER,
+    style: str | None = None,
+    inputs: bool = True,
 ) -> dict[str, Any]:
-    """An ``Action.Submit``; ``inputs=False``: it sends none of the card's inputs, so it is not
-    held up by a required one (a skip button)."""
-    action: dict[str, Any] = {"type": "Action.Submit", "title": shorten(title, 80), "data": data}
+    """An ``Action.Execute`` with the same ``Action.Submit`` as its fallback (older clients);
+    ``inputs=False``: it sends none of the card's inputs, so it is not held up by a required one
+    (a skip button)."""
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": shorten(title, 80), "data": data}
     if style:
-        action["style"] = style
+        submit["style"] = style
     if not inputs:
-        action["associatedInputs"] = "none"
-    return action
+        submit["associatedInputs"] = "none"
+    same = {key: value for key, value in submit.items() if key != "type"}
+    return {"type": "Action.Execute", "verb": verb, **same, "fallback": submit}
 
 
 def destructive(prompt: Prompt) -> bool:
@@ -199,7 +243,7 @@ def prompt_parts(prompt: Prompt, t: Translate) -> tuple[list[dict[str, Any]], li
         isinstance(prompt, ChoicePrompt) and len(options) <= MAX_BUTTONS
     ):
         actions = [
-            _submit(
+            _button(
                 o.label,
                 {"regie": ref, "value": _typed(prompt, o.value), "label": o.label},
                 style="destructive" if destructive(prompt) and o.value == "yes" else None,
@@ -224,13 +268,13 @@ def prompt_parts(prompt: Prompt, t: Translate) -> tuple[list[dict[str, Any]], li
         body.append(_input(prompt, t))
         labels = {o.value: o.label for o in options}
         actions = [
-            _submit(
+            _button(
                 t("channel.send"), {"regie": ref, "labels": labels} if labels else {"regie": ref}
             )
         ]
     if prompt.skip_label is not None:
         actions.append(
-            _submit(
+            _button(
                 prompt.skip_label,
                 {"regie": ref, "value": None, "label": prompt.skip_label},
                 inputs=False,
@@ -313,13 +357,16 @@ def activity_size(activity: dict[str, Any]) -> int:
     return len(text.encode("utf-16-le"))
 
 
-def activities(replies: Sequence[Reply], t: Translate) -> list[dict[str, Any]]:
+def activities(
+    replies: Sequence[Reply], t: Translate, *, user: str | None = None
+) -> list[dict[str, Any]]:
     """One turn's replies as activities: plain text for one line with nothing to tap, else one
-    card; as several, in order, when one would be over Teams' size limit."""
+    card; as several, in order, when one would be over Teams' size limit. ``user``: the Teams
+    id of the person they go to (a card that asks something refreshes for them)."""
     if not replies:
         return []
     parts = sum(isinstance(r, Offer) for r in replies) > 1
-    return _fitted(list(replies), partial(_render, t=t, parts=parts))
+    return _fitted(list(replies), partial(_render, t=t, parts=parts, user=user))
 
 
 def _fits(rendered: list[dict[str, Any]]) -> bool:
@@ -376,7 +423,9 @@ def _longest(most: int, fits: Callable[[int], bool]) -> int:
     return low
 
 
-def _render(replies: Sequence[Reply], *, t: Translate, parts: bool) -> list[dict[str, Any]]:
+def _render(
+    replies: Sequence[Reply], *, t: Translate, parts: bool, user: str | None
+) -> list[dict[str, Any]]:
     """The replies as activities (one, but for nothing asked and nothing offered). ``parts``:
     a message of several offers (a campaign's), each part keeping its own buttons, also when
     it is split."""
@@ -401,9 +450,25 @@ def _render(replies: Sequence[Reply], *, t: Translate, parts: bool) -> list[dict
         return [_text_activity(summary_text(replies))]
     if prompt is None:
         return [_card_activity(card_summary(replies), card(_said(replies)))]
-    body = _said([r for r in replies if r is not prompt])
+    body = [
+        block
+        for reply in replies
+        if reply is not prompt
+        for block in (_with_links(reply) if isinstance(reply, Offer) else text_blocks(reply.text))
+    ]
     question, actions = prompt_parts(prompt, t)
-    return [_card_activity(card_summary(replies), card(body + question, actions))]
+    asking = card(body + question, actions, refresh=_refresh(prompt, user))
+    return [_card_activity(card_summary(replies), asking)]
+
+
+def _with_links(offer: Offer) -> list[dict[str, Any]]:
+    """An offer said before a question (one-time download links): its text and its links
+    (opening a link settles nothing, so they may sit above the question's buttons)."""
+    body = text_blocks(offer.text)
+    if offer.links:
+        links = [_open_url(label, url) for label, url in offer.links]
+        body.append({"type": "ActionSet", "actions": links})
+    return body
 
 
 def _needs_card(replies: Sequence[Reply]) -> bool:
@@ -442,7 +507,7 @@ def _text_activity(text: str) -> dict[str, Any]:
 
 
 def settled_card(question: str, note: str) -> dict[str, Any]:
-    """A submitted card whose content is no longer known (sent before this process started):
+    """A submitted card whose content is no longer known (deleted by retention):
     the question and the answer (or "closed"), no inputs left."""
     return card([*text_blocks(question, weight="Bolder"), text_block(note, isSubtle=True)])
 

@@ -1,19 +1,24 @@
-"""A message in the personal chat becomes a turn: typed text, an ``Action.Submit`` whose data
-holds the prompt reference (an answer), or a nudge's button (``regie_start``: an intent).
+"""A message in the personal chat becomes a turn: typed text, or a press on a card — an
+``Action.Submit`` (older clients) whose data holds the prompt reference (an answer) or a nudge's
+``regie_start`` (an intent). A press by ``Action.Execute`` arrives as an invoke (``actions.py``)
+with the same data and runs the same :func:`on_press`.
 
-The card a question was asked on is settled however it was answered: after a tap, the tapped
+The card a question was asked on is settled however it was answered: after a press, the pressed
 card; after a typed answer, the last card that asked something (its buttons would otherwise
-linger as if the question were still open)."""
+linger as if the question were still open). A press on a card already settled (pressed twice,
+or the press delivered again) runs nothing: the card is shown settled again."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import TurnContext
 
 from bot.channels.teams.addresses import CHANNEL
-from bot.channels.teams.sending import send, settle, settle_cards
+from bot.channels.teams.cards import settled
+from bot.channels.teams.sending import conversation_of, send, settle, settle_cards, update
 from bot.channels.teams.sent import Asked
 from bot.channels.teams.turns import TeamsTurns, inbound_id, off_loop
 from bot.channels.typed import asks_again, typed_answer
@@ -24,30 +29,96 @@ from dialogs.engine.turn import Action, Turn
 async def on_message(turns: TeamsTurns, context: TurnContext, person_id: int) -> None:
     activity = context.activity
     data = activity.value if isinstance(activity.value, dict) else None
-    if data and isinstance(data.get("regie_start"), str):
-        await _on_start(turns, context, person_id, data)
+    if data is not None and pressed(data):
+        await on_press(turns, context, person_id, data, in_place=False)
         return
-    ref = data.get("regie") if data else None
-    action = None
-    label = ""
-    if isinstance(ref, dict):
-        value, label = answer_of(data or {})
-        action = Action(value=value, session_id=ref.get("s"), step=ref.get("t"), seq=ref.get("q"))
-    asked = turns.cards.asked(person_id) if action is None else []
+    asked = await turns.cards.asked(person_id)
     turn = Turn(
         person_id=person_id,
-        text=None if action else (activity.text or ""),
-        action=action,
+        text=activity.text or "",
         inbound_id=inbound_id(activity),
         channel=CHANNEL,
     )
     handled = await turns.handle(turn)
     t = turns.translator(handled.language)
-    if isinstance(ref, dict) and activity.reply_to_id:
-        await settle(context, ref, handled, label, t, cards=turns.cards, person_id=person_id)
-    elif asked:
+    if asked:
         await _settle_typed(turns, context, person_id, asked, turn.text or "", handled)
     await send(context, handled.replies, t, cards=turns.cards, person_id=person_id)
+
+
+def pressed(data: dict[str, Any]) -> bool:
+    """Whether a card action's data is one of Regie's buttons (an answer or a start)."""
+    return isinstance(data.get("regie"), dict) or isinstance(data.get("regie_start"), str)
+
+
+async def on_press(
+    turns: TeamsTurns,
+    context: TurnContext,
+    person_id: int,
+    data: dict[str, Any],
+    *,
+    in_place: bool,
+) -> dict[str, Any] | None:
+    """A button (or a form's Send) on the card ``replyToId`` names, however it arrived: the turn
+    runs and its replies are sent. Returns the pressed card as it is to show now (settled), or
+    None when it stays as it is (the question is still open, or the card had several parts).
+    ``in_place``: the caller answers with that card (an invoke); else it is updated in the chat
+    before the replies go out.
+
+    Only the first press on a card runs its turn, on whichever replica it arrives: any other
+    (pressed twice, delivered again) is answered with the card as the first press settled it."""
+    activity = context.activity
+    pressed_on = activity.reply_to_id
+
+    async def settled_now(card: dict[str, Any] | None) -> dict[str, Any] | None:
+        if card is not None and pressed_on and not in_place:
+            await update(context, pressed_on, card)
+        return card
+
+    starts = isinstance(data.get("regie_start"), str)
+    label = str(data.get("label", "")) if starts else answer_of(data)[1]
+    if not starts or "p" in data:  # a press that settles the card
+        done = await _press(turns, context, person_id, label)
+    else:  # one of several offers on a card: it stays, unless settled some other way
+        found = await turns.cards.find(conversation_of(context), pressed_on)
+        done = found.now if found is not None and found.settled else None
+    if done is not None:  # answered already: nothing runs again
+        return await settled_now(done)
+    if starts:
+        return await _on_start(turns, context, person_id, data, settled_now)
+    ref = data["regie"]
+    value, label = answer_of(data)
+    action = Action(value=value, session_id=ref.get("s"), step=ref.get("t"), seq=ref.get("q"))
+    turn = Turn(
+        person_id=person_id, action=action, inbound_id=inbound_id(activity), channel=CHANNEL
+    )
+    handled = await turns.handle(turn)
+    t = turns.translator(handled.language)
+    card = await settle(context, ref, handled, label, t, cards=turns.cards, person_id=person_id)
+    await settled_now(card)
+    await send(context, handled.replies, t, cards=turns.cards, person_id=person_id)
+    return card
+
+
+async def _press(
+    turns: TeamsTurns, context: TurnContext, person_id: int, label: str
+) -> dict[str, Any] | None:
+    """Claim the pressed card for this press: None when this press is to run its turn (it is
+    the first, or the card is not known), else the card as the press that came first settled
+    it (meanwhile showing ``label`` as the answer)."""
+    conversation, pressed_on = conversation_of(context), context.activity.reply_to_id
+    found = await turns.cards.find(conversation, pressed_on)
+    if found is None or not pressed_on:
+        return None  # no longer known (retention): the runtime finds a second press stale
+    if not found.settled:
+        t = turns.translator(await off_loop(turns.language, person_id))
+        answered = settled(found.sent, t("channel.answered", answer=label[:200]))
+        if await turns.cards.press(conversation, pressed_on, answered):
+            return None
+        found = await turns.cards.find(conversation, pressed_on)
+    elif await turns.cards.press(conversation, pressed_on, found.now):
+        return None  # the press that settled it died before its turn ended
+    return found.now if found is not None and found.settled else None
 
 
 async def _settle_typed(
@@ -63,20 +134,23 @@ async def _settle_typed(
     prompt = asked[-1].prompt
     if handled.outcome != Outcome.HANDLED or asks_again(prompt, handled.replies):
         return
-    zone = await off_loop(turns.timezone, person_id)
-    today = turns.runtime.clock().astimezone(ZoneInfo(zone)).date()
+    today = turns.runtime.clock().astimezone(ZoneInfo(handled.timezone)).date()
     answer = typed_answer(prompt, text, turns.runtime.content, today=today)
     t = turns.translator(handled.language)
     note = t("channel.answered", answer=answer[:200]) if answer else t("channel.closed")
-    await settle_cards(context, turns.cards.settled(person_id), note)
+    await settle_cards(context, turns.cards, await turns.cards.settled(person_id), note)
 
 
 async def _on_start(
-    turns: TeamsTurns, context: TurnContext, person_id: int, data: dict[str, Any]
-) -> None:
+    turns: TeamsTurns,
+    context: TurnContext,
+    person_id: int,
+    data: dict[str, Any],
+    settled_now: Callable[[dict[str, Any] | None], Awaitable[dict[str, Any] | None]],
+) -> dict[str, Any] | None:
     """A nudge's button: start what it offers, and show on the card what was chosen."""
     activity = context.activity
-    asked = turns.cards.asked(person_id)
+    asked = await turns.cards.asked(person_id)
     turn = Turn(
         person_id=person_id,
         intent=data["regie_start"],
@@ -85,12 +159,16 @@ async def _on_start(
     )
     handled = await turns.handle(turn)
     t = turns.translator(handled.language)
-    if activity.reply_to_id and "p" in data:  # one offer: show what was chosen
+    card = None
+    if "p" in data:  # one offer: show what was chosen
         label = str(data.get("label", ""))
-        await settle(context, data, handled, label, t, cards=turns.cards, person_id=person_id)
+        cards = turns.cards
+        card = await settle(context, data, handled, label, t, cards=cards, person_id=person_id)
+        await settled_now(card)
     if asked:  # the question left open is put aside for what the button starts
         await _settle_typed(turns, context, person_id, asked, "", handled)
     await send(context, handled.replies, t, cards=turns.cards, person_id=person_id)
+    return card
 
 
 def answer_of(data: dict[str, Any]) -> tuple[Any, str]:

@@ -69,8 +69,9 @@ class Command:
 
 
 # The words of the global intents a person starts things with, managers' "my team" among them.
-# Teams allows 12 commands per list (v1.30); "menu" (which "help" and any greeting reach) and
-# the role-only "participation" and "campaigns" (HR, said in the chat) are left out.
+# Teams allows 12 commands per list (v1.30), and this list holds 12: "menu" (which "help" and
+# any greeting reach) and the role-only "participation" and "campaigns" (HR, said in the chat)
+# are left out; "web" sends a sign-in link, as the button in Slack's App Home does.
 COMMANDS: tuple[Command, ...] = (
     Command(
         "reflect",
@@ -123,6 +124,13 @@ COMMANDS: tuple[Command, ...] = (
         "For managers: what your team chose to share with you",
         "mijn team",
         "Voor leidinggevenden: wat je team met je wil delen",
+    ),
+    Command(
+        "web",
+        "web",
+        "A sign-in link for Regie on the web",
+        "web",
+        "Een inloglink voor Regie op het web",
     ),
     Command(
         "help",
@@ -189,7 +197,9 @@ def build_manifest(settings: PackageSettings) -> dict[str, Any]:
         "bots": [
             {
                 "botId": settings.app_id,
-                "scopes": ["personal"],
+                # A team, only for the stories channel (team.py answers a mention there with
+                # the way to a personal chat): its commands are listed for personal chat only.
+                "scopes": ["personal", "team"],
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [

@@ -1,25 +1,39 @@
-"""The cards this process sent, so a card can be settled without losing what it said.
+"""The cards Regie sent, so a card can be settled without losing what it said.
 
 Teams replaces the whole message when a bot updates it: a card updated to only "✓ English"
 would lose the welcome and the privacy promise above the question. So every card sent is kept
-here by its activity id (the most recent :data:`LIMIT`), and per person the cards that ask their
-open question (more than one when it was asked again, after "help" say), which are settled
-together when it is answered, by typing or on any of them. Memory only, nothing stored: a card
-sent before a restart is settled to its question and the answer (the question travels in each
-button's data).
+by its conversation and activity id, and per person the cards that ask their open question
+(more than one when it was asked again, after "help" say), which are settled together when it
+is answered, by typing or on any of them. A settled card is kept as it now shows, so a second
+press on it (or the same press delivered again) is answered with it and runs nothing.
+
+Kept in the database (``storage/teams_cards.py``), nothing in memory: every replica behind the
+load balancer, and a restarted one, sees the same cards, and of two presses on one card arriving
+at two replicas at once only the first runs its turn (:meth:`SentCards.press`). A card older
+than ``REGIE_OUTBOX_RETENTION_DAYS`` (deleted by the retention job), or sent before the table
+existed, is settled from its question (it travels in each button's data).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from dialogs.engine.replies import Prompt
+from sqlalchemy.engine import Engine
 
-LIMIT = 5000
-"""Cards remembered (by activity id); older ones are settled from the button's data."""
+from dialogs.engine.replies import Prompt, prompt_from_dict
+from storage import teams_cards
+from storage.db import session_scope
+from storage.models import TeamsCard, utcnow
+
+T = TypeVar("T")
+
+PRESS_LEASE = timedelta(minutes=2)
+"""A press whose turn has not ended after this long died with its process: the card may be
+pressed again (a turn takes seconds; an AI call gives up after ``REGIE_LLM_TIMEOUT``)."""
 
 
 @dataclass(frozen=True)
@@ -31,41 +45,97 @@ class Asked:
     prompt: Prompt
 
 
-class SentCards:
-    def __init__(self, limit: int = LIMIT) -> None:
-        self.limit = limit
-        self._cards: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self._asked: dict[int, list[Asked]] = {}
-        self._lock = threading.Lock()
+@dataclass(frozen=True)
+class Card:
+    """A card as sent (``sent``) and as it shows now (``now``)."""
 
-    def remember(
-        self, person_id: int | None, activity_id: str, card: dict[str, Any], prompt: Prompt | None
+    sent: dict[str, Any]
+    now: dict[str, Any]
+    settled: bool
+    asking: bool
+    """It asks the person's latest question (which may still be open)."""
+
+
+class SentCards:
+    """Every method reads or writes the database off the event loop, in a transaction of its
+    own."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    async def remember(
+        self,
+        conversation: str,
+        person_id: int,
+        activity_id: str,
+        card: dict[str, Any],
+        prompt: Prompt | None,
     ) -> None:
         """A card that went out; ``prompt``: the question it asks (the person's open one)."""
-        with self._lock:
-            self._cards[activity_id] = card
-            self._cards.move_to_end(activity_id)
-            while len(self._cards) > self.limit:
-                self._cards.popitem(last=False)
-            if person_id is not None and prompt is not None:
-                asked = Asked(activity_id, card, prompt)
-                same = [a for a in self._asked.get(person_id, []) if _ref(a.prompt) == _ref(prompt)]
-                self._asked[person_id] = [*same, asked]
+        await self._run(
+            teams_cards.remember,
+            conversation_id=conversation,
+            activity_id=activity_id,
+            person_id=person_id,
+            card=card,
+            prompt=prompt.to_dict() if prompt is not None else None,
+            now=self.clock(),
+        )
 
-    def card(self, activity_id: str | None) -> dict[str, Any] | None:
-        with self._lock:
-            return self._cards.get(activity_id) if activity_id else None
+    async def find(self, conversation: str, activity_id: str | None) -> Card | None:
+        """The card, if it is known (sent, and not deleted by retention since)."""
+        if not activity_id:
+            return None
+        row = await self._run(teams_cards.find, conversation, activity_id)
+        if row is None:
+            return None
+        now = row.shown if row.settled and row.shown is not None else row.card
+        return Card(sent=row.card, now=now, settled=row.settled, asking=row.asking)
 
-    def asked(self, person_id: int) -> list[Asked]:
+    async def press(self, conversation: str, activity_id: str, shown: dict[str, Any]) -> bool:
+        """A press on the card: True for the first (it runs the turn; the card shows ``shown``
+        to any other press meanwhile, and :meth:`finish` says how it ended)."""
+        return await self._run(
+            teams_cards.press,
+            conversation,
+            activity_id,
+            shown,
+            now=self.clock(),
+            lease=PRESS_LEASE,
+        )
+
+    async def finish(
+        self, conversation: str, activity_id: str, shown: dict[str, Any] | None
+    ) -> None:
+        """The pressed card's turn has ended: it shows ``shown``, or None: it is open again."""
+        await self._run(teams_cards.finish, conversation, activity_id, shown)
+
+    async def settle(self, conversation: str, activity_id: str, card: dict[str, Any]) -> bool:
+        """The card was settled some other way (its question answered by typing, or on another
+        card): this is what it shows now. True if it was not settled before."""
+        return await self._run(teams_cards.settle, conversation, activity_id, card)
+
+    async def asked(self, person_id: int) -> list[Asked]:
         """The cards that ask this person's last question (if it may still be open)."""
-        with self._lock:
-            return list(self._asked.get(person_id, []))
+        return _asked(await self._run(teams_cards.asking, person_id))
 
-    def settled(self, person_id: int) -> list[Asked]:
-        """The person's last question is answered (or closed): its cards, no longer open."""
-        with self._lock:
-            return self._asked.pop(person_id, [])
+    async def settled(self, person_id: int) -> list[Asked]:
+        """The person's last question is answered (or closed): its cards, no longer asking,
+        for the caller to settle."""
+        return _asked(await self._run(teams_cards.stop_asking, person_id))
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def work() -> T:
+            with session_scope(self.engine) as db:
+                return fn(db, *args, **kwargs)
+
+        return await asyncio.get_running_loop().run_in_executor(None, work)
 
 
-def _ref(prompt: Prompt) -> tuple[int | None, str | None, int | None]:
-    return prompt.session_id, prompt.step, prompt.seq
+def _asked(rows: list[TeamsCard]) -> list[Asked]:
+    return [
+        Asked(row.activity_id, row.card, prompt_from_dict(row.prompt))
+        for row in rows
+        if row.prompt is not None
+    ]

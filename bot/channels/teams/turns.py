@@ -15,14 +15,15 @@ from botbuilder.schema import Activity
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.channels.links import with_urls
 from bot.channels.teams.addresses import Addresses
 from bot.channels.teams.cards import Translate
 from bot.channels.teams.people import NotEnrolled, TeamsPeople, TeamsUser
 from bot.channels.teams.sent import SentCards
 from bot.config import Settings
+from dialogs.engine.replies import Prompt
 from dialogs.engine.runtime import Handled, Runtime, UnknownPerson
 from dialogs.engine.turn import Turn
-from storage.models import Person
 from storage.people import preferred_language
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class TeamsTurns:
         self.settings = settings
         self.people = TeamsPeople(engine, settings)
         self.addresses = Addresses(engine)
-        self.cards = SentCards()
+        self.cards = SentCards(engine, clock=lambda: self.runtime.clock())
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def with_person(self, context: TurnContext, handler: Handler) -> None:
@@ -57,16 +58,17 @@ class TeamsTurns:
                 self.people.forget(user.key)
 
     async def handle(self, turn: Turn) -> Handled:
-        return await off_loop(self.runtime.handle_turn, turn)
+        handled = await off_loop(self.runtime.handle_turn, turn)
+        return with_urls(handled, self.settings.base_url)
+
+    def open_prompt(self, person_id: int) -> Prompt | None:
+        """The question this person's conversation waits on, if any (read, nothing run)."""
+        replies = self.runtime.resume(person_id)
+        return next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
 
     def language(self, person_id: int) -> str:
         with Session(self.engine) as db:
             return preferred_language(db, person_id, self.settings.language)
-
-    def timezone(self, person_id: int) -> str:
-        with Session(self.engine) as db:
-            person = db.get(Person, person_id)
-            return person.timezone if person is not None else self.settings.timezone
 
     def translator(self, language: str) -> Translate:
         content = self.runtime.content
