@@ -34,12 +34,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+## Every benchmark (docs/performance.md): one JSON object per benchmark, then a table.
+## PostgreSQL runs start a server of their own (or say why they skipped). BENCH="--quick" for
+## a smoke run with small numbers, BENCH="--only turns,scale" for some of them.
 bench: install
 	$(BIN)/$(PIP) -c constraints.txt -e '.[test,bench]'
-	$(BIN)/python bench/turns.py
-	$(BIN)/python bench/delivery.py
-	$(BIN)/python bench/digest.py
-	$(BIN)/python bench/campaign.py
+	$(BIN)/python bench/all.py $(BENCH)
 
 ## Pin anew: the newest versions pyproject.toml allows, resolved in a throwaway venv.
 lock:

@@ -18,7 +18,6 @@ by ``bench.delivery.delivery`` with its seeding replaced by this launch.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 import bench.delivery
+from bench.report import at_least, at_most, emit, exactly
 from bot.config import Settings
 from bot.wiring import policy
 from dialogs.campaigns.launch import LaunchPlan, launch, plan_launch
@@ -194,9 +194,22 @@ def main() -> None:
         "lost": delivered.get("lost"),
         "duplicates": sum(duplicates.values()) if "error" not in delivered else None,
     }
-    targets = {"launch_seconds": "<= 2.0", "achieved_rate_fraction": ">= 0.95", "duplicates": 0}
-    result = {"launch": launched, "delivery": delivered, "summary": summary, "targets": targets}
-    print(json.dumps(result, indent=2))
+    emit(
+        "campaign.launch_sqlite",
+        launched,
+        [at_most("campaign launch to 10k on SQLite, s", launched["launch_seconds"], 2.0)],  # type: ignore[arg-type]
+    )
+    rates = delivered.get("achieved_rate_fraction") or {}
+    assert isinstance(rates, dict)
+    emit(
+        "campaign.delivery",
+        delivered | {"summary": summary},
+        [
+            at_least("campaign step, Slack fraction of the limit", rates.get("slack"), 0.95),
+            at_least("campaign step, Teams fraction of the limit", rates.get("teams"), 0.95),
+            exactly("campaign step duplicates", summary["duplicates"], 0),  # type: ignore[arg-type]
+        ],
+    )
     if "error" in delivered:
         sys.exit(1)
 

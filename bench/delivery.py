@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import threading
@@ -26,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from bench.fakes import FakeProcess
+from bench.report import at_least, at_most, emit, exactly, machine
 from bot.channels.slack.client import web_client
 from bot.channels.slack.outbound import SlackSender
 from bot.channels.teams.adapter import build_teams
@@ -42,9 +43,7 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import ChannelAddress, Outbound, OutboxState, Person
 from storage.outbox import OutboxMessage, enqueue
-from tests.bot.fake_limits import Throttle
 from tests.bot.slack_fake import FakeSlack
-from tests.bot.teams_fake import FakeConnector
 
 NOW = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)
 PAYLOAD = [reply_to_dict(Offer("Time for a quick check-in?", (("checkin", "Check in now"),)))]
@@ -95,12 +94,15 @@ def setup(engine, recipients: int, connector_url: str) -> None:  # type: ignore[
         db.commit()
 
 
-def delivery(recipients: int, limit: float, folder: Path) -> dict[str, object]:
-    engine = make_engine(f"sqlite:///{folder / 'delivery.db'}")
+def delivery(
+    recipients: int, limit: float, folder: Path, database_url: str | None = None
+) -> dict[str, object]:
+    """The fakes run in processes of their own (bench/fakes.py); the database is a SQLite file
+    in ``folder`` unless ``database_url`` names another (migrated here)."""
+    engine = make_engine(database_url or f"sqlite:///{folder / 'delivery.db'}")
     upgrade(engine)
-    slack_fake, connector = FakeSlack().start(), FakeConnector().start()
-    slack_fake.throttle = Throttle(limit, error_rate=0.01, seed=1)
-    connector.throttle = Throttle(limit, error_rate=0.01, seed=2)
+    slack_fake = FakeProcess("slack", limit=limit, error_rate=0.01, seed=1)
+    connector = FakeProcess("teams", limit=limit, error_rate=0.01, seed=2)
     setup(engine, recipients, connector.url)
     settings = Settings(
         _env_file=None,
@@ -158,15 +160,18 @@ def delivery(recipients: int, limit: float, folder: Path) -> dict[str, object]:
         run_pass()
         rounds += 1
     total = time.perf_counter() - started
-    slack_counts = Counter(channel for channel in slack_fake.history)
-    teams_counts = Counter(a["_conversation"] for a in connector.sent if "_status" not in a)
+    slack_seen, teams_seen = slack_fake.report(), connector.report()
+    slack_fake.stop()
+    connector.stop()
+    slack_counts = Counter(slack_seen["per_conversation"])
+    teams_counts = Counter(teams_seen["per_conversation"])
     with Session(engine) as db:
         states = Counter(db.exec(select(Outbound.state)).all())
+    engine.dispose()
+    loop.call_soon_threadsafe(loop.stop)
     half = recipients // 2
     slack_sent = sum(1 for n in slack_counts.values() if n >= 1)
     teams_sent = sum(1 for n in teams_counts.values() if n >= 1)
-    slack_fake.stop()
-    connector.stop()
     return {
         "recipients": recipients,
         "enforced_limit_per_s": limit,
@@ -175,11 +180,8 @@ def delivery(recipients: int, limit: float, folder: Path) -> dict[str, object]:
         "rounds": rounds,
         "passes": passes[0],
         "achieved_rate_fraction": rates,
-        "throttled_429": {
-            "slack": slack_fake.throttle.throttled,
-            "teams": connector.throttle.throttled,
-        },
-        "injected_5xx": {"slack": slack_fake.throttle.errors, "teams": connector.throttle.errors},
+        "throttled_429": {"slack": slack_seen["throttled"], "teams": teams_seen["throttled"]},
+        "injected_5xx": {"slack": slack_seen["errors"], "teams": teams_seen["errors"]},
         "lost": {"slack": half - slack_sent, "teams": (recipients - half) - teams_sent},
         "duplicates": {
             "slack": sum(n - 1 for n in slack_counts.values() if n > 1),
@@ -399,12 +401,35 @@ def main() -> None:
     parser.add_argument("--crash-recipients", type=int, default=2_000)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="regie-bench-"))
-    result = {
-        "delivery": delivery(args.recipients, args.limit, folder),
-        "crash_recovery": recovery(args.crash_recipients, folder),
-        "due_nudges": due_time(args.people, folder),
-    }
-    print(json.dumps(result, indent=2))
+    load = machine()
+    sent = delivery(args.recipients, args.limit, folder)
+    rates, lost, twice = sent["achieved_rate_fraction"], sent["lost"], sent["duplicates"]
+    assert isinstance(rates, dict) and isinstance(lost, dict) and isinstance(twice, dict)
+    emit(
+        "delivery.outbox",
+        sent | {"machine_at_start": load},
+        [
+            at_least("Slack delivery, fraction of the enforced limit", rates["slack"], 0.95),
+            at_least("Teams delivery, fraction of the enforced limit", rates["teams"], 0.95),
+            exactly("messages lost", lost["slack"] + lost["teams"], 0),
+            exactly("Slack duplicates", twice["slack"], 0),
+        ],
+    )
+    recovered = recovery(args.crash_recipients, folder)
+    emit(
+        "delivery.crash_recovery",
+        recovered,
+        [
+            exactly("lost after a crash", recovered["lost"], 0),  # type: ignore[arg-type]
+            exactly("duplicates after a crash (Slack)", recovered["duplicates"], 0),  # type: ignore[arg-type]
+        ],
+    )
+    due = due_time(args.people, folder)
+    emit(
+        "delivery.due_nudges_sqlite",
+        due,
+        [at_most("due nudges, 100k people on SQLite, s", due["seconds"], 2.0)],  # type: ignore[arg-type]
+    )
 
 
 if __name__ == "__main__":

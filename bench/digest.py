@@ -8,7 +8,6 @@ the guarded, audited reads, then runs HR's participation report. Prints JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import resource
 import sys
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from bench.report import at_most, emit
 from dialogs.engine.content import load_content
 from dialogs.nudges.digest import compose
 from storage.db import make_engine
@@ -151,25 +151,26 @@ def main() -> None:
         report = participation(db, start=date(2026, 1, 1), end=NOW.date(), min_group=5)
         db.commit()
     reported = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "people": args.people,
-                "managers": len(managers),
-                "items": args.items,
-                "build_seconds": round(built, 1),
-                "compose_all_digests_seconds": round(composed, 2),
-                "target_compose_seconds": 10,
-                "digest_sections": sections,
-                "peak_rss_mb": round(peak_mb, 1),
-                "rss_before_compose_mb": round(rss_before / 1024, 1),
-                "target_peak_mb": 300,
-                "participation_report_seconds": round(reported, 3),
-                "target_report_seconds": 2,
-                "report_rows": len(report.rows),
-            },
-            indent=2,
-        )
+    result = {
+        "people": args.people,
+        "managers": len(managers),
+        "items": args.items,
+        "build_seconds": round(built, 1),
+        "compose_all_digests_seconds": round(composed, 2),
+        "digest_sections": sections,
+        "peak_rss_mb": round(peak_mb, 1),
+        "rss_before_compose_mb": round(rss_before / 1024, 1),
+        "participation_report_seconds": round(reported, 3),
+        "report_rows": len(report.rows),
+    }
+    emit(
+        "digest.sqlite_10k",
+        result,
+        [
+            at_most("all digests, 1k managers on SQLite, s", round(composed, 2), 10.0),
+            at_most("digests on SQLite, peak RSS MB", round(peak_mb, 1), 300.0),
+            at_most("participation report on SQLite, s", round(reported, 3), 2.0),
+        ],
     )
 
 

@@ -1,24 +1,27 @@
-"""Benchmarks, printed as one JSON document.
+"""Turn benchmarks; one JSON object per benchmark (bench/report.py).
 
-``journey``: 1,000 simulated people through the whole journey (welcome, reflection, experiment,
-check-in) via the real runtime on a SQLite *file* (WAL, synchronous=FULL: each turn is committed
-durably before its replies are returned).
+``turns.journey``: 1,000 simulated people through the whole journey (welcome, reflection,
+experiment, check-in) via the real runtime on a SQLite *file* (WAL, synchronous=FULL: each turn
+is committed durably before its replies are returned).
 
-``side_by_side``: the same reflection conversation as a botbuilder-dialogs WaterfallDialog with
-in-memory state (the usual Bot Framework way) and through Regie's Teams bot persisting to
-SQLite, both driven by botbuilder's TestAdapter (needs ``pip install -e '.[bench]'``).
+``turns.side_by_side``: the reflection conversation as a botbuilder-dialogs WaterfallDialog with
+in-memory state (the usual Bot Framework way) and through Regie's Teams bot, both driven by
+botbuilder's TestAdapter, interleaved person by person (bench/side_by_side.py): Regie on a SQLite
+file with synchronous=FULL (the default), with synchronous=NORMAL (for comparison only), and on
+PostgreSQL (a server of the benchmark's own, fsync on; skipped with the reason when there is no
+PostgreSQL here). Needs ``pip install -e '.[bench]'``.
 
-    .venv/bin/python bench/turns.py [--people 1000] [--side-people 1000]
+    .venv/bin/python bench/turns.py [--people 1000] [--side-people 1000] [--no-postgres]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bench.postgres import NoPostgres, postgres_server
+from bench.report import at_most, emit, latency_ms, machine, skipped
 from dialogs.engine.content import load_content
 from dialogs.engine.replies import Prompt
 from dialogs.engine.runtime import Runtime
@@ -57,50 +62,110 @@ JOURNEY = [
 ]
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
-    return sorted_values[index]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--side-people", type=int, default=1000)
+    parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="regie-bench-"))
-    result = {"journey": journey(args.people, folder / "journey.db")}
-    result["side_by_side"] = side_by_side(args.side_people, folder / "side.db")
-    print(json.dumps(result, indent=2))
-
-
-def figures(latencies: list[float]) -> dict[str, float]:
-    ms = sorted(v * 1000 for v in latencies)
-    return {
-        "p50": round(percentile(ms, 0.50), 3),
-        "p95": round(percentile(ms, 0.95), 3),
-        "p99": round(percentile(ms, 0.99), 3),
-        "max": round(ms[-1], 3),
-        "mean": round(statistics.fmean(ms), 3),
-    }
-
-
-def side_by_side(people: int, db_path: Path) -> dict[str, object]:
+    result = journey(args.people, folder / "journey.db")
+    emit(
+        "turns.journey",
+        result,
+        [
+            at_most("journey turn p50 ms (sqlite FULL)", result["latency_ms"]["p50"], 2.0),  # type: ignore[index]
+            at_most("journey turn p99 ms (sqlite FULL)", result["latency_ms"]["p99"], 5.0),  # type: ignore[index]
+        ],
+    )
     try:
         import botbuilder.dialogs  # noqa: F401
     except ImportError:
-        return {"skipped": "botbuilder-dialogs is not installed: pip install -e '.[bench]'"}
-    from bench.side_by_side import baseline, regie_teams
+        skipped(
+            "turns.side_by_side", "botbuilder-dialogs is not installed: pip install -e '.[bench]'"
+        )
+        return
+    side(args.side_people, folder, postgres=not args.no_postgres)
 
-    base = figures(baseline(people))
-    regie = figures(regie_teams(people, db_path))
-    return {
-        "conversation": "reflection, 5 turns a person, through botbuilder's TestAdapter",
-        "people": people,
-        "baseline_waterfall_memorystorage_ms": base,
-        "regie_teams_bot_sqlite_file_ms": regie,
-        "ratio_p50_regie_over_baseline": round(regie["p50"] / base["p50"], 3),
-        "target": "regie p50 <= baseline p50",
+
+def side(people: int, folder: Path, *, postgres: bool) -> None:
+    from bench.side_by_side import side_by_side, sqlite_normal
+
+    with ExitStack() as stack:
+        engines = {
+            "sqlite_full": make_engine(f"sqlite:///{folder / 'side-full.db'}"),
+            "sqlite_normal": sqlite_normal(make_engine(f"sqlite:///{folder / 'side-normal.db'}")),
+        }
+        no_postgres = None
+        if postgres:
+            try:
+                engines["postgres"] = make_engine(stack.enter_context(postgres_server()))
+            except NoPostgres as error:
+                no_postgres = str(error)
+        else:
+            no_postgres = "--no-postgres"
+        for engine in engines.values():
+            upgrade(engine)
+        load = machine()
+        latencies = side_by_side(people, engines)
+        for engine in engines.values():
+            engine.dispose()
+    figures = {name: latency_ms(values) for name, values in latencies.items()}
+    base = figures["baseline"]["p50"]
+    ratios = {name: round(f["p50"] / base, 3) for name, f in figures.items() if name != "baseline"}
+    # The spread of the ratio over blocks of 50 people: how much the machine's noise moves it.
+    spread = {
+        name: block_ratios(latencies["baseline"], values)
+        for name, values in latencies.items()
+        if name != "baseline"
     }
+    result = {
+        "conversation": "reflection, 5 turns a person, botbuilder TestAdapter, interleaved",
+        "people": people,
+        "machine_at_start": load,
+        "latency_ms": figures,
+        "ratio_p50_over_baseline": ratios,
+        "ratio_p50_per_50_people_min_median_max": spread,
+        "postgres": "ran" if no_postgres is None else f"skipped: {no_postgres}",
+    }
+    headline = [
+        at_most(
+            "teams turn p50 / waterfall p50 (sqlite FULL)",
+            ratios["regie_teams_sqlite_full"],
+            1.5,
+            "x",
+        ),
+        at_most(
+            "runtime turn p50 / waterfall p50 (sqlite FULL)",
+            ratios["regie_runtime_sqlite_full"],
+            1.5,
+            "x",
+        ),
+        at_most(
+            "teams turn p50 / waterfall p50 (sqlite NORMAL)",
+            ratios["regie_teams_sqlite_normal"],
+            1.5,
+            "x",
+        ),
+        at_most(
+            "teams turn p50 / waterfall p50 (postgres)",
+            ratios.get("regie_teams_postgres"),
+            1.5,
+            "x",
+        ),
+    ]
+    emit("turns.side_by_side", result, headline)
+
+
+def block_ratios(baseline: list[float], variant: list[float], block: int = 250) -> list[float]:
+    """p50 ratio per block of 50 people (5 turns each), as min, median and max."""
+    ratios = [
+        statistics.median(variant[i : i + block]) / statistics.median(baseline[i : i + block])
+        for i in range(0, min(len(baseline), len(variant)), block)
+    ]
+    if not ratios:
+        return []
+    return [round(min(ratios), 3), round(statistics.median(ratios), 3), round(max(ratios), 3)]
 
 
 def journey(people_count: int, db_path: Path) -> dict[str, object]:
@@ -143,8 +208,7 @@ def journey(people_count: int, db_path: Path) -> dict[str, object]:
         "rows_saved": saved,
         "seconds": round(elapsed, 3),
         "turns_per_s": round(len(latencies) / elapsed, 1),
-        "latency_ms": figures(latencies),
-        "target_ms": {"p50": 2.0, "p99": 5.0},
+        "latency_ms": latency_ms(latencies),
     }
 
 

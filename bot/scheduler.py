@@ -1,9 +1,11 @@
 """The scheduler inside ``regie serve``: APScheduler 3.x, one per deployment.
 
-Exactly one process schedules: on PostgreSQL the holder of a session advisory lock (another
-process takes over within a minute when it dies); on SQLite the holder of a lock file next to the
-database — a second ``regie serve`` on the same file delivers messages but does not schedule,
-and says so. Jobs only write outbox rows with idempotency keys, so a double fire sends once.
+Exactly one process schedules: on PostgreSQL the holder of a session advisory lock, on SQLite
+the holder of a lock file next to the database. Every other ``regie serve`` delivers messages,
+says that another process schedules, and tries for the lock again every ``TAKEOVER_SECONDS``:
+when the scheduling process dies (even by ``SIGKILL``) its lock goes with it — PostgreSQL ends
+the session, the kernel releases the file lock — and one of the others takes over within that
+interval. Jobs only write outbox rows with idempotency keys, so a double fire sends once.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,6 +31,8 @@ from bot.jobs import RUN_DUE_JOB
 log = logging.getLogger(__name__)
 ADVISORY_LOCK = 0x5265676965  # "Regie"
 TAKEOVER_SECONDS = 30
+RUN_EVERY = timedelta(minutes=1)
+"""How often the one job (``run-due``) runs: what the health page's "next run" adds up."""
 
 
 def report_to(scheduler: BaseScheduler, health: Health) -> None:
@@ -48,7 +53,7 @@ def build_scheduler(settings: Settings, health: Health | None = None) -> Backgro
     scheduler.add_job(
         "bot.jobs:run_due",
         "interval",
-        minutes=1,
+        seconds=RUN_EVERY.total_seconds(),
         id=RUN_DUE_JOB,
         replace_existing=True,
         kwargs={"database_url": settings.database_url},
@@ -97,26 +102,38 @@ def _postgres_lock(engine: Engine) -> bool:
     return got
 
 
-def start_scheduler(
-    settings: Settings, engine: Engine, health: Health | None = None
-) -> BackgroundScheduler | None:
-    """Start scheduling if this process is (or, on PostgreSQL, once it becomes) the one
-    scheduler; each run's outcome goes to ``health``."""
-    scheduler = build_scheduler(settings, health)
+def _lock_for(engine: Engine) -> Callable[[], bool]:
+    """The one attempt at becoming the scheduler on ``engine``'s kind of database."""
     if engine.dialect.name == "sqlite":
-        if not _sqlite_lock(engine):
-            log.warning(
-                "Another `regie serve` already runs the scheduler for this SQLite database; "
-                "this process delivers messages but does not schedule them."
-            )
-            return None
+        return lambda: _sqlite_lock(engine)
+    return lambda: _postgres_lock(engine)
+
+
+def start_scheduler(
+    settings: Settings,
+    engine: Engine,
+    health: Health | None = None,
+    *,
+    retry_every: float = TAKEOVER_SECONDS,
+) -> BackgroundScheduler:
+    """Start scheduling if this process is the one scheduler, or as soon as it becomes it (the
+    lock is tried again every ``retry_every`` seconds); each run's outcome goes to ``health``.
+    The scheduler is returned either way: ``running`` says whether it schedules yet."""
+    scheduler = build_scheduler(settings, health)
+    lock = _lock_for(engine)
+    if lock():
+        log.info("this process runs the scheduler")
         scheduler.start()
         return scheduler
+    log.warning(
+        "Another `regie serve` already runs the scheduler for this database; this process "
+        "delivers messages and takes over scheduling if that one stops."
+    )
 
     def campaign() -> None:
-        while not _postgres_lock(engine):
-            threading.Event().wait(TAKEOVER_SECONDS)
-        log.info("this process now runs the scheduler")
+        while not lock():
+            threading.Event().wait(retry_every)
+        log.info("this process now runs the scheduler (the one before it stopped)")
         scheduler.start()
 
     threading.Thread(target=campaign, name="regie-scheduler-election", daemon=True).start()

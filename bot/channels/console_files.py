@@ -13,16 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from bot.web.calendar import calendar_file
-from bot.web.export_files import ExportFile, redeem_file
 from bot.web.urls import link_url
 from dialogs.engine.content import Content
 from dialogs.engine.replies import PersonalLinks
 from storage.models import LinkPurpose
+
+if TYPE_CHECKING:
+    from bot.web.export_files import ExportFile
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ class ConsoleLinks:
     clock: Callable[[], datetime]
 
     def show(self, reply: PersonalLinks, lang: str) -> Shown:
+        # Imported here: the file builders bring in the web app's templating, which a console
+        # chat that never downloads anything should not pay for at start-up.
+        from bot.web.calendar import calendar_file
+        from bot.web.export_files import redeem_file
+
         files: list[Path] = []
         urls: list[tuple[str, str]] = []
         expired = False

@@ -38,7 +38,6 @@ from bot.config import Settings
 from dialogs.engine.replies import Prompt, Reply
 from dialogs.engine.runtime import Handled, Outcome, Runtime, UnknownPerson
 from dialogs.engine.turn import Action, Turn
-from storage.models import Person
 from storage.people import preferred_language
 
 log = logging.getLogger(__name__)
@@ -168,7 +167,8 @@ class SlackTurns:
             return
         with self._locks_guard:
             self._asked.pop(user, None)
-        today = self.runtime.clock().astimezone(ZoneInfo(self.timezone(person_id))).date()
+        zone = handled.timezone or self.settings.timezone
+        today = self.runtime.clock().astimezone(ZoneInfo(zone)).date()
         answer = typed_answer(prompt, text, self.runtime.content, today=today)
         t = self.translator(handled.language)
         note = t("channel.answered", answer=answer[:200]) if answer else t("channel.closed")
@@ -189,11 +189,6 @@ class SlackTurns:
     def language(self, person_id: int | None) -> str:
         with Session(self.engine) as db:
             return preferred_language(db, person_id, self.settings.language)
-
-    def timezone(self, person_id: int) -> str:
-        with Session(self.engine) as db:
-            person = db.get(Person, person_id)
-            return person.timezone if person is not None else self.settings.timezone
 
     def dm_of(self, user: str) -> str | None:
         """The user's DM with the bot: known from a message, else asked once (``im:write``)."""
