@@ -32,10 +32,15 @@ from storage.outbox import OutboxMessage, enqueue_many, prune_payloads
 
 log = logging.getLogger(__name__)
 RUN_DUE_JOB = "regie:run-due"
+_last_tick: dict[str, datetime] = {}
+"""Per database, the last tick of this process whose nudges were written (``run_due``): the
+next tick evaluates only the people whose slot came after it. A process that starts, or takes
+over the scheduling, evaluates everyone once."""
 
 
-def enqueue_due(settings: Settings, now: datetime) -> int:
-    """Write every nudge due at ``now`` to the outbox; returns how many were new."""
+def enqueue_due(settings: Settings, now: datetime, *, since: datetime | None = None) -> int:
+    """Write every nudge due at ``now`` to the outbox; returns how many were new. ``since``:
+    the last tick whose nudges were written, whose slots need not be evaluated again."""
     engine = get_engine(settings.database_url)
     content = load_content()
     # At most one message per person per half-day (dialogs/nudges/calm.py): what is due is
@@ -43,7 +48,12 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
     calmly = CalmPolicy(enabled=settings.calm, nudges=policy(settings))
     with session_scope(engine) as db:
         nudges = due_nudges(
-            db, content, now=now, policy=policy(settings), min_group=settings.min_group_size
+            db,
+            content,
+            now=now,
+            policy=policy(settings),
+            min_group=settings.min_group_size,
+            since=since,
         )
         added = enqueue_many(db, calm(db, nudges, now, calmly, content=content))
     with session_scope(engine) as db:
@@ -84,10 +94,17 @@ def enqueue_due(settings: Settings, now: datetime) -> int:
 
 
 def run_due(database_url: str, now_iso: str | None = None) -> int:
-    """The scheduler's job (JSON arguments only)."""
+    """The scheduler's job (JSON arguments only). On the clock, each tick evaluates only the
+    people whose slot came since this process's last tick whose nudges were written."""
     settings = get_settings().model_copy(update={"database_url": database_url})
-    now = datetime.fromisoformat(now_iso) if now_iso else utcnow()
-    return enqueue_due(settings, now)
+    if now_iso:
+        return enqueue_due(settings, datetime.fromisoformat(now_iso))
+    now = utcnow()
+    last = _last_tick.get(database_url)
+    since = last if last is not None and last < now else None  # the clock went back: all
+    added = enqueue_due(settings, now, since=since)
+    _last_tick[database_url] = now  # not on failure: the next tick looks back further
+    return added
 
 
 def apply_retention(settings: Settings, now: datetime) -> int:

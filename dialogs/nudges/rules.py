@@ -25,14 +25,14 @@ a feedback request does: it is about someone else, and the welcome waits until t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, false, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
@@ -41,6 +41,7 @@ from dialogs.engine.calendar import (
     PERIODIC_DAYS,
     Nudgeable,
     NudgePolicy,
+    local_instant,
     slot,
 )
 from dialogs.engine.content import Content
@@ -137,18 +138,61 @@ def _due_now(at: datetime, local_now: datetime, now: datetime, policy: NudgePoli
     return local_now.hour < LATEST_LOCAL_HOUR
 
 
-def _history(db: Session, now: datetime) -> _History:
+People = list[ColumnElement[bool]] | None
+"""Which people a tick evaluates: conditions on ``Person``, any of which chooses someone (an
+empty list: nobody); None: everyone."""
+
+
+def _in_window(db: Session, now: datetime, since: datetime | None, policy: NudgePolicy) -> People:
+    """The people whose slot can fall due at this tick.
+
+    Every nudge goes out at a slot: the person's nudge time on their local today (an earlier
+    day's slot is never sent late, a later one is not due yet), due from that instant for the
+    grace period. So whether anyone can be due depends only on their time zone and nudge time,
+    of which there are few: each pair whose slot today lies in the window is chosen, and only
+    their people are loaded. The window is the grace period before ``now``; with ``since`` (the
+    last tick whose nudges were written) it starts after ``since``, whose tick evaluated every
+    slot up to it — after downtime, everything that fell due within the grace still goes."""
+    start = now - policy.grace
+    pairs = db.connection().execute(
+        sa_select(col(Person.timezone), col(Person.nudge_time)).distinct()
+    )
+    chosen: list[ColumnElement[bool]] = []
+    every = True
+    for zone, clock in pairs:
+        local_now = now.astimezone(ZoneInfo(zone))
+        at = local_instant(local_now.date(), clock or policy.time, zone)
+        due = start <= at <= now and (since is None or at > since)
+        if not due or local_now.hour >= LATEST_LOCAL_HOUR:
+            every = False
+            continue
+        chosen.append(
+            and_(
+                col(Person.timezone) == zone,
+                col(Person.nudge_time) == clock if clock else col(Person.nudge_time).is_(None),
+            )
+        )
+    return None if every else chosen
+
+
+def _history(db: Session, now: datetime, people: People = None) -> _History:
     history = _History()
-    for person_id, at in db.exec(
-        select(CheckIn.person_id, func.max(CheckIn.created_at)).group_by(col(CheckIn.person_id))
-    ):
+    ids = None if people is None else sa_select(col(Person.id)).where(or_(false(), *people))
+
+    def of_them(column: Any) -> ColumnElement[bool]:
+        return true() if ids is None else col(column).in_(ids)
+
+    checkins = select(CheckIn.person_id, func.max(CheckIn.created_at)).where(
+        of_them(CheckIn.person_id)
+    )
+    for person_id, at in db.exec(checkins.group_by(col(CheckIn.person_id))):
         history.last_checkin[person_id] = at
     reflections = select(Answer.person_id, func.max(Answer.created_at)).where(
-        Answer.dialog_id == "reflection"
+        Answer.dialog_id == "reflection", of_them(Answer.person_id)
     )
     for person_id, at in db.exec(reflections.group_by(col(Answer.person_id))):
         history.last_reflection[person_id] = at
-    _outbox_history(db, now, history)
+    _outbox_history(db, now, history, of_them)
     # Only experiments that can be due around now (see _experiment_candidates): an open one
     # planned for the last fortnight or so (local days differ from UTC's by one at most), a
     # done one of the last 125 days. Not every open experiment ever planned.
@@ -157,6 +201,7 @@ def _history(db: Session, now: datetime) -> _History:
         (now + timedelta(days=1)).date(),
     )
     open_or_recent = select(Experiment).where(
+        of_them(Experiment.person_id),
         or_(
             and_(
                 col(Experiment.status).in_([ExperimentStatus.PLANNED, ExperimentStatus.DOING]),
@@ -167,7 +212,7 @@ def _history(db: Session, now: datetime) -> _History:
                 col(Experiment.status) == ExperimentStatus.DONE,
                 col(Experiment.done_at) >= now - timedelta(days=125),
             ),
-        )
+        ),
     )
     for experiment in db.exec(open_or_recent):
         history.experiments[experiment.person_id].append(experiment)
@@ -177,15 +222,21 @@ def _history(db: Session, now: datetime) -> _History:
     return history
 
 
-def _outbox_history(db: Session, now: datetime, history: _History) -> None:
+def _outbox_history(
+    db: Session,
+    now: datetime,
+    history: _History,
+    of_them: Callable[[Any], ColumnElement[bool]],
+) -> None:
     """What the outbox of the last 400 days says, aggregated by the database (a year of
     nudges for 100,000 people is over a million rows; what is needed is a few per person):
     when each person was last nudged for each kind, how many nudges went since they last
     talked to the bot, and the keys of the one-off nudges already written. HR's campaigns are
-    not the person's rhythm and do not count."""
+    not the person's rhythm and do not count. ``of_them``: the people the tick evaluates."""
     recent = and_(
         col(Outbound.created_at) >= now - timedelta(days=400),
         col(Outbound.campaign_id).is_(None),
+        of_them(Outbound.person_id),
     )
     last = sa_select(col(Outbound.person_id), col(Outbound.kind), func.max(Outbound.created_at))
     for person_id, kind, at in db.connection().execute(
@@ -197,6 +248,7 @@ def _outbox_history(db: Session, now: datetime, history: _History) -> None:
             col(DialogSession.person_id).label("person_id"),
             func.max(DialogSession.updated_at).label("at"),
         )
+        .where(of_them(DialogSession.person_id))
         .group_by(col(DialogSession.person_id))
         .subquery()
     )
@@ -234,12 +286,18 @@ def due_nudges(
     now: datetime,
     policy: NudgePolicy,
     min_group: int = 5,
+    since: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Every nudge due at ``now``, for ``storage.outbox.enqueue_many`` after
     :func:`dialogs.nudges.calm.calm`: per person, most important first (calm sends one and
     folds in or moves the rest). ``min_group``: the organisation's smallest group HR sees
-    counts of, as the welcome promises it."""
-    history = _history(db, now)
+    counts of, as the welcome promises it. ``since``: the last tick whose nudges were
+    written; only people whose slot came after it are evaluated (:func:`_in_window`), so a
+    tick a minute after the last one reads the history of the few whose minute it is."""
+    people = _in_window(db, now, since, policy)
+    if people == []:
+        return []  # nobody's slot in the window: no history read at all
+    history = _history(db, now, people)
     teams = select(ChannelAddress.person_id).where(ChannelAddress.channel == TEAMS)
     can_write_first = or_(
         col(Person.slack_user_id).is_not(None), col(Person.id).in_(teams.scalar_subquery())
@@ -254,13 +312,14 @@ def due_nudges(
         db.connection()
         .execute(
             select(*_ROW_COLUMNS).where(
+                true() if people is None else or_(false(), *people),
                 or_(
                     col(Person.welcomed_at).is_not(None),
                     and_(
                         or_(col(Person.start_date).is_not(None), col(Person.id).in_(buddies)),
                         can_write_first,
                     ),
-                )
+                ),
             )
         )
         .all()
