@@ -26,6 +26,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bench.fakes import FakeProcess
+from bench.people import bench_person
 from bench.report import at_least, at_most, emit, exactly, machine
 from bot.channels.slack.client import web_client
 from bot.channels.slack.outbound import SlackSender
@@ -50,25 +51,15 @@ PAYLOAD = [reply_to_dict(Offer("Time for a quick check-in?", (("checkin", "Check
 
 
 def setup(engine, recipients: int, connector_url: str) -> None:  # type: ignore[no-untyped-def]
-    people = []
-    for n in range(recipients):
-        person = {
-            "email": f"p{n}@bench.example",
-            "name": f"P{n}",
-            "role": "employee",
-            "language": "en",
-            "timezone": "Europe/Amsterdam",
-            "country": "NL",
-            "department": "",
-            "nudge_frequency": "biweekly",
-            "default_visibility": "private",
-            "in_aggregates": True,
-            "welcomed_at": NOW,
-            "created_at": NOW,
-        }
-        person["slack_user_id"] = f"U{n}" if n % 2 == 0 else None
-        person["teams_aad_id"] = f"aad-{n}" if n % 2 else None
-        people.append(person)
+    people = [
+        bench_person(
+            n,
+            NOW,
+            slack_user_id=f"U{n}" if n % 2 == 0 else None,
+            teams_aad_id=f"aad-{n}" if n % 2 else None,
+        )
+        for n in range(recipients)
+    ]
     with engine.begin() as connection:
         connection.execute(insert(Person), people)
     with Session(engine) as db:

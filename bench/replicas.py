@@ -32,6 +32,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from bench.fakes import FakeProcess
+from bench.people import bench_person
 from bench.postgres import NoPostgres, postgres_server, version
 from bench.report import at_least, at_most, emit, exactly, machine, skipped
 from bot.scheduler import TAKEOVER_SECONDS
@@ -62,21 +63,7 @@ def delivery(url: str, people: int, limit: float) -> dict[str, object]:
         connection.execute(
             insert(Person),
             [
-                {
-                    "email": f"p{n}@bench.example",
-                    "name": f"P{n}",
-                    "role": "employee",
-                    "language": "en",
-                    "timezone": "Europe/Amsterdam",
-                    "country": "NL",
-                    "department": "",
-                    "nudge_frequency": "biweekly",
-                    "default_visibility": "private",
-                    "in_aggregates": True,
-                    "welcomed_at": NOW - timedelta(days=14),
-                    "created_at": NOW - timedelta(days=14),
-                    "slack_user_id": f"U{n}",
-                }
+                bench_person(n, NOW - timedelta(days=14), slack_user_id=f"U{n}")
                 for n in range(people)
             ],
         )

@@ -36,27 +36,14 @@ def sqlite_normal(engine: Engine) -> Engine:
 
 
 def seed_people(engine: Engine, people: int) -> list[int]:
+    from bench.people import bench_person
     from storage.models import Person
 
     with engine.begin() as connection:
         connection.execute(
             insert(Person),
             [
-                {
-                    "email": f"p{n}@bench.example",
-                    "name": f"Person {n}",
-                    "teams_aad_id": f"aad-{n}",
-                    "welcomed_at": NOW,
-                    "created_at": NOW,
-                    "role": "employee",
-                    "language": "en",
-                    "timezone": "Europe/Amsterdam",
-                    "country": "NL",
-                    "department": "",
-                    "nudge_frequency": "biweekly",
-                    "default_visibility": "private",
-                    "in_aggregates": True,
-                }
+                bench_person(n, NOW, name=f"Person {n}", teams_aad_id=f"aad-{n}")
                 for n in range(people)
             ],
         )

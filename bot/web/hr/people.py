@@ -25,22 +25,13 @@ from bot.web.hr.access import admin_page, audited, me, render, session
 from bot.web.sessions import redirect
 from storage import campaign_guardrails as guard
 from storage.models import Person, Role
-from storage.people_import import ImportResult, RowError, import_people
+from storage.people_import import COLUMNS, ImportResult, RowError, import_people
 from storage.privacy import Reader
 
 MAX_UPLOAD = 5 * 1024 * 1024
 SHOWN = 50
-COMPARED = (
-    "name",
-    "manager_email",
-    "department",
-    "role",
-    "language",
-    "timezone",
-    "country",
-    "start_date",
-    "buddy_email",
-)
+COMPARED = tuple(column for column in COLUMNS if column != "email")
+"""What a dry run compares for a person already known: every column of the file but the key."""
 
 
 @dataclass(frozen=True)
