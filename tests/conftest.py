@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 from storage.db import dispose_engines, make_engine
 from storage.migrate import upgrade
 
-pytest_plugins = ["tests.database_counts", "tests.browser"]
+pytest_plugins = ["tests.database_counts", "tests.browser", "tests.bot.campaign_files"]
 
 POSTGRES_URL = os.environ.get("REGIE_TEST_POSTGRES_URL", "")
 DATABASES = ("sqlite", "postgresql")

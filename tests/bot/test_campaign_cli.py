@@ -6,36 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from tests.bot.campaign_files import ROOT
 from tests.bot.conftest import Run
 from tests.schema_validators import card_errors
 
-ROOT = Path(__file__).resolve().parents[2]
-BEFORE_DAY_0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[None]:
-    with time_machine.travel(BEFORE_DAY_0, tick=True):
-        yield
-
-
-@pytest.fixture
-def demo(run: Run, tmp_path: Path) -> Path:
-    assert run("init").returncode == 0
-    assert run("demo").returncode == 0
-    shutil.copytree(ROOT / "campaigns", tmp_path / "campaigns")
-    return tmp_path / "campaigns" / "growth-week.yaml"
+pytestmark = pytest.mark.usefixtures("before_day_0")
 
 
 def test_validate_reports_every_problem_with_line_and_path(run: Run, tmp_path: Path) -> None:
@@ -124,7 +107,7 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
     assert run("campaign", "launch", str(demo), "--yes").returncode == 0
     assert "30 new" in run("run-due", "--now", "2026-12-07T07:00:00+00:00").stdout
     kickoff = col(Outbound.idempotency_key).contains(":kickoff:")
-    # clock-ok: the autouse `clock` fixture has travelled this process to BEFORE_DAY_0
+    # clock-ok: the `before_day_0` fixture has travelled this process to BEFORE_DAY_0
     a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
     with engine.begin() as db:
         db.execute(update(Outbound).where(kickoff).values(not_before=a_minute_ago))

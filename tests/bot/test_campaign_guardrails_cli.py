@@ -4,13 +4,11 @@ without a conversation (reported at launch, never retried until they die)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -22,23 +20,7 @@ from storage.outbox import OutboxMessage, enqueue
 from tests.bot.conftest import Run, TeamsWorld
 from tests.bot.teams_harness import run as run_on_loop
 
-ROOT = Path(__file__).resolve().parents[2]
-BEFORE_DAY_0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-"""A week before the example campaign's day 0 (Monday 7 December)."""
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[None]:
-    with time_machine.travel(BEFORE_DAY_0, tick=True):
-        yield
-
-
-@pytest.fixture
-def demo(run: Run, tmp_path: Path) -> Path:
-    assert run("init").returncode == 0
-    assert run("demo").returncode == 0
-    shutil.copytree(ROOT / "campaigns", tmp_path / "campaigns")
-    return tmp_path / "campaigns" / "growth-week.yaml"
+pytestmark = pytest.mark.usefixtures("before_day_0")
 
 
 def test_an_admin_sets_who_may_launch_to_whom(run: Run, demo: Path) -> None:
