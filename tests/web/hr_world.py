@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,6 +18,8 @@ from storage.privacy import Reader
 from tests.web.web_client import Clock, add_person
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
+"""The example campaign files, the templates HR starts from."""
 SENTINEL = "SENTINEL-free-text-7f3a"
 """Free text a person wrote: never on an HR or admin page."""
 

@@ -23,7 +23,7 @@ from dialogs.engine.content import load_content
 from storage import campaign_guardrails as guard
 from storage.models import Person
 from storage.privacy import Reader
-from tests.web.hr_world import csrf, make_hr_world
+from tests.web.hr_world import CAMPAIGNS, csrf, make_hr_world
 from tests.web.web_client import sign_in, web_client, web_settings
 
 PUBLIC = {"/app/oidc/{provider}", "/app/oidc/{provider}/callback"}
@@ -53,7 +53,7 @@ def wrong_cells(
     async def scenario() -> list[str]:
         async with web_client(engine, settings=web_settings(), routes=extra) as (client, clock):
             world = make_hr_world(engine, clock)
-            text = template("growth-week")
+            text = template("growth-week", CAMPAIGNS)
             assert text is not None
             with Session(engine, expire_on_commit=False) as db:
                 plan = plan_launch(db, parse(text), now=clock.now)

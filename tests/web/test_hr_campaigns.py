@@ -8,14 +8,15 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.web.hr.campaign_editor import template
+from bot.web.hr.campaign_editor import template, templates
 from storage.models import AuditEntry, Campaign, CampaignLaunch, CampaignState, LaunchState
-from tests.web.hr_world import SENTINEL, csrf, make_hr_world
+from tests.web.hr_world import CAMPAIGNS, SENTINEL, csrf, make_hr_world
 from tests.web.web_client import sign_in, web_client, web_settings
 
 
@@ -27,7 +28,7 @@ def test_preview_launch_approve_status_and_pause(engine: Engine) -> None:
             await sign_in(client, engine, world.priya, clock)
             page = await (await client.get("/app/hr/campaigns/new?template=growth-week")).text()
             token = csrf(page)
-            text = template("growth-week")
+            text = template("growth-week", CAMPAIGNS)
             assert text is not None
             form: dict[str, Any] = {
                 "csrf_token": token,
@@ -109,3 +110,19 @@ def test_preview_launch_approve_status_and_pause(engine: Engine) -> None:
             assert "Growth Week 2026" in listing and "Paused" in listing
 
     asyncio.run(scenario())
+
+
+def test_templates_are_the_example_files_in_the_deployments_campaign_folder(
+    tmp_path: Path,
+) -> None:
+    assert templates(tmp_path) == []
+    assert template("growth-week", tmp_path) is None
+    (tmp_path / "growth-week.yaml").write_text(
+        (CAMPAIGNS / "growth-week.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    assert templates(tmp_path) == ["growth-week"]
+    assert template("growth-week", tmp_path) == (CAMPAIGNS / "growth-week.yaml").read_text(
+        encoding="utf-8"
+    )
+    assert template("no-such-template", CAMPAIGNS) is None
+    assert templates(CAMPAIGNS) == ["growth-week", "onboarding", "pulse"]

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from bot.web.hr.campaign_editor import template
 from storage import campaign_guardrails as guard
 from storage.models import AuditEntry, Outbound, OutboxState, Person, Role
-from tests.web.hr_world import SENTINEL, csrf, make_hr_world
+from tests.web.hr_world import CAMPAIGNS, SENTINEL, csrf, make_hr_world
 from tests.web.web_client import sign_in, web_client
 
 
@@ -207,7 +207,7 @@ def test_campaign_editor_checks_with_paths_and_lines(engine: Engine) -> None:
                     "Content-Security-Policy"
                 ]
             )
-            text = template("growth-week")
+            text = template("growth-week", CAMPAIGNS)
             assert text is not None
             broken = text.replace("capacity: 24", "capacity: lots")
             token = csrf(page)

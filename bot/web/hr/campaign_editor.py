@@ -29,19 +29,28 @@ from dialogs.campaigns.spec import CampaignFileError, CampaignSpec, Problem, par
 from dialogs.campaigns.timing import late_lines, missed_lines
 from storage.models import Person
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[3] / "campaigns"
 TEMPLATES = {
     "growth-week": "growth-week.yaml",
     "onboarding": "onboarding-buddy.yaml",
     "pulse": "learning-pulse.yaml",
 }
+"""The templates HR starts from: the example files, read from the deployment's campaign folder
+(``REGIE_CAMPAIGNS_DIR``, the folder HR's chat launches from; the container image and a
+checkout have the examples there). A template whose file is not there is not offered."""
 MAX_FILE = 256 * 1024
 FIELDS = ("id", "name_en", "name_nl", "owner", "start", "departments", "countries")
 
 
-def template(name: str) -> str | None:
+def templates(folder: Path) -> list[str]:
+    """The templates whose files are in ``folder``."""
+    return [name for name, file in TEMPLATES.items() if (folder / file).is_file()]
+
+
+def template(name: str, folder: Path) -> str | None:
     file = TEMPLATES.get(name)
-    return (TEMPLATE_DIR / file).read_text(encoding="utf-8") if file else None
+    if file is None or not (folder / file).is_file():
+        return None
+    return (folder / file).read_text(encoding="utf-8")
 
 
 def _listed(value: str) -> list[str]:

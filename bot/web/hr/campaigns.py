@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -85,7 +86,7 @@ async def listing(request: web.Request) -> web.StreamResponse:
             "section": "campaigns",
             "rows": rows,
             "waiting": waiting,
-            "templates": list(editor.TEMPLATES),
+            "templates": editor.templates(Path(context.settings(request).campaigns_dir)),
             "asked": request.query.get("waiting"),
         },
     )
@@ -120,7 +121,8 @@ def _editor(
 
 @hr_page
 async def new(request: web.Request) -> web.StreamResponse:
-    text = editor.template(request.query.get("template", "growth-week"))
+    folder = Path(context.settings(request).campaigns_dir)
+    text = editor.template(request.query.get("template", "growth-week"), folder)
     if text is None:
         raise web.HTTPNotFound()
     return _editor(request, None, text)
