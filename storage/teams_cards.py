@@ -17,6 +17,7 @@ export (:func:`cards_of`), and removed :func:`prune` days after it was sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,19 @@ from sqlalchemy import and_, delete, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import TeamsCard
+
+
+@dataclass(frozen=True)
+class SentCard:
+    """A card that went out: where (conversation and activity id), to whom, what it said and
+    the question it asks (``Prompt.to_dict()``, the person's open one), if any."""
+
+    conversation_id: str
+    activity_id: str
+    person_id: int
+    card: dict[str, Any]
+    prompt: dict[str, Any] | None
+    created_at: datetime
 
 
 def remember(
@@ -36,26 +50,40 @@ def remember(
     prompt: dict[str, Any] | None,
     now: datetime,
 ) -> None:
-    """A card that went out. With ``prompt`` (the question it asks, the person's open one) it
-    is one of the cards asking it; cards that asked something else no longer are."""
-    if prompt is not None:
-        for row in db.exec(
-            select(TeamsCard).where(TeamsCard.person_id == person_id, col(TeamsCard.asking))
-        ):
-            if _ref(row.prompt) != _ref(prompt):
-                row.asking = False
-                db.add(row)
-    db.add(
-        TeamsCard(
-            conversation_id=conversation_id,
-            activity_id=activity_id,
-            person_id=person_id,
-            card=card,
-            prompt=prompt,
-            asking=prompt is not None,
-            created_at=now,
-        )
+    """A card that went out (:func:`remember_all` with one)."""
+    remember_all(
+        db, [SentCard(conversation_id, activity_id, person_id, card, prompt, created_at=now)]
     )
+
+
+def remember_all(db: Session, cards: Sequence[SentCard]) -> None:
+    """Cards that went out, in the order they were sent, in one flush. A card with a
+    ``prompt`` is one of the cards asking it; the person's cards that asked something else
+    (stored before, or earlier in ``cards``) no longer are."""
+    asking: dict[int, list[TeamsCard]] = {}
+    people = {c.person_id for c in cards if c.prompt is not None}
+    if people:
+        for row in db.exec(
+            select(TeamsCard).where(col(TeamsCard.person_id).in_(people), col(TeamsCard.asking))
+        ):
+            asking.setdefault(row.person_id, []).append(row)
+    for sent in cards:
+        row = TeamsCard(
+            conversation_id=sent.conversation_id,
+            activity_id=sent.activity_id,
+            person_id=sent.person_id,
+            card=sent.card,
+            prompt=sent.prompt,
+            asking=sent.prompt is not None,
+            created_at=sent.created_at,
+        )
+        if sent.prompt is not None:
+            for other in asking.get(sent.person_id, []):
+                if other.asking and _ref(other.prompt) != _ref(sent.prompt):
+                    other.asking = False
+                    db.add(other)
+            asking.setdefault(sent.person_id, []).append(row)
+        db.add(row)
     db.flush()
 
 

@@ -194,3 +194,48 @@ def test_retention_deletes_the_cards_sent_before_the_cutoff(engine: Engine) -> N
         assert teams_cards.prune(db, before=NOW - timedelta(days=30)) == 1
     with Session(engine) as db:
         assert [c.activity_id for c in db.exec(select(TeamsCard))] == ["1:new"]
+
+
+def sent(person_id: int, activity_id: str, *, asks: int | None = None) -> teams_cards.SentCard:
+    return teams_cards.SentCard(
+        conversation_id=CHAT,
+        activity_id=activity_id,
+        person_id=person_id,
+        card=card(f"card {activity_id}"),
+        prompt=prompt(asks) if asks is not None else None,
+        created_at=NOW,
+    )
+
+
+def test_cards_sent_at_once_are_kept_in_one_go_in_the_order_they_went(engine: Engine) -> None:
+    ann, bob = person(engine), person(engine, "bob@example.com")
+    remember(engine, ann, "1:before", asks=1)
+    remember(engine, bob, "2:before", asks=1)
+    with session_scope(engine) as db:
+        teams_cards.remember_all(
+            db,
+            [
+                sent(ann, "1:a", asks=2),
+                sent(ann, "1:b"),  # asks nothing: the question of 1:a stays open
+                sent(ann, "1:c", asks=3),  # asked anew: 1:a no longer asks
+                sent(ann, "1:d", asks=3),  # the same question again: both ask it
+            ],
+        )
+    with Session(engine) as db:
+        asking = {c.activity_id: c.asking for c in db.exec(select(TeamsCard))}
+        assert [c.activity_id for c in teams_cards.asking(db, ann)] == ["1:c", "1:d"]
+        assert [c.activity_id for c in teams_cards.asking(db, bob)] == ["2:before"]
+    assert asking == {
+        "1:before": False,
+        "2:before": True,
+        "1:a": False,
+        "1:b": False,
+        "1:c": True,
+        "1:d": True,
+    }
+    found = find(engine, "1:b")
+    assert found is not None and (found.card, found.prompt, found.created_at) == (
+        card("card 1:b"),
+        None,
+        NOW,
+    )

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
+from sqlmodel import Session
 
+from bot.channels.teams.addresses import CHANNEL
 from bot.channels.teams.sending import send
 from bot.channels.teams.turns import TeamsTurns, off_loop
 from bot.senders import SendResult
 from dialogs.engine.replies import Reply
+from storage.addresses import address_of
+from storage.people import preferred_language
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +29,11 @@ PERMANENT_STATUS = {401, 403, 404}
 async def notify(
     turns: TeamsTurns, adapter: BotAdapter, person_id: int, replies: Sequence[Reply]
 ) -> SendResult:
-    stored = await off_loop(turns.addresses.of, person_id)
+    stored, language = await off_loop(_where, turns, person_id)
     if stored is None:
         return SendResult(False, "not reachable in Teams yet")
     reference = ConversationReference().deserialize(stored)
-    t = turns.translator(await off_loop(turns.language, person_id))
+    t = turns.translator(language)
     failures: list[Exception] = []
 
     async def deliver(context: TurnContext) -> None:
@@ -57,3 +62,13 @@ async def notify(
             retry_after=float(retry) if retry else None,
         )
     return SendResult(True)
+
+
+def _where(turns: TeamsTurns, person_id: int) -> tuple[dict[str, Any] | None, str]:
+    """The person's stored conversation reference and their language: one session, one hop
+    off the event loop per message."""
+    with Session(turns.engine) as db:
+        return (
+            address_of(db, person_id, CHANNEL),
+            preferred_language(db, person_id, turns.settings.language),
+        )

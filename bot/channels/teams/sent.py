@@ -58,11 +58,13 @@ class Card:
 
 class SentCards:
     """Every method reads or writes the database off the event loop, in a transaction of its
-    own."""
+    own (:meth:`remember`: shared by the cards sent at the same time)."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
         self.clock = clock
+        self._unwritten: list[tuple[teams_cards.SentCard, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def remember(
         self,
@@ -72,16 +74,42 @@ class SentCards:
         card: dict[str, Any],
         prompt: Prompt | None,
     ) -> None:
-        """A card that went out; ``prompt``: the question it asks (the person's open one)."""
-        await self._run(
-            teams_cards.remember,
+        """A card that went out; ``prompt``: the question it asks (the person's open one).
+        Returns once it is stored. Cards sent meanwhile (the outbox sends many at once) are
+        stored together, in one transaction: one commit, not one per card."""
+        sent = teams_cards.SentCard(
             conversation_id=conversation,
             activity_id=activity_id,
             person_id=person_id,
             card=card,
             prompt=prompt.to_dict() if prompt is not None else None,
-            now=self.clock(),
+            created_at=self.clock(),
         )
+        stored = asyncio.get_running_loop().create_future()
+        self._unwritten.append((sent, stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await stored
+
+    async def _write(self) -> None:
+        """Write the cards waiting, batch after batch, until none is left: those that come
+        while a batch is written go in the next. A batch that fails is written card by card,
+        so that one card that cannot be stored (its person deleted meanwhile) fails alone."""
+        while self._unwritten:
+            batch, self._unwritten = self._unwritten, []
+            try:
+                await self._run(teams_cards.remember_all, [sent for sent, _ in batch])
+            except Exception:
+                for sent, stored in batch:
+                    try:
+                        await self._run(teams_cards.remember_all, [sent])
+                    except Exception as error:
+                        _settle(stored, error)
+                    else:
+                        _settle(stored, None)
+            else:
+                for _, stored in batch:
+                    _settle(stored, None)
 
     async def find(self, conversation: str, activity_id: str | None) -> Card | None:
         """The card, if it is known (sent, and not deleted by retention since)."""
@@ -131,6 +159,15 @@ class SentCards:
                 return fn(db, *args, **kwargs)
 
         return await asyncio.get_running_loop().run_in_executor(None, work)
+
+
+def _settle(stored: asyncio.Future[None], error: Exception | None) -> None:
+    if stored.done():  # its sender gave up waiting
+        return
+    if error is None:
+        stored.set_result(None)
+    else:
+        stored.set_exception(error)
 
 
 def _asked(rows: list[TeamsCard]) -> list[Asked]:
