@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, func
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -168,7 +168,7 @@ def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_gro
     people = func.count(func.distinct(CampaignResponse.person_id))
     for step_id, kind, n, pressed in db.exec(
         select(CampaignResponse.step, CampaignResponse.kind, func.count(), people)
-        .where(*counted)
+        .where(counted)
         .group_by(col(CampaignResponse.step), col(CampaignResponse.kind))
     ):
         step = steps.setdefault(step_id, StepFigures())
@@ -180,11 +180,11 @@ def figures(db: Session, campaign: Campaign, *, step_ids: Sequence[str], min_gro
     answered = col(CampaignResponse.kind).not_in(SET_ASIDE)
     for step_id, n in db.exec(
         select(CampaignResponse.step, people)
-        .where(*counted, answered)
+        .where(counted, answered)
         .group_by(col(CampaignResponse.step))
     ):
         steps[step_id].responded = n
-    responded = db.exec(select(people).where(*counted, answered)).one()
+    responded = db.exec(select(people).where(counted, answered)).one()
     experiments = db.exec(
         select(func.count(func.distinct(Experiment.person_id)))
         .where(Experiment.campaign_id == cid)
@@ -216,12 +216,12 @@ _WITH_REASON = tuple(state for state in OutboxState if state not in _WAITING_OR_
 """Skipped and failed (or dead) messages: few, as a rule, and read again for why."""
 
 
-def _counted_responses(cid: int) -> tuple[ColumnElement[bool], ...]:
-    """The campaign's responses of people counted in aggregates."""
-    counted = select(Person.id).where(col(Person.in_aggregates))
-    return (
+def _counted_responses(cid: int) -> ColumnElement[bool]:
+    """The campaign's responses of people counted in aggregates (joined to ``person``)."""
+    return and_(
         col(CampaignResponse.campaign_id) == cid,
-        col(CampaignResponse.person_id).in_(counted.scalar_subquery()),
+        col(Person.id) == col(CampaignResponse.person_id),
+        col(Person.in_aggregates),
     )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -69,12 +70,15 @@ def _local_year(instant: datetime, zone: str) -> int:
     return instant.astimezone(ZoneInfo(zone)).year
 
 
-def experiments_of_year(db: Session, person: Person, year: int) -> list[Experiment]:
-    """What "my experiments" shows: this calendar year's, and older ones still open."""
+def experiments_of_year(
+    db: Session, person: Person, year: int, *, read: Sequence[Experiment] | None = None
+) -> list[Experiment]:
+    """What "my experiments" shows: this calendar year's, and older ones still open. ``read``:
+    the person's ``experiments``, when the caller has them already."""
     assert person.id is not None
     return [
         e
-        for e in experiments(db, person.id)
+        for e in (experiments(db, person.id) if read is None else read)
         if _local_year(e.created_at, person.timezone) == year or e.status in OPEN_EXPERIMENT_STATES
     ]
 
@@ -83,12 +87,15 @@ def open_experiments(db: Session, person_id: int) -> list[Experiment]:
     return [e for e in experiments(db, person_id) if e.status in OPEN_EXPERIMENT_STATES]
 
 
-def done_in_year(db: Session, person: Person, year: int) -> list[Experiment]:
-    """Experiments done in a calendar year of the person's own: the n of "n/3"."""
+def done_in_year(
+    db: Session, person: Person, year: int, *, read: Sequence[Experiment] | None = None
+) -> list[Experiment]:
+    """Experiments done in a calendar year of the person's own: the n of "n/3". ``read``: as
+    for ``experiments_of_year``."""
     assert person.id is not None
     return [
         e
-        for e in experiments(db, person.id)
+        for e in (experiments(db, person.id) if read is None else read)
         if e.status == ExperimentStatus.DONE
         and e.done_at is not None
         and _local_year(e.done_at, person.timezone) == year

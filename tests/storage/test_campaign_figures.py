@@ -39,11 +39,11 @@ def _world(engine: Engine) -> int:
         other = Campaign(slug="other", name="Other", spec_hash="b", launched_at=NOW)
         db.add_all([*p, q, mine, other])
         db.flush()
-        ids = [x.id for x in p]
+        ids = [x.id or 0 for x in p]
         assert mine.id and other.id and q.id and all(ids)
         db.add_all(CampaignRecipient(campaign_id=mine.id, person_id=x) for x in [*ids, q.id])
         db.add_all(CampaignRecipient(campaign_id=other.id, person_id=x) for x in ids)
-        messages: list[tuple[int, str | None, int | None, S, str | None]] = [
+        messages: list[tuple[int | None, str | None, int, S, str | None]] = [
             *((mine.id, "kickoff", ids[n], S.SENT, None) for n in range(15)),
             (mine.id, "kickoff", q.id, S.SENT, None),
             (mine.id, "kickoff", ids[15], S.DEAD, "teams: 403 blocked\ntrace one"),

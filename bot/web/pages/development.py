@@ -30,7 +30,7 @@ from dialogs.flows.privacy import SEEN_WHAT
 from dialogs.nudges.manager_view import preview
 from storage import conversations as talks
 from storage.campaigns import rows_of
-from storage.items import done_in_year, experiments_of_year, profile_entries
+from storage.items import done_in_year, experiments, experiments_of_year, profile_entries
 from storage.learning import clean_link, learning_record
 from storage.models import (
     Answer,
@@ -191,7 +191,9 @@ def build(db: Session, content: Content, person: Person, *, now: datetime) -> De
         )
         for p in _own(db, PlanItem, person.id)
     ]
-    experiments = [_experiment(e, t, day) for e in experiments_of_year(db, person, today.year)]
+    own_experiments = experiments(db, person.id)  # read once: this year's, and the n of n/3
+    this_year = experiments_of_year(db, person, today.year, read=own_experiments)
+    tried = [_experiment(e, t, day) for e in this_year]
     reflections = [_answer(a, content, lang, t, day) for a in _own(db, Answer, person.id)]
     reflections.reverse()  # newest first
     check_in_rows = _own(db, CheckIn, person.id)
@@ -220,18 +222,18 @@ def build(db: Session, content: Content, person: Person, *, now: datetime) -> De
     if manager is not None:
         items = shared_with_manager(db, person)
         manager_view = preview(content, lang, person, items, manager=manager)
-    every = [*profile, *learning, *plan, *experiments, *reflections, *check_ins]
+    every = [*profile, *learning, *plan, *tried, *reflections, *check_ins]
     return DevelopmentPage(
         person=person,
         progress=t(
             "experiment.progress",
-            done=len(done_in_year(db, person, today.year)),
+            done=len(done_in_year(db, person, today.year, read=own_experiments)),
             goal=YEARLY_GOAL,
             year=today.year,
         ),
         profile=profile,
         plan=plan,
-        experiments=experiments,
+        experiments=tried,
         reflections=reflections,
         check_ins=check_ins,
         learning=learning,
