@@ -134,7 +134,7 @@ def launch_campaign(engine: Engine) -> tuple[int, int]:
         guard.set_scope(
             db, owner, guard.Scope.parse("all"), actor=Reader.administrator("bench"), now=NOW
         )
-        text = template("growth-week")
+        text = template("growth-week", Path(__file__).resolve().parents[1] / "campaigns")
         assert text is not None
         plan = plan_launch(db, parse(text), now=NOW)
         campaign = launch(db, load_content(), plan, owner=owner, now=NOW, policy=policy(settings))
