@@ -206,6 +206,9 @@ class Experiment(SharedItem, table=True):
     __table_args__ = (
         one_of("experiment", "visibility", Visibility),
         one_of("experiment", "status", ExperimentStatus),
+        # HR's participation report counts people with a planned or running experiment from
+        # this index alone, without reading the experiments' texts.
+        Index("ix_experiment_aggregates", "in_aggregates", "status", "person_id"),
     )
 
     title: str = Field(sa_type=String(500))

@@ -2,7 +2,7 @@
 
 Revision ID: 0018
 Revises: 0017
-Create Date: 2026-12-08
+Create Date: 2026-12-03
 
 ``ix_outbound_campaign`` (campaign, state, step, channel, not before, person) replaces
 ``ix_outbound_campaign_id``: the campaign's figures and its live status count 30,000 messages
