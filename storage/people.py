@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
@@ -110,3 +110,29 @@ def preferred_language(db: Session, person_id: int | None, default: str) -> str:
     """A person's language, or ``default`` for someone unknown (or deleted meanwhile)."""
     person = db.get(Person, person_id) if person_id is not None else None
     return person.language if person is not None else default
+
+
+def set_preferences(
+    db: Session,
+    person: Person,
+    *,
+    language: str | None = None,
+    timezone: str | None = None,
+    nudge_frequency: str | None = None,
+) -> None:
+    """The person's own settings, as chat and web both change them (validated by the caller:
+    ``dialogs/flows/preferences.py`` has the rules); ``None`` leaves a setting as it is."""
+    if language is not None:
+        person.language = language
+    if timezone is not None:
+        person.timezone = timezone
+    if nudge_frequency is not None:
+        person.nudge_frequency = nudge_frequency
+    db.add(person)
+
+
+def pause_nudges(db: Session, person: Person, until: date | None) -> None:
+    """No nudges until ``until`` (inclusive), or nudges again from now when None: "pause" and
+    "resume" in chat and on the web."""
+    person.nudge_paused_until = until
+    db.add(person)

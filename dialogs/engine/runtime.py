@@ -33,6 +33,7 @@ from dialogs.engine.text import MAX_TEXT_CHARS, clean, normalise_keyword
 from dialogs.engine.turn import Turn
 from storage.inbound import claim
 from storage.models import DialogSession, Person, SessionStatus, utcnow
+from storage.people import pause_nudges
 from storage.sessions import person_with_open_session
 
 log = logging.getLogger(__name__)
@@ -240,8 +241,7 @@ class Runtime:
         if intent == "resume":
             today = now.astimezone(ZoneInfo(person.timezone)).date()
             paused = person.nudge_paused_until is not None and person.nudge_paused_until >= today
-            person.nudge_paused_until = None
-            db.add(person)
+            pause_nudges(db, person, None)
             key = "runtime.resumed" if paused else "runtime.not_paused"
             replies.append(
                 self._say(person, "runtime.nudges_off" if person.nudge_frequency == "off" else key)

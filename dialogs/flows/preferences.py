@@ -13,7 +13,7 @@ from dialogs.engine.dialog import Ctx, Dialog, End, Goto, Next, Retry
 from dialogs.engine.text import normalise_keyword
 from dialogs.flows.common import ask_choice, ask_confirm, ask_text, labelled
 from storage.campaigns import drop_unsent
-from storage.people import manages_anyone
+from storage.people import manages_anyone, set_preferences
 
 NUDGE_FREQUENCIES = ("weekly", "biweekly", "monthly", "off")
 
@@ -62,8 +62,7 @@ def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
         if not ctx.answered:
             options = [(lang, ctx.t(f"preferences.language_names.{lang}")) for lang in LANGUAGES]
             return ask_choice(ctx, "preferences.language", options)
-        ctx.person.language = str(ctx.answer)
-        ctx.db.add(ctx.person)
+        set_preferences(ctx.db, ctx.person, language=str(ctx.answer))
         ctx.say("preferences.language_set")
         return Goto(after["language"])
 
@@ -81,8 +80,7 @@ def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
         zone = find_timezone(str(ctx.answer))
         if zone is None:
             return Retry(ctx.t("preferences.timezone_unknown"))
-        ctx.person.timezone = zone
-        ctx.db.add(ctx.person)
+        set_preferences(ctx.db, ctx.person, timezone=zone)
         local = ctx.now.astimezone(ZoneInfo(zone)).strftime("%H:%M")
         ctx.say("preferences.timezone_set", zone=zone, time=local)
         return Goto(after["timezone"])
@@ -91,8 +89,7 @@ def add_preference_steps(dialog: Dialog, *, after: dict[str, str]) -> None:
         if not ctx.answered:
             options = labelled(ctx, "preferences.frequencies", NUDGE_FREQUENCIES)
             return ask_choice(ctx, "preferences.nudges", options)
-        ctx.person.nudge_frequency = str(ctx.answer)
-        ctx.db.add(ctx.person)
+        set_preferences(ctx.db, ctx.person, nudge_frequency=str(ctx.answer))
         ctx.say(f"preferences.nudges_set.{ctx.answer}")
         return Goto(after["nudges"])
 

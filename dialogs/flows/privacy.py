@@ -28,6 +28,7 @@ from storage.models import (
     Person,
     Visibility,
 )
+from storage.people import pause_nudges
 from storage.personal_data import forget_person
 from storage.privacy import ITEM_TYPES, Reading, readings, set_visibility, shared_with_manager
 
@@ -221,8 +222,7 @@ def pause(ctx: Ctx) -> Next:
     until = date.fromisoformat(ctx.answer)
     if until <= ctx.today:
         return Retry(ctx.t("privacy.pause_in_past"))
-    ctx.person.nudge_paused_until = until
-    ctx.db.add(ctx.person)
+    pause_nudges(ctx.db, ctx.person, until)
     ctx.say("privacy.paused", date=format_date(ctx, until))
     return Goto("overview") if ctx.values.get("from_overview", True) else End()
 

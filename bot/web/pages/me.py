@@ -26,7 +26,7 @@ from dialogs.engine.content import LANGUAGES
 from dialogs.flows.preferences import NUDGE_FREQUENCIES, find_timezone
 from storage import links
 from storage.models import LinkPurpose, Person, Visibility
-from storage.people import manages_anyone
+from storage.people import manages_anyone, pause_nudges, set_preferences
 from storage.personal_data import forget_person
 from storage.privacy import ITEM_TYPES, keep_lesson_private, set_visibility
 
@@ -166,10 +166,9 @@ async def settings(request: web.Request) -> web.StreamResponse:
             person = db.get(Person, me.id)
             if person is None:
                 return
-            person.language = language
-            person.timezone = str(zone)
-            person.nudge_frequency = rhythm
-            db.add(person)
+            set_preferences(
+                db, person, language=language, timezone=str(zone), nudge_frequency=rhythm
+            )
             db.commit()
 
     await context.in_thread(work)
@@ -198,8 +197,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
             person = db.get(Person, me.id)
             if person is None:
                 return
-            person.nudge_paused_until = until
-            db.add(person)
+            pause_nudges(db, person, until)
             db.commit()
 
     await context.in_thread(work)
