@@ -56,9 +56,9 @@ class TeamsClient:
             "type": "message",
             "id": f"in-{self.counter}",
             "channelId": "msteams",
-            # clock-ok: when the client sent it, as Teams does; nothing reads it (turns take
-            # their time from the runtime's injected clock)
-            "timestamp": datetime.now(UTC).isoformat(),
+            # When the client sent it, as Teams does; nothing reads it (turns take their time
+            # from the runtime's injected clock).
+            "timestamp": datetime.now(UTC).isoformat(),  # clock-ok
             "serviceUrl": self.connector.url,
             "from": self.user,
             "recipient": BOT,

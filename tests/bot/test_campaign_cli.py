@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from tests.bot.campaign_files import ROOT
+from tests.bot.campaign_files import BEFORE_DAY_0, ROOT
 from tests.bot.conftest import Run
 from tests.schema_validators import card_errors
 
@@ -107,8 +107,7 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
     assert run("campaign", "launch", str(demo), "--yes").returncode == 0
     assert "30 new" in run("run-due", "--now", "2026-12-07T07:00:00+00:00").stdout
     kickoff = col(Outbound.idempotency_key).contains(":kickoff:")
-    # clock-ok: the `before_day_0` fixture has travelled this process to BEFORE_DAY_0
-    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)
+    a_minute_ago = BEFORE_DAY_0 - timedelta(minutes=1)  # the process starts at BEFORE_DAY_0
     with engine.begin() as db:
         db.execute(update(Outbound).where(kickoff).values(not_before=a_minute_ago))
         ids = list(db.execute(select(Outbound.id).where(kickoff).order_by(Outbound.id)).scalars())
