@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from tests.bot.fake_limits import Throttle
 from tests.bot.fake_server import LocalServer
+from tests.bot.sync_helpers import wait_until
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.json"
 _FIRST_TS_MICROS = 1_700_000_000_000_000
@@ -395,23 +396,18 @@ class FakeSlack(LocalServer):
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until ``method`` was called at least ``count`` times; return those calls."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.calls_to(method)
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                with self._lock:
-                    seen = "\n".join(f"  {name} {params!r}" for name, params in self.calls)
-                    refused = "".join(
-                        f"\n  refused: {name} {json.dumps(answer)}"
-                        for name, _, answer in self.violations
-                    )
-                raise AssertionError(
-                    f"expected {count} call(s) to {method} within {timeout}s, got {len(found)}; "
-                    f"calls seen:\n{seen or '  (none)'}{refused}"
-                )
-            time.sleep(0.01)
+        if wait_until(lambda: len(self.calls_to(method)) >= count, timeout=timeout):
+            return self.calls_to(method)
+        found = self.calls_to(method)
+        with self._lock:
+            seen = "\n".join(f"  {name} {params!r}" for name, params in self.calls)
+            refused = "".join(
+                f"\n  refused: {name} {json.dumps(answer)}" for name, _, answer in self.violations
+            )
+        raise AssertionError(
+            f"expected {count} call(s) to {method} within {timeout}s, got {len(found)}; "
+            f"calls seen:\n{seen or '  (none)'}{refused}"
+        )
 
     def fail_next(self, method: str, error: str) -> None:
         """Make the next call to ``method`` answer ``{"ok": false, "error": error}``."""

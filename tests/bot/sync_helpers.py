@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, wait
 from typing import Any, TypeVar
@@ -83,3 +84,12 @@ def wait_until(condition: Callable[[], bool], *, timeout: float = 10.0) -> bool:
             return False
         time.sleep(0.01)
     return True
+
+
+def responds(url: str) -> bool:
+    """Whether ``url`` answers a GET now (a server that is up), for :func:`wait_until`."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False

@@ -65,13 +65,13 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.bot.fake_limits import Throttle
 from tests.bot.fake_server import LocalServer
+from tests.bot.sync_helpers import wait_until
 
 _ACTIVITIES = re.compile(r"/v3/conversations/([^/]+)/activities(?:/([^/]+))?/?")
 _MEMBERS = re.compile(r"/v3/conversations/([^/]+)/members(?:/([^/]+))?/?")
@@ -158,21 +158,22 @@ class FakeConnector(LocalServer):
     def _wait(
         self, records: list[dict[str, Any]], what: str, count: int, timeout: float
     ) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
+        def enough() -> bool:
             with self._lock:
-                found = list(records)
-                unknown = list(self.unknown)
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                seen = "\n".join(f"  {json.dumps(record, sort_keys=True)}" for record in found)
-                extra = "".join(f"\n  unmatched: {method} {path}" for method, path in unknown)
-                raise AssertionError(
-                    f"expected {count} {what} within {timeout}s, got {len(found)}:\n"
-                    f"{seen or '  (none)'}{extra}"
-                )
-            time.sleep(0.01)
+                return len(records) >= count
+
+        arrived = wait_until(enough, timeout=timeout)
+        with self._lock:
+            found = list(records)
+            unknown = list(self.unknown)
+        if arrived:
+            return found
+        seen = "\n".join(f"  {json.dumps(record, sort_keys=True)}" for record in found)
+        extra = "".join(f"\n  unmatched: {method} {path}" for method, path in unknown)
+        raise AssertionError(
+            f"expected {count} {what} within {timeout}s, got {len(found)}:\n"
+            f"{seen or '  (none)'}{extra}"
+        )
 
     def invoke_answered(self, status: int, body: Any) -> dict[str, Any]:
         """What the bot answered an ``adaptiveCard/action`` invoke (HTTP ``status``, ``body``),

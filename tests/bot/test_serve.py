@@ -7,12 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from tests.bot.slack_fake import FakeSlack
 from tests.bot.slack_harness import SIGNING_SECRET, SlackClient
+from tests.bot.sync_helpers import responds, wait_until
 
 REGIE = str(Path(sys.executable).parent / "regie")
 
@@ -33,13 +33,8 @@ def start(database_url: str, extra: dict[str, str]) -> tuple[subprocess.Popen[st
         [REGIE, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                return process, url
-        except OSError:
-            time.sleep(0.2)
+    if wait_until(lambda: responds(f"{url}/healthz"), timeout=60):
+        return process, url
     process.kill()
     raise AssertionError(process.communicate()[0])
 

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.bot.sync_helpers import responds, wait_until
 from tests.bot.test_serve import free_port, start, stop
 
 PLAYGROUND = os.environ.get("REGIE_TEST_PLAYGROUND", "")
@@ -39,14 +39,8 @@ pytestmark = pytest.mark.skipif(
 
 
 def wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not come up")
+    if not wait_until(lambda: responds(url), timeout=timeout):
+        raise AssertionError(f"{url} did not come up")
 
 
 @contextmanager
