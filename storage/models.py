@@ -12,7 +12,17 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Double,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -188,16 +198,45 @@ class SharedItem(SQLModel):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+def month_of(moment: datetime) -> str:
+    """``YYYY-MM`` of a moment in UTC (a naive moment is taken as UTC, as stored)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m")
+
+
+def _created_month(context: Any) -> str:
+    return month_of(context.get_current_parameters()["created_at"])
+
+
+def created_month_field() -> Any:
+    """The UTC month of ``created_at``, written with the row (by the ORM and by bulk inserts
+    alike: a column default computed from the row's ``created_at``), so that HR's monthly
+    figures count people per month from an index instead of reading and sorting every row.
+    Never set it yourself; ``created_at`` never changes after the insert."""
+    return Field(
+        default=None,
+        sa_type=String(7),
+        nullable=False,
+        sa_column_kwargs={"default": _created_month},
+    )
+
+
+def monthly_index(table: str) -> Index:
+    """People per month from the index alone: (counted?, month, person, moment)."""
+    return Index(f"ix_{table}_monthly", "in_aggregates", "created_month", "person_id", "created_at")
+
+
 class Answer(SharedItem, table=True):
     """A free-text answer in a reflection."""
 
-    __table_args__ = (one_of("answer", "visibility", Visibility),)
+    __table_args__ = (one_of("answer", "visibility", Visibility), monthly_index("answer"))
 
     dialog_id: str = Field(sa_type=String(64))
     question_id: str = Field(sa_type=String(64))
     competency: str | None = Field(default=None, sa_type=String(32))
     frame: str | None = Field(default=None, sa_type=String(16))
     text: str = Field(sa_type=Text)
+    created_month: str | None = created_month_field()
 
 
 class Experiment(SharedItem, table=True):
@@ -206,9 +245,9 @@ class Experiment(SharedItem, table=True):
     __table_args__ = (
         one_of("experiment", "visibility", Visibility),
         one_of("experiment", "status", ExperimentStatus),
-        # HR's participation report counts people with a planned or running experiment from
-        # this index alone, without reading the experiments' texts.
-        Index("ix_experiment_aggregates", "in_aggregates", "status", "person_id"),
+        # HR's participation report counts people with a planned, running or (this year) done
+        # experiment from this index alone, without reading the experiments' texts.
+        Index("ix_experiment_aggregates", "in_aggregates", "status", "person_id", "done_at"),
     )
 
     title: str = Field(sa_type=String(500))
@@ -236,6 +275,7 @@ class CheckIn(SharedItem, table=True):
     __table_args__ = (
         one_of("check_in", "visibility", Visibility),
         one_of("check_in", "experiment_status", ExperimentStatus),
+        monthly_index("check_in"),
     )
 
     energy: int
@@ -246,6 +286,7 @@ class CheckIn(SharedItem, table=True):
         default=None, sa_type=EnumString(ExperimentStatus)
     )
     next_step: str = Field(default="", sa_type=Text)
+    created_month: str | None = created_month_field()
 
 
 class PlanItem(SharedItem, table=True):
@@ -555,6 +596,14 @@ class Outbound(SQLModel, table=True):
             "not_before",
             "person_id",
         ),  # a campaign's figures and live status, counted from the index alone
+        Index(
+            "ix_outbound_history",
+            "person_id",
+            "created_at",
+            postgresql_include=["kind", "state"],
+            postgresql_where=text("campaign_id IS NULL"),
+            sqlite_where=text("campaign_id IS NULL"),
+        ),  # the nudge rules' history per person (dialogs/nudges/rules.py), from the index alone
         one_of("outbound", "state", OutboxState),
     )
 
@@ -584,6 +633,18 @@ class Outbound(SQLModel, table=True):
     delivered later, skipped instead (``bot/delivery.py``)."""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class SendBudget(SQLModel, table=True):
+    """A platform's send budget, shared by every process that delivers the outbox
+    (``storage/send_budget.py``): the moment from which its slots are still free."""
+
+    __tablename__ = "send_budget"
+
+    name: str = Field(sa_type=String(64), primary_key=True)
+    """The platform (``slack``, ``teams``)."""
+    free_from: float = Field(default=0.0, sa_type=Double)
+    """Seconds since the epoch: slots before this were taken by some process."""
 
 
 class ProcessedInbound(SQLModel, table=True):
@@ -850,3 +911,17 @@ class PulseClosed(SQLModel, table=True):
 
     campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE", primary_key=True)
     closed_at: datetime
+
+
+class SchedulerRun(SQLModel, table=True):
+    """The last run of each scheduled job, written by whichever ``regie serve`` schedules
+    (``storage/scheduler_runs.py``), so that every replica's health page knows it. Only the
+    type of an error is kept: an exception's text may quote what people wrote."""
+
+    __tablename__ = "scheduler_run"
+
+    job: str = Field(sa_type=String(64), primary_key=True)
+    at: datetime
+    error: str | None = Field(default=None, sa_type=String(200))
+    host: str = Field(default="", sa_type=String(255))
+    """Which process ran it: host name and process id."""

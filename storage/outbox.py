@@ -29,7 +29,8 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.db import insert_many_if_new
-from storage.models import Outbound, OutboxState
+from storage.id_sets import among
+from storage.models import Outbound, OutboxState, Person
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=30)
@@ -121,7 +122,12 @@ def enqueue_many(db: Session, messages: Iterable[OutboxMessage]) -> int:
 
 
 def claim_due(
-    db: Session, *, now: datetime, limit: int = 50, reconcile_people: int | None = None
+    db: Session,
+    *,
+    now: datetime,
+    limit: int = 50,
+    reconcile_people: int | None = None,
+    who: ColumnElement[bool] | None = None,
 ) -> list[OutboxMessage]:
     """Due rows, marked ``sending`` in one ``UPDATE … RETURNING`` (commit right after, then
     deliver). One statement is atomic on SQLite too; on PostgreSQL the rows are picked with
@@ -130,39 +136,51 @@ def claim_due(
     ``reconcile_people``: how many people's interrupted rows this claim may take (each person
     costs the sender one history look-up, and look-ups have a budget of their own); their
     interrupted rows come first, then ordinary ones up to ``limit`` in all. ``None``: no such
-    cap, interrupted rows are claimed like any other."""
+    cap, interrupted rows are claimed like any other.
+
+    ``who``: only the rows of the people this condition on ``Person`` selects (the delivery
+    worker claims per platform, each what its send budget can serve, so one platform's backlog
+    never holds back another's); ``None``: everyone's."""
+    if limit <= 0:
+        return []
     if reconcile_people is None:
-        return [OutboxMessage.claimed(row) for row in _claim(db, _due(now), now=now, limit=limit)]
+        due = _due(now, who)
+        return [OutboxMessage.claimed(row) for row in _claim(db, due, now=now, limit=limit)]
     interrupted = col(Outbound.last_error).startswith(INTERRUPTED)
     claimed: list[Outbound] = []
     if reconcile_people > 0:
         people = list(
             db.exec(
                 select(Outbound.person_id)
-                .where(*_due_conditions(now), interrupted)
+                .where(*_due_conditions(now, who), interrupted)
                 .group_by(col(Outbound.person_id))
                 .order_by(func.min(Outbound.not_before), col(Outbound.person_id))
                 .limit(reconcile_people)
             )
         )
         if people:
-            theirs = _due(now).where(interrupted, col(Outbound.person_id).in_(people))
+            theirs = _due(now, who).where(interrupted, col(Outbound.person_id).in_(people))
             claimed = _claim(db, theirs, now=now, limit=limit)
     if len(claimed) < limit:
-        ordinary = _due(now).where(or_(col(Outbound.last_error).is_(None), not_(interrupted)))
+        ordinary = _due(now, who).where(or_(col(Outbound.last_error).is_(None), not_(interrupted)))
         claimed += _claim(db, ordinary, now=now, limit=limit - len(claimed))
     return [OutboxMessage.claimed(row) for row in sorted(claimed, key=lambda row: row.id or 0)]
 
 
-def _due_conditions(now: datetime) -> tuple[ColumnElement[bool], ...]:
-    return (
+def _due_conditions(
+    now: datetime, who: ColumnElement[bool] | None = None
+) -> tuple[ColumnElement[bool], ...]:
+    due = (
         col(Outbound.state).in_([OutboxState.PENDING, OutboxState.FAILED]),
         col(Outbound.not_before) <= now,
     )
+    if who is None:
+        return due
+    return (*due, col(Outbound.person_id).in_(select(col(Person.id)).where(who)))
 
 
-def _due(now: datetime) -> SelectOfScalar[int | None]:
-    return select(col(Outbound.id)).where(*_due_conditions(now))
+def _due(now: datetime, who: ColumnElement[bool] | None = None) -> SelectOfScalar[int | None]:
+    return select(col(Outbound.id)).where(*_due_conditions(now, who))
 
 
 def _claim(
@@ -440,18 +458,16 @@ def taken_between(
     """The messages of these people that went, or will go, between ``start`` and ``end``:
     a sent row at ``sent_at``, any other at ``created_at`` (when it was due when written; a
     retry or a console wait moves ``not_before``, not that). Oldest first."""
-    wanted = sorted(set(person_ids))
     moment = func.coalesce(Outbound.sent_at, Outbound.created_at)
-    found: list[Outbound] = []
-    for first in range(0, len(wanted), 5000):  # under the databases' parameter limits
-        found += db.exec(
+    theirs = among(db.get_bind().dialect.name, col(Outbound.person_id), person_ids)
+    return list(
+        db.exec(
             select(Outbound)
-            .where(col(Outbound.person_id).in_(wanted[first : first + 5000]))
-            .where(col(Outbound.state).in_(TAKING))
+            .where(theirs, col(Outbound.state).in_(TAKING))
             .where(moment >= start, moment < end)
             .order_by(moment, col(Outbound.id))
         )
-    return found
+    )
 
 
 def untouched(db: Session, row_id: int) -> Outbound | None:

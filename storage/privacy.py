@@ -14,7 +14,7 @@ aggregates count rows and never return free text, each figure under the one ``<K
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -171,45 +171,80 @@ def read_team(
     by the manager) unless ``audited=False``: only for a digest on its way, whose reads the
     delivery records with :func:`record_reads` when it reaches the manager."""
     assert manager.id is not None
-    reports = [p.id for p in direct_reports(db, manager.id) if p.id]
-    found: dict[int, SharedItems] = {report: SharedItems() for report in reports}
-    if not reports:
-        return found
-
-    def rows(item_type: Any, changed: Any) -> list[Any]:
-        query = (
-            select(item_type)
-            .where(col(item_type.person_id).in_(reports))
-            .where(item_type.visibility == Visibility.MANAGER)
-            .order_by(col(item_type.created_at), col(item_type.id))
-        )
-        if since is not None:
-            query = query.where(changed)
-        return list(db.exec(query))
-
-    after = since or utcnow()
-    for answer in rows(Answer, col(Answer.created_at) > after):
-        found[answer.person_id].answers.append(answer)
-    for experiment in rows(
-        Experiment, or_(col(Experiment.created_at) > after, col(Experiment.updated_at) > after)
-    ):
-        found[experiment.person_id].experiments.append(as_shared(experiment))
-    for check_in in rows(CheckIn, col(CheckIn.created_at) > after):
-        found[check_in.person_id].check_ins.append(check_in)
-    for item in rows(PlanItem, col(PlanItem.created_at) > after):
-        found[item.person_id].plan_items.append(item)
-    for entry in rows(ProfileEntry, col(ProfileEntry.created_at) > after):
-        found[entry.person_id].profile.append(entry)
-    for learned in rows(LearningEntry, col(LearningEntry.created_at) > after):
-        found[learned.person_id].learning.append(learned)
+    team = read_teams(db, managers=[manager], since={manager.id: since})[manager.id]
     if audited:
         record_reads(
             db,
             reader=Reader.of(manager),
-            subjects=[report for report, items in found.items() if items],
+            subjects=[report for report, items in team.shared.items() if items],
             at=now or utcnow(),
         )
-    return found
+    return team.shared
+
+
+@dataclass(frozen=True)
+class Team:
+    """A manager's direct reports (by name) and what each of them shared with the manager."""
+
+    reports: list[Person]
+    shared: dict[int, SharedItems]
+
+
+def read_teams(
+    db: Session, *, managers: Sequence[Person], since: Mapping[int, datetime | None]
+) -> dict[int, Team]:
+    """:func:`read_team` for many managers at once, by manager id, audited by no one: the
+    caller records each manager's reads (:func:`record_reads`) when that manager reads them.
+    One query for the reports and one per kind of item for all the teams together (each
+    manager's ``since``, None: everything shared, applied to their own team's items), so
+    composing every digest costs a few queries per batch of managers, not per manager."""
+    ids = [m.id for m in managers if m.id is not None]
+    teams = {manager_id: Team([], {}) for manager_id in ids}
+    if not ids:
+        return teams
+    owner_of: dict[int, int] = {}
+    for report in db.exec(
+        select(Person).where(col(Person.manager_id).in_(ids)).order_by(col(Person.name))
+    ):
+        if report.id is not None and report.manager_id is not None:
+            teams[report.manager_id].reports.append(report)
+            teams[report.manager_id].shared[report.id] = SharedItems()
+            owner_of[report.id] = report.manager_id
+    if not owner_of:
+        return teams
+    team_members = select(Person.id).where(col(Person.manager_id).in_(ids))
+    moments = [since.get(manager_id) for manager_id in ids]
+    earliest = None if None in moments else min(m for m in moments if m is not None)
+
+    def rows(item_type: Any, *changed: Any) -> Iterator[tuple[Any, SharedItems]]:
+        """The shared items of this kind, each with the SharedItems of its owner: the items
+        changed after the owner's manager's ``since``."""
+        query = (
+            select(item_type)
+            .where(col(item_type.person_id).in_(team_members))
+            .where(item_type.visibility == Visibility.MANAGER)
+            .order_by(col(item_type.created_at), col(item_type.id))
+        )
+        if earliest is not None:
+            query = query.where(or_(*(col(c) > earliest for c in changed)))
+        for row in db.exec(query):
+            after = since.get(owner_of[row.person_id])
+            if after is None or any(getattr(row, c.key) > after for c in changed):
+                yield row, teams[owner_of[row.person_id]].shared[row.person_id]
+
+    for answer, found in rows(Answer, Answer.created_at):
+        found.answers.append(answer)
+    for experiment, found in rows(Experiment, Experiment.created_at, Experiment.updated_at):
+        found.experiments.append(as_shared(experiment))
+    for check_in, found in rows(CheckIn, CheckIn.created_at):
+        found.check_ins.append(check_in)
+    for item, found in rows(PlanItem, PlanItem.created_at):
+        found.plan_items.append(item)
+    for entry, found in rows(ProfileEntry, ProfileEntry.created_at):
+        found.profile.append(entry)
+    for learned, found in rows(LearningEntry, LearningEntry.created_at):
+        found.learning.append(learned)
+    return teams
 
 
 def item_refs(items: SharedItems) -> list[str]:
@@ -392,30 +427,58 @@ def team_counts(
     that group is smaller than ``min_group`` (never below the floor). Audited as read by
     ``reader`` (None: not now — a digest on its way is audited when it is delivered)."""
     assert manager.id is not None
-    reports = [p.id for p in direct_reports(db, manager.id) if p.in_aggregates and p.id is not None]
-    if not MinimumGroup.configured(min_group).allows_group(len(reports)):
-        return None
-    experimenting = set(
-        db.exec(
-            select(Experiment.person_id).where(
-                col(Experiment.person_id).in_(reports),
-                col(Experiment.in_aggregates),
-                col(Experiment.updated_at) >= since,
+    teams = {manager.id: direct_reports(db, manager.id)}
+    counts = teams_counts(db, teams=teams, since=since, min_group=min_group)[manager.id]
+    if counts is not None and reader is not None:
+        record_aggregate(db, reader=reader, people=counts.people, at=now or utcnow())
+    return counts
+
+
+def teams_counts(
+    db: Session, *, teams: Mapping[int, Sequence[Person]], since: datetime, min_group: int
+) -> dict[int, TeamCounts | None]:
+    """:func:`team_counts` for many managers' ``teams`` (their direct reports, by manager id)
+    at once, in two queries, audited by no one (the caller records each manager's read)."""
+    rule = MinimumGroup.configured(min_group)
+    counted = {
+        manager_id: [p.id for p in reports if p.in_aggregates and p.id is not None]
+        for manager_id, reports in teams.items()
+    }
+    counted = {m: reports for m, reports in counted.items() if rule.allows_group(len(reports))}
+    everyone = [report for reports in counted.values() for report in reports]
+    experimenting: set[int] = set()
+    checked: set[int] = set()
+    if everyone:
+        experimenting = set(
+            db.exec(
+                select(Experiment.person_id).where(
+                    col(Experiment.person_id).in_(everyone),
+                    col(Experiment.in_aggregates),
+                    col(Experiment.updated_at) >= since,
+                )
             )
         )
-    )
-    checked = set(
-        db.exec(
-            select(CheckIn.person_id).where(
-                col(CheckIn.person_id).in_(reports),
-                col(CheckIn.in_aggregates),
-                col(CheckIn.created_at) >= since,
+        checked = set(
+            db.exec(
+                select(CheckIn.person_id).where(
+                    col(CheckIn.person_id).in_(everyone),
+                    col(CheckIn.in_aggregates),
+                    col(CheckIn.created_at) >= since,
+                )
             )
         )
-    )
-    if reader is not None:
-        record_aggregate(db, reader=reader, people=len(reports), at=now or utcnow())
-    return TeamCounts(len(reports), len(experimenting), len(checked))
+    return {
+        manager_id: (
+            TeamCounts(
+                len(counted[manager_id]),
+                len(experimenting.intersection(counted[manager_id])),
+                len(checked.intersection(counted[manager_id])),
+            )
+            if manager_id in counted
+            else None
+        )
+        for manager_id in teams
+    }
 
 
 def record_aggregate(db: Session, *, reader: Reader, people: int, at: datetime) -> None:

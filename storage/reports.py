@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import String, cast, distinct, func
+from sqlalchemy import String, case, cast, distinct, func
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -24,6 +24,7 @@ from storage.models import (
     LearningEntry,
     LearningKind,
     Person,
+    month_of,
     utcnow,
 )
 from storage.privacy import MinimumGroup
@@ -70,19 +71,19 @@ def participation(
     people = select(Person.id).where(col(Person.in_aggregates))
     if department:
         people = people.where(Person.department == department)
-    ids = list(db.exec(people))
+    group = int(db.exec(select(func.count()).select_from(people.subquery())).one())
     since = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end, time.max, tzinfo=UTC)
     rows: list[Row] = []
 
     def add(metric: str, period: str, count: int) -> None:
-        rows.append(Row(metric, period, rule.count(count, group=len(ids))))
+        rows.append(Row(metric, period, rule.count(count, group=group)))
 
     def distinct_people(query: Any) -> int:
         return int(db.exec(query).one())
 
     counted = col(Person.id).in_(people.scalar_subquery())
-    add("people", "", len(ids))
+    add("people", "", group)
     add(
         "onboarded",
         "",
@@ -113,40 +114,44 @@ def participation(
         ),
     )
     year_start = datetime(end.year, 1, 1, tzinfo=UTC)
-    done = dict(
-        db.exec(
-            select(Experiment.person_id, func.count())
-            .where(
-                mine,
-                col(Experiment.in_aggregates),
-                Experiment.status == "done",
-                col(Experiment.done_at).between(year_start, until),
-            )
-            .group_by(col(Experiment.person_id))
-        ).all()
+    done = (
+        select(func.count().label("done"))
+        .where(
+            mine,
+            col(Experiment.in_aggregates),
+            Experiment.status == "done",
+            col(Experiment.done_at).between(year_start, until),
+        )
+        .group_by(col(Experiment.person_id))
+        .subquery()
     )
+    bucket = case((done.c.done >= 3, 3), else_=done.c.done)  # 1, 2 or 3+ done
     distribution = [0, 0, 0, 0]
-    for person_id in ids:
-        distribution[min(done.get(person_id or 0, 0), 3)] += 1
+    for done_count, people_count in db.exec(select(bucket, func.count()).group_by(bucket)):
+        distribution[int(done_count)] = int(people_count)
+    distribution[0] = group - sum(distribution[1:])  # everyone counted who did none this year
     cells = rule.partition(distribution)
     for n, count in enumerate(cells.counts):
         period = f"{n}/3" if n < 3 else "3+/3"
         marker = cells.marker if cells.marker != rule.cell(None) else None
         rows.append(Row("experiments_done_this_year", period, count, marker))
+    months = (month_of(since), month_of(until))
     for metric, model in (("reflected", Answer), ("checked_in", CheckIn)):
-        month = func.substr(cast(model.created_at, String), 1, 7)
-        per_month = db.exec(
-            select(month, func.count(distinct(col(model.person_id))))
+        # Counted from ``ix_<table>_monthly`` alone: the month range lets the index be read
+        # in (month, person) order, so nothing is sorted; the moments keep the exact period.
+        created = col(model.created_month)
+        for created_month, people_count in db.exec(
+            select(created, func.count(distinct(col(model.person_id))))
             .where(
-                col(model.person_id).in_(people.scalar_subquery()),
                 col(model.in_aggregates),
+                created.between(*months),
                 col(model.created_at).between(since, until),
+                col(model.person_id).in_(people.scalar_subquery()),
             )
-            .group_by(month)
-            .order_by(month)
-        )
-        for period, count in per_month:
-            add(metric, str(period), int(count))
+            .group_by(created)
+            .order_by(created)
+        ):
+            add(metric, str(created_month), int(people_count))
     learned = dict(
         db.exec(
             select(LearningEntry.kind, func.count(distinct(col(LearningEntry.person_id))))

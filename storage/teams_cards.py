@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, bindparam, delete, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import TeamsCard
@@ -63,9 +63,7 @@ def remember_all(db: Session, cards: Sequence[SentCard]) -> None:
     asking: dict[int, list[TeamsCard]] = {}
     people = {c.person_id for c in cards if c.prompt is not None}
     if people:
-        for row in db.exec(
-            select(TeamsCard).where(col(TeamsCard.person_id).in_(people), col(TeamsCard.asking))
-        ):
+        for row in db.exec(_ASKING_OF, params={"people": list(people)}):
             asking.setdefault(row.person_id, []).append(row)
     for sent in cards:
         row = TeamsCard(
@@ -87,23 +85,38 @@ def remember_all(db: Session, cards: Sequence[SentCard]) -> None:
     db.flush()
 
 
+_ASKING_OF = select(TeamsCard).where(
+    col(TeamsCard.person_id).in_(bindparam("people", expanding=True)), col(TeamsCard.asking)
+)
+
+
 def find(db: Session, conversation_id: str, activity_id: str) -> TeamsCard | None:
-    return db.exec(
-        select(TeamsCard).where(
-            TeamsCard.conversation_id == conversation_id, TeamsCard.activity_id == activity_id
-        )
-    ).first()
+    key = {"conversation_id": conversation_id, "activity_id": activity_id}
+    return db.exec(_FIND, params=key).first()
+
+
+_FIND = select(TeamsCard).where(
+    col(TeamsCard.conversation_id) == bindparam("conversation_id"),
+    col(TeamsCard.activity_id) == bindparam("activity_id"),
+)
 
 
 def settle(db: Session, conversation_id: str, activity_id: str, shown: dict[str, Any]) -> bool:
     """The card shows ``shown`` from now on, if it was not settled yet: True for the first
     settle only (the caller then updates it in the chat)."""
-    return _claimed(
-        db,
-        update(TeamsCard)
-        .where(_key(conversation_id, activity_id), ~col(TeamsCard.settled))
-        .values(settled=True, shown=shown, asking=False),
+    return _claimed(db, _SETTLE, conversation_id, activity_id, now_shown=shown)
+
+
+_SETTLE = (
+    update(TeamsCard)
+    .where(
+        col(TeamsCard.conversation_id) == bindparam("in_conversation"),
+        col(TeamsCard.activity_id) == bindparam("of_activity"),
+        ~col(TeamsCard.settled),
     )
+    .values(settled=True, shown=bindparam("now_shown"), asking=False)
+    .returning(col(TeamsCard.id))
+)
 
 
 def press(
@@ -147,27 +160,36 @@ def finish(
     )
 
 
+_ASKING = (
+    select(TeamsCard)
+    .where(
+        col(TeamsCard.person_id) == bindparam("person_id"),
+        col(TeamsCard.asking),
+        ~col(TeamsCard.settled),
+    )
+    .order_by(col(TeamsCard.id))
+)
+_STOP_ASKING = (
+    update(TeamsCard)
+    .where(col(TeamsCard.person_id) == bindparam("of_person"), col(TeamsCard.asking))
+    .values(asking=False)
+)
+"""Built once: every typed answer in Teams runs them, and building a statement cost more
+than running it (as ``storage/sessions.py``)."""
+
+
 def asking(db: Session, person_id: int) -> list[TeamsCard]:
     """The cards, not settled, that ask the person's latest question (if it may still be
     open), oldest first."""
-    return list(
-        db.exec(
-            select(TeamsCard)
-            .where(TeamsCard.person_id == person_id, col(TeamsCard.asking), ~col(TeamsCard.settled))
-            .order_by(col(TeamsCard.id))
-        )
-    )
+    return list(db.exec(_ASKING, params={"person_id": person_id}))
 
 
 def stop_asking(db: Session, person_id: int) -> list[TeamsCard]:
     """The person's latest question is answered (or closed): the cards that asked it and are
-    not settled yet (for the caller to settle); none of their cards asks it any more."""
+    not settled yet (for the caller to settle); none of their cards asks it any more (in the
+    database: the rows returned still say ``asking``)."""
     found = asking(db, person_id)
-    db.exec(
-        update(TeamsCard)
-        .where(col(TeamsCard.person_id) == person_id, col(TeamsCard.asking))
-        .values(asking=False)
-    )
+    db.connection().execute(_STOP_ASKING, {"of_person": person_id})
     return found
 
 
@@ -207,10 +229,22 @@ def _key(conversation_id: str, activity_id: str) -> Any:
     )
 
 
-def _claimed(db: Session, statement: Any) -> bool:
+def _claimed(
+    db: Session,
+    statement: Any,
+    conversation_id: str | None = None,
+    activity_id: str | None = None,
+    **values: Any,
+) -> bool:
     """Run an UPDATE of one card; whether it changed it (counted from ``RETURNING``, which
-    every driver reports alike)."""
-    rows: Sequence[Any] = db.connection().execute(statement.returning(col(TeamsCard.id))).all()
+    every driver reports alike). A statement built once takes the card's key and ``values`` as
+    parameters."""
+    if conversation_id is None:
+        statement = statement.returning(col(TeamsCard.id))
+        rows: Sequence[Any] = db.connection().execute(statement).all()
+    else:
+        key = {"in_conversation": conversation_id, "of_activity": activity_id}
+        rows = db.connection().execute(statement, {**key, **values}).all()
     return len(rows) == 1
 
 
