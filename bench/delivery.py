@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from bench.fakes import FakeProcess
 from bench.people import bench_person
@@ -50,7 +51,7 @@ NOW = datetime(2026, 12, 1, 8, 40, tzinfo=UTC)
 PAYLOAD = [reply_to_dict(Offer("Time for a quick check-in?", (("checkin", "Check in now"),)))]
 
 
-def setup(engine, recipients: int, connector_url: str) -> None:  # type: ignore[no-untyped-def]
+def setup(engine: Engine, recipients: int, connector_url: str) -> None:
     people = [
         bench_person(
             n,
@@ -63,8 +64,15 @@ def setup(engine, recipients: int, connector_url: str) -> None:  # type: ignore[
     with engine.begin() as connection:
         connection.execute(insert(Person), people)
     with Session(engine) as db:
-        ids = db.exec(select(Person.id, Person.teams_aad_id)).all()
+        # The hard case, on purpose: every Slack row enqueued before every Teams row (a
+        # campaign to the Slack half queued first); each platform must still get its budget.
+        ids = db.exec(
+            select(Person.id, Person.teams_aad_id).order_by(
+                col(Person.teams_aad_id).is_not(None), col(Person.id)
+            )
+        ).all()
         for person_id, aad in ids:
+            assert person_id is not None
             if aad:
                 db.add(
                     ChannelAddress(
@@ -119,7 +127,7 @@ def delivery(
     for sender in (slack, teams):
         original = sender.send
 
-        async def timed(person, replies, *, key, _send=original, _name=sender.channel):  # type: ignore[no-untyped-def]
+        async def timed(person, replies, *, key, _send=original, _name=sender.channel):
             result = await _send(person, replies, key=key)
             if result.ok:
                 finished[_name].append(time.perf_counter())
@@ -165,6 +173,7 @@ def delivery(
     teams_sent = sum(1 for n in teams_counts.values() if n >= 1)
     return {
         "recipients": recipients,
+        "outbox_order": "every Slack row enqueued before every Teams row",
         "enforced_limit_per_s": limit,
         "first_pass_seconds": round(first_pass, 2),
         "total_seconds_with_retries": round(total, 2),

@@ -2,9 +2,10 @@
 bench/postgres.py), one JSON object each (bench/report.py):
 
 ``replicas.delivery``: ``--people`` Slack check-ins due; two ``regie run-due`` processes
-deliver them at once through the rate-limited Slack fake (its own process, 1 % of 5xx); each
-replica's send budget is half the enforced limit. Combined rate (as a fraction of the limit),
-lost and duplicates.
+deliver them at once through the rate-limited Slack fake (its own process, 1 % of 5xx); both
+are configured with the enforced limit (``REGIE_SLACK_SEND_RATE``), which they share through
+the database (``storage/send_budget.py``). Combined rate (as a fraction of the limit), lost,
+duplicates, and what each replica delivered.
 
 ``replicas.takeover``: two scheduler processes (tests/bot/election_child.py, the real
 ``start_scheduler`` with its real ``TAKEOVER_SECONDS``); the scheduling one is killed with
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,13 +71,13 @@ def delivery(url: str, people: int, limit: float) -> dict[str, object]:
         )
     engine.dispose()
     with FakeProcess("slack", limit=limit, error_rate=0.01, seed=3) as slack:
-        env = environment(url, slack.url, REGIE_SLACK_SEND_RATE=str(limit / 2))
+        env = environment(url, slack.url, REGIE_SLACK_SEND_RATE=str(limit))
         started = time.perf_counter()
         runs = [
             subprocess.Popen(
                 [REGIE, "run-due", "--now", NOW.isoformat()],
                 env=env,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
@@ -87,7 +89,9 @@ def delivery(url: str, people: int, limit: float) -> dict[str, object]:
                 first = time.perf_counter()
             time.sleep(0.05)
         seconds = time.perf_counter() - (first or started)
-        errors = [run.communicate(timeout=60)[1] for run in runs]
+        outputs = [run.communicate(timeout=60) for run in runs]
+        errors = [err for _, err in outputs]
+        each = [re.search(r"Delivered (\d+)", out) for out, _ in outputs]
         seen = slack.report()
     per_dm = seen["per_conversation"]
     delivered = sum(1 for n in per_dm.values() if n >= 1)
@@ -101,7 +105,9 @@ def delivery(url: str, people: int, limit: float) -> dict[str, object]:
         "people": people,
         "enforced_limit_per_s": limit,
         "replicas": 2,
-        "budget_per_replica_per_s": limit / 2,
+        "send_rate_setting_per_s": limit,
+        "shared_budget": "send_budget table (PostgreSQL)",
+        "delivered_per_replica": [int(m.group(1)) if m else None for m in each],
         "seconds_first_to_last_delivery": round(seconds, 2),
         "combined_rate_fraction": round(delivered / seconds / limit, 3),
         "outbox_states": states,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
-from bot.channels.registry import CHAT
+from bot.claims import NEEDS_CONVERSATION, Lane, SharedBudgets, lanes
 from bot.senders import Lookup, Seen, Sender, SendResult
 from dialogs.campaigns.timing import TOO_LATE
 from dialogs.engine.content import Content, load_content
@@ -57,6 +58,7 @@ from storage.outbox import (
 )
 from storage.privacy import Reader
 from storage.retention import NOTICE_KIND
+from storage.send_budget import Taken, take
 
 log = logging.getLogger(__name__)
 CONSOLE_RECHECK = timedelta(hours=6)
@@ -74,12 +76,20 @@ PASS_SECONDS = 5.0
 send could not start within twice that (the budget shrank after a 429, one person's messages
 wait for their conversation's spacing, or all of a pass went to the slowest platform) goes back
 to pending untried."""
+SHARE_AT_LEAST = 0.2
+"""A pass takes no slots from a shared budget rather than fewer than this part of a pass's
+worth (while another replica holds the rest): it waits for a run of them instead."""
+SHARE_GAP = 2
+"""Slots left free between one replica's run of slots and the next one's."""
+SHARE_LEAD = 0.1
+TAKE_AHEAD = 0.1
+"""Seconds: slots taken from an idle shared budget start this far ahead, so that the pass's
+own claim and composing come before its first slot (a pass of one row takes one slot of
+1/rate seconds, which would otherwise be over before its send, and the row would go back to
+wait again, pass after pass)."""
+"""A replica waiting for the shared budget wakes this part of a pass before its slots free."""
 UNPACED_BATCH = 500
 """A pass's size with no sender to pace it (console only: nothing goes over the network)."""
-NEEDS_CONVERSATION = frozenset(c.name for c in CHAT if c.needs_conversation)
-"""Channels that can write to someone only in a conversation they opened first (Teams): a
-person without one is not theirs yet (``Reachability``), so their messages wait for the
-console or a later pass instead of failing and being retried until they die."""
 
 
 @dataclass
@@ -98,9 +108,12 @@ class DeliveryReport:
     claimed: int = 0
     passes: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+    waiting: float | None = None
+    """Seconds until a shared send budget that other replicas had taken all of has a slot
+    again (None: no sender went without); not added up."""
 
     def add(self, other: DeliveryReport) -> None:
-        for name in (f.name for f in fields(self) if f.name != "by_channel"):
+        for name in (f.name for f in fields(self) if f.name not in ("by_channel", "waiting")):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for channel, n in other.by_channel.items():
             self.by_channel[channel] = self.by_channel.get(channel, 0) + n
@@ -116,8 +129,12 @@ class DeliveryWorker:
         concurrency: int = 16,
         stuck_after: timedelta = STUCK_AFTER,
         pass_seconds: float = PASS_SECONDS,
+        shared: SharedBudgets | None = None,
     ) -> None:
+        """``shared``: the send budgets are shared with other replicas through the database
+        (``SharedBudgets.for_engine``); None: this process's budgets alone."""
         self.engine = engine
+        self.shared = shared
         self.senders = list(senders)
         self.clock = clock
         self.concurrency = concurrency
@@ -135,9 +152,10 @@ class DeliveryWorker:
         return self._content
 
     def batch(self, limit: int | None = None) -> tuple[int, int | None]:
-        """What the next pass may claim: rows (what the senders' current budgets can send in
-        about ``pass_seconds``, at least 1, at most ``limit``) and people with interrupted rows
-        (what the look-up budgets allow; None when no sender looks anything up)."""
+        """What the next pass may claim for the senders' lanes together (``bot.claims.lanes``
+        gives each its own): rows (what the senders' current budgets can send in about
+        ``pass_seconds``, at least 1, at most ``limit``) and people with interrupted rows (what
+        the look-up budgets allow; None when no sender looks anything up)."""
         if self.senders:
             rows = max(1, sum(s.limiter.budget(self.pass_seconds) for s in self.senders))
         else:
@@ -155,8 +173,15 @@ class DeliveryWorker:
         while max_passes is None or total.passes < max_passes:
             report = await self.run_once()
             total.add(report)
-            if report.claimed == report.deferred:  # nothing due, or no budget left to try it
-                break
+            if report.claimed == report.deferred:  # nothing sent in this pass
+                if self.shared is None or (report.claimed == 0 and report.waiting is None):
+                    break  # nothing due (or, alone, no budget left to try it)
+                # other replicas hold the shared budget's slots, or what we claimed missed our
+                # window and went back: ours come when theirs are sent; back a little before,
+                # so that the claim is done when they come
+                lead = SHARE_LEAD * self.pass_seconds
+                wait = self.pass_seconds if report.waiting is None else report.waiting
+                await self.shared.sleep(min(max(0.0, wait - lead), self.pass_seconds))
         return total
 
     async def run_once(self, *, limit: int | None = None) -> DeliveryReport:
@@ -166,8 +191,9 @@ class DeliveryWorker:
         report = DeliveryReport(passes=1)
         now = self.clock()
         loop = asyncio.get_running_loop()
-        rows, people = self.batch(limit)
-        claimed, recipients = await loop.run_in_executor(None, self._claim, now, rows, people)
+        plan = lanes(self.senders, self.pass_seconds, unpaced=UNPACED_BATCH, limit=limit)
+        claimed, recipients, taken = await loop.run_in_executor(None, self._claim, now, plan)
+        report.waiting = self._pace(taken)
         self._conversations = await loop.run_in_executor(None, self._conversations_of, recipients)
         composed = await loop.run_in_executor(None, self._compose, claimed, recipients, now)
         claimed = [
@@ -176,7 +202,7 @@ class DeliveryWorker:
         report.claimed = len(claimed)
         lookups = await self._reconcile(claimed, recipients, now)
         outcomes: list[tuple[int, Callable[[Outbound], None]]] = []
-        gate = asyncio.Semaphore(self.concurrency)
+        gates: dict[str, asyncio.Semaphore] = {}  # per platform: one never waits behind another
         writer = asyncio.Lock()  # one batch written at a time: SQLite has one writer
 
         async def record(batch: list[tuple[int, Callable[[Outbound], None]]]) -> None:
@@ -192,6 +218,10 @@ class DeliveryWorker:
                 reason = fresh.skip
                 outcomes.append((message.id, lambda row: mark_skipped(row, reason=reason)))
                 return
+            sender = self._sender_for(message, person, now)
+            gate = gates.setdefault(
+                sender.channel if sender else "", asyncio.Semaphore(self.concurrency)
+            )
             async with gate:
                 outcome = await self._deliver(message, person, now, report, lookups.get(message.id))
             if fresh is not None:
@@ -229,15 +259,64 @@ class DeliveryWorker:
                 await asyncio.sleep(idle)
 
     def _claim(
-        self, now: datetime, limit: int, reconcile: int | None
-    ) -> tuple[list[OutboxMessage], dict[int, Person]]:
-        """The claimed messages and their people (by id; someone deleted meanwhile is missing)."""
+        self, now: datetime, plan: Sequence[Lane]
+    ) -> tuple[list[OutboxMessage], dict[int, Person], list[tuple[Sender, Taken]]]:
+        """The claimed messages (each lane's, in one transaction), their people (by id; someone
+        deleted meanwhile is missing), and the slots taken from the shared budgets."""
         with session_scope(self.engine) as db:
             recover_stuck(db, older_than=now - self.stuck_after)
-            claimed = claim_due(db, now=now, limit=limit, reconcile_people=reconcile)
+            shares = self._take(db, plan)
+            claimed: list[OutboxMessage] = []
+            for n, lane in enumerate(plan):
+                share = shares.get(n)
+                limit = lane.rows if share is None else share.slots
+                got = claim_due(
+                    db, now=now, limit=limit, reconcile_people=lane.people, who=lane.who
+                )
+                if share is not None:
+                    share.keep(db, len(got))
+                claimed += got
+            claimed.sort(key=lambda message: message.id or 0)
             ids = {message.person_id for message in claimed}
             people = list(db.exec(select(Person).where(col(Person.id).in_(ids)))) if ids else []
-            return claimed, {p.id: p for p in people if p.id is not None}
+            senders = [lane.sender for lane in plan]
+            taken = [(s, shares[n]) for n, s in enumerate(senders) if s and n in shares]
+            return claimed, {p.id: p for p in people if p.id is not None}, taken
+
+    def _take(self, db: Session, plan: Sequence[Lane]) -> dict[int, Taken]:
+        """Each sender lane's slots from its shared budget (by lane), taken in the order of the
+        budgets' names so that replicas never wait for each other's rows in a circle."""
+        if self.shared is None:
+            return {}
+        at = self.shared.clock()
+        paced = [(n, lane.sender) for n, lane in enumerate(plan) if lane.sender is not None]
+        shares: dict[int, Taken] = {}
+        for n, sender in sorted(paced, key=lambda item: item[1].channel):
+            shares[n] = take(
+                db,
+                sender.channel,
+                want=plan[n].rows,
+                rate=sender.limiter.rate,
+                now=at + TAKE_AHEAD,
+                horizon=self.pass_seconds,
+                at_least=math.ceil(sender.limiter.rate * self.pass_seconds * SHARE_AT_LEAST),
+                gap=SHARE_GAP / sender.limiter.rate,
+            )
+        return shares
+
+    def _pace(self, taken: Sequence[tuple[Sender, Taken]]) -> float | None:
+        """Each sender's own budget starts at its first shared slot; returns how long until a
+        sender that got no slot at all can have one (None: none went without)."""
+        if self.shared is None or not taken:
+            return None
+        at = self.shared.clock()
+        waiting: list[float] = []
+        for sender, share in taken:
+            if share.slots:
+                sender.limiter.window(share.start - at, share.free_at - at)
+            elif not share.offered:
+                waiting.append(max(0.0, share.free_at - at))
+        return min(waiting) if waiting else None
 
     def _conversations_of(self, people: dict[int, Person]) -> dict[str, set[int]]:
         wanted = {s.channel for s in self.senders} & NEEDS_CONVERSATION

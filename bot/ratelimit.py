@@ -48,6 +48,7 @@ class AdaptiveRate:
         self.clock = clock
         self.sleep = sleep
         self._next = -math.inf
+        self._until = math.inf
         self._slowed = -math.inf
         self._last: dict[str, float] = {}
 
@@ -72,13 +73,16 @@ class AdaptiveRate:
 
     def reserve(self, conversation: str = "", *, within: float | None = None) -> float | None:
         """Take the next slot and say when it starts (``clock`` time), without waiting; None,
-        taking nothing, when it would start more than ``within`` seconds from now. (No await in
-        here: one event loop's callers take slots one at a time.)"""
+        taking nothing, when it would start more than ``within`` seconds from now or outside
+        the shared budget's ``window``. (No await in here: one event loop's callers take slots
+        one at a time.)"""
         now = self.clock()
         at = self._first_slot(now)
         if conversation:
             at = max(at, self._last.get(conversation, -math.inf) + self.spacing)
         if within is not None and at - now > within:
+            return None
+        if at >= self._until:  # past the slots taken from a shared budget: not ours
             return None
         self._next = max(now, self._next) + 1.0 / self.rate
         if conversation:
@@ -99,6 +103,15 @@ class AdaptiveRate:
         after (the next slots come at the steady rate)."""
         until = self.clock() + max(0.0, seconds)
         self._next = max(self._next, until + self._tolerance)
+
+    def window(self, start: float, end: float) -> None:
+        """The slots from ``start`` until ``end`` seconds from now are this process's (taken
+        from a budget shared with other replicas, ``storage/send_budget.py``): none before,
+        and none from ``end`` on — a send that fell behind waits for the next pass rather than
+        take a slot another replica holds."""
+        now = self.clock()
+        self._next = max(self._next, now + start)
+        self._until = now + end
 
     def held_for(self) -> float:
         """Seconds until the next slot (0 when one is free now)."""

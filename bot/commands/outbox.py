@@ -23,6 +23,7 @@ def run_due(
     platforms' budgets allow until nothing is due: for cron and tests."""
     import asyncio
 
+    from bot.claims import SharedBudgets
     from bot.delivery import DeliveryWorker
     from bot.jobs import enqueue_due
     from bot.outbound import build_senders
@@ -42,6 +43,7 @@ def run_due(
         build_senders(settings, runtime, engine),
         clock=lambda: instant,
         stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+        shared=SharedBudgets.for_engine(engine),  # replicas keep to the platforms' limits
     )
     report = asyncio.run(worker.run_until_idle())
     typer.echo(

@@ -189,7 +189,9 @@ class SlackSender:
         metadata = {"event_type": "regie_outbound", "event_payload": {"key": key}}
         try:
             for message in messages(replies, translate):
-                self.client.chat_postMessage(
+                # a 429 comes back to the outbox (which slows its budget, shared with other
+                # replicas, and tries the row again later), not slept on in a worker thread
+                self._reader.chat_postMessage(
                     channel=str(person.slack_user_id),
                     text=message.text,
                     blocks=message.blocks,
@@ -210,8 +212,9 @@ class SlackSender:
 
 
 def _without_rate_limit_retries(client: WebClient) -> WebClient:
-    """The client for look-ups: a 429 comes back to the sender (which holds its budget and
-    answers "unknown") instead of sleeping in a worker thread and trying again."""
+    """The client for look-ups and outbox sends: a 429 comes back to the sender (which holds or
+    slows its budget: a look-up answers "unknown", a send is tried again later) instead of
+    sleeping in a worker thread and trying again outside the budget."""
     reader = copy.copy(client)
     reader.retry_handlers = [
         handler
