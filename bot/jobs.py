@@ -9,7 +9,10 @@ channel (``bot/story_posts.py``: each try claimed first, so a double fire posts 
 
 from __future__ import annotations
 
+import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -20,7 +23,7 @@ from bot.wiring import build_assistant, policy
 from dialogs.campaigns.planner import due_messages
 from dialogs.campaigns.timing import keep_their_moment
 from dialogs.engine.assistant import run_in_transaction
-from dialogs.engine.content import load_content
+from dialogs.engine.content import Content, load_content
 from dialogs.nudges.calm import CalmPolicy, calm
 from dialogs.nudges.digest import due_digests
 from dialogs.nudges.retention import delete_announced, due_notices
@@ -47,15 +50,7 @@ def enqueue_due(settings: Settings, now: datetime, *, since: datetime | None = N
     # folded together or moved before it is written.
     calmly = CalmPolicy(enabled=settings.calm, nudges=policy(settings))
     with session_scope(engine) as db:
-        nudges = due_nudges(
-            db,
-            content,
-            now=now,
-            policy=policy(settings),
-            min_group=settings.min_group_size,
-            since=since,
-        )
-        added = enqueue_many(db, calm(db, nudges, now, calmly, content=content))
+        nudges, added = write_due_nudges(db, settings, content, now, since=since)
     with session_scope(engine) as db:
         messages = due_messages(db, content, now=now, policy=policy(settings))
         invitations, rest = keep_their_moment(db, messages)  # never moved past a workshop
@@ -85,12 +80,48 @@ def enqueue_due(settings: Settings, now: datetime, *, since: datetime | None = N
     log.info(
         "run-due at %s: %d nudges, %d campaign messages and %d digests due, %d new in the outbox",
         now.isoformat(),
-        len(nudges),
+        nudges,
         len(messages),
         len(digests),
         added,
     )
     return added
+
+
+def write_due_nudges(
+    db: Session, settings: Settings, content: Content, now: datetime, *, since: datetime | None
+) -> tuple[int, int]:
+    """The nudges due at ``now`` (``since``: the last tick whose nudges were written), calmed
+    (at most one message per person per half-day, dialogs/nudges/calm.py: what is due is
+    folded together or moved) and written in ``db``'s transaction: how many were due, and
+    how many rows are new."""
+    calmly = CalmPolicy(enabled=settings.calm, nudges=policy(settings))
+    with _collector_paused():
+        nudges = due_nudges(
+            db,
+            content,
+            now=now,
+            policy=policy(settings),
+            min_group=settings.min_group_size,
+            since=since,
+        )
+        added = enqueue_many(db, calm(db, nudges, now, calmly, content=content))
+    return len(nudges), added
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a tick builds its nudges: the tick makes no
+    cycles to collect, but the tens of thousands of messages at the slot of a whole time zone
+    make it sweep the process's every object again and again (a second of the tick at
+    100,000 people). Collected as usual afterwards."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def run_due(database_url: str, now_iso: str | None = None) -> int:

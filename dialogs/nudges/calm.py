@@ -51,6 +51,7 @@ from sqlmodel import Session, col
 from dialogs.engine.calendar import NudgePolicy, is_working_day, local_instant
 from dialogs.engine.content import Content, load_content
 from dialogs.engine.dialog import Ctx, Dialog, End, Next
+from storage.id_sets import among
 from storage.models import Outbound, Person
 from storage.outbox import (
     OutboxMessage,
@@ -183,20 +184,18 @@ class _Who:
 
 
 def _people(db: Session, ids: Iterable[int]) -> dict[int, _Who]:
-    wanted = sorted(ids)
     found: dict[int, _Who] = {}
-    for first in range(0, len(wanted), 5000):  # under the databases' parameter limits
-        query = sa_select(
-            col(Person.id),
-            col(Person.language),
-            col(Person.timezone),
-            col(Person.country),
-            col(Person.nudge_time),
-            col(Person.nudge_paused_until),
-        ).where(col(Person.id).in_(wanted[first : first + 5000]))
-        for pid, lang, zone, country, clock, paused in db.connection().execute(query):
-            if pid is not None:
-                found[pid] = _Who(pid, lang, zone, country, clock, paused)
+    query = sa_select(
+        col(Person.id),
+        col(Person.language),
+        col(Person.timezone),
+        col(Person.country),
+        col(Person.nudge_time),
+        col(Person.nudge_paused_until),
+    ).where(among(db.get_bind().dialect.name, col(Person.id), ids))
+    for pid, lang, zone, country, clock, paused in db.connection().execute(query):
+        if pid is not None:
+            found[pid] = _Who(pid, lang, zone, country, clock, paused)
     return found
 
 

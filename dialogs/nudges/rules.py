@@ -28,14 +28,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, func, or_, true
 from sqlalchemy import select as sa_select
+from sqlalchemy import text as sql_text
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from dialogs.engine.calendar import (
     PERIODIC_DAYS,
@@ -64,6 +65,7 @@ from dialogs.nudges.field_followups import (
     placements_to_follow_up,
 )
 from dialogs.nudges.growth import GROWTH_ACTIONS, Due, conversations_to_nudge, growth_nudges
+from storage.id_sets import among
 from storage.models import (
     Answer,
     ChannelAddress,
@@ -88,6 +90,8 @@ ONBOARDING_KINDS = frozenset(
 INTRODUCED_KINDS = frozenset({HEADS_UP_KIND})
 """What someone never welcomed may get without the welcome, with one line introducing Regie."""
 UNANSWERED_BEFORE_GENTLE = 2
+GENTLE_STRETCH = 2
+"""Someone who left that many nudges unanswered gets them this many times further apart."""
 LATEST_LOCAL_HOUR = 20
 """A nudge that is late (after downtime) still goes out the same day, but never after 20:00."""
 TEAMS = "teams"
@@ -100,15 +104,32 @@ Candidate = tuple[str, str, date, dict[str, str], int | None]
 """(kind, idempotency key or "" for a periodic one, target day, text values, weekday)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Experiment:
+    """What the rules need of an experiment (read as columns, not as ORM objects)."""
+
+    id: int | None
+    person_id: int
+    title: str
+    learned: str | None
+    status: ExperimentStatus
+    planned_date: date | None
+    done_at: datetime | None
+
+
+_EXPERIMENT_COLUMNS = [getattr(Experiment, name) for name in _Experiment.__slots__]
+
+
 @dataclass
 class _History:
     last_checkin: dict[int, datetime] = field(default_factory=dict)
     last_reflection: dict[int, datetime] = field(default_factory=dict)
     nudged: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    """The last check-in and reflection nudge (within :data:`PERIODIC_HORIZON`)."""
     unanswered: dict[int, int] = field(default_factory=dict)
     """Nudges that went since the person last talked to the bot."""
     keys: set[str] = field(default_factory=set)
-    experiments: dict[int, list[Experiment]] = field(default_factory=lambda: defaultdict(list))
+    experiments: dict[int, list[_Experiment]] = field(default_factory=lambda: defaultdict(list))
     placements: dict[int, Placement] = field(default_factory=dict)
     buddies: BuddyPairs = field(default_factory=BuddyPairs)
     conversations: dict[int, list[Due]] = field(default_factory=dict)
@@ -131,6 +152,15 @@ class _Row:
 
 _ROW_COLUMNS = [getattr(Person, name) for name in _Row.__slots__]
 
+PERIODIC_HORIZON = timedelta(
+    days=GENTLE_STRETCH * max(REFLECTION_DAYS, *PERIODIC_DAYS.values()) + 3
+)
+"""How far back a periodic nudge's history matters: one who last did a thing or was nudged
+for it longer ago than the longest interval (stretched for the gentle rhythm) is due again at
+their next slot whatever the exact moment was (3 days spare for time zones)."""
+TIME_ZONE_SLACK = timedelta(days=3)
+"""Local days differ from UTC's by one at most; comparisons in UTC keep this much spare."""
+
 
 def _due_now(at: datetime, local_now: datetime, now: datetime, policy: NudgePolicy) -> bool:
     if at > now or now - at > policy.grace:
@@ -152,69 +182,58 @@ def _in_window(db: Session, now: datetime, since: datetime | None, policy: Nudge
     of which there are few: each pair whose slot today lies in the window is chosen, and only
     their people are loaded. The window is the grace period before ``now``; with ``since`` (the
     last tick whose nudges were written) it starts after ``since``, whose tick evaluated every
-    slot up to it — after downtime, everything that fell due within the grace still goes."""
+    slot up to it — after downtime, everything that fell due within the grace still goes.
+    Someone added after that tick (a new hire imported at noon) is evaluated too when their
+    slot of today has passed within the grace: it goes late, the same day."""
     start = now - policy.grace
     pairs = db.connection().execute(
-        sa_select(col(Person.timezone), col(Person.nudge_time)).distinct()
+        sa_select(
+            col(Person.timezone),
+            col(Person.nudge_time),
+            func.max(Person.created_at).filter(col(Person.created_at) <= now),
+        ).group_by(col(Person.timezone), col(Person.nudge_time))
     )
     chosen: list[ColumnElement[bool]] = []
     every = True
-    for zone, clock in pairs:
+    for zone, clock, newest in pairs:
         local_now = now.astimezone(ZoneInfo(zone))
         at = local_instant(local_now.date(), clock or policy.time, zone)
-        due = start <= at <= now and (since is None or at > since)
-        if not due or local_now.hour >= LATEST_LOCAL_HOUR:
-            every = False
-            continue
-        chosen.append(
-            and_(
-                col(Person.timezone) == zone,
-                col(Person.nudge_time) == clock if clock else col(Person.nudge_time).is_(None),
-            )
+        passed = start <= at <= now and local_now.hour < LATEST_LOCAL_HOUR
+        theirs = and_(
+            col(Person.timezone) == zone,
+            col(Person.nudge_time) == clock if clock else col(Person.nudge_time).is_(None),
         )
+        if passed and (since is None or at > since):
+            chosen.append(theirs)
+            continue
+        every = False
+        if passed and since is not None and newest is not None and newest > since:
+            added = and_(col(Person.created_at) > since, col(Person.created_at) <= now)
+            chosen.append(and_(theirs, added))  # added since the last tick
     return None if every else chosen
 
 
-def _history(db: Session, now: datetime, people: People = None) -> _History:
-    history = _History()
+def _of_them(people: People) -> Callable[[Any], ColumnElement[bool]]:
+    """A condition on a ``person_id`` column: one of the people the tick evaluates."""
     ids = None if people is None else sa_select(col(Person.id)).where(or_(false(), *people))
 
     def of_them(column: Any) -> ColumnElement[bool]:
         return true() if ids is None else col(column).in_(ids)
 
-    checkins = select(CheckIn.person_id, func.max(CheckIn.created_at)).where(
-        of_them(CheckIn.person_id)
+    return of_them
+
+
+def _history(db: Session, now: datetime, people: People = None) -> _History:
+    """What the one-off nudges need: experiments around now, field placements, buddies,
+    growth conversations (the keys of those already written: :func:`_written`). The history
+    of the periodic ones comes with the people themselves (:func:`_people`)."""
+    history = _History()
+    of_them = _of_them(people)
+    open_or_recent = sa_select(*_EXPERIMENT_COLUMNS).where(
+        of_them(Experiment.person_id), _experiments_around(now)
     )
-    for person_id, at in db.exec(checkins.group_by(col(CheckIn.person_id))):
-        history.last_checkin[person_id] = at
-    reflections = select(Answer.person_id, func.max(Answer.created_at)).where(
-        Answer.dialog_id == "reflection", of_them(Answer.person_id)
-    )
-    for person_id, at in db.exec(reflections.group_by(col(Answer.person_id))):
-        history.last_reflection[person_id] = at
-    _outbox_history(db, now, history, of_them)
-    # Only experiments that can be due around now (see _experiment_candidates): an open one
-    # planned for the last fortnight or so (local days differ from UTC's by one at most), a
-    # done one of the last 125 days. Not every open experiment ever planned.
-    planned_since, planned_until = (
-        (now - timedelta(days=16)).date(),
-        (now + timedelta(days=1)).date(),
-    )
-    open_or_recent = select(Experiment).where(
-        of_them(Experiment.person_id),
-        or_(
-            and_(
-                col(Experiment.status).in_([ExperimentStatus.PLANNED, ExperimentStatus.DOING]),
-                col(Experiment.planned_date) >= planned_since,
-                col(Experiment.planned_date) <= planned_until,
-            ),
-            and_(
-                col(Experiment.status) == ExperimentStatus.DONE,
-                col(Experiment.done_at) >= now - timedelta(days=125),
-            ),
-        ),
-    )
-    for experiment in db.exec(open_or_recent):
+    for values in db.connection().execute(open_or_recent):
+        experiment = _Experiment(*values)
         history.experiments[experiment.person_id].append(experiment)
     history.placements = placements_to_follow_up(db, now=now)
     history.buddies = buddy_pairs(db, now=now)
@@ -222,27 +241,65 @@ def _history(db: Session, now: datetime, people: People = None) -> _History:
     return history
 
 
-def _outbox_history(
-    db: Session,
-    now: datetime,
-    history: _History,
-    of_them: Callable[[Any], ColumnElement[bool]],
-) -> None:
-    """What the outbox of the last 400 days says, aggregated by the database (a year of
-    nudges for 100,000 people is over a million rows; what is needed is a few per person):
-    when each person was last nudged for each kind, how many nudges went since they last
-    talked to the bot, and the keys of the one-off nudges already written. HR's campaigns are
-    not the person's rhythm and do not count. ``of_them``: the people the tick evaluates."""
-    recent = and_(
+def _experiments_around(now: datetime) -> ColumnElement[bool]:
+    """The experiments that can have a nudge due around ``now`` (see
+    :func:`_experiment_candidates`; local days differ from UTC's by one at most): an open one
+    planned for the last fortnight or so, one done a few days to a month ago without a lesson
+    (the reflection), one done three to four months ago with a lesson (the follow-up). Not
+    every experiment ever planned."""
+    planned_since, planned_until = (
+        (now - timedelta(days=16)).date(),
+        (now + timedelta(days=1)).date(),
+    )
+    done = col(Experiment.done_at)
+    learned = and_(col(Experiment.learned).is_not(None), col(Experiment.learned) != "")
+    return or_(
+        and_(
+            col(Experiment.status).in_([ExperimentStatus.PLANNED, ExperimentStatus.DOING]),
+            col(Experiment.planned_date) >= planned_since,
+            col(Experiment.planned_date) <= planned_until,
+        ),
+        and_(
+            col(Experiment.status) == ExperimentStatus.DONE,
+            or_(
+                and_(~learned, done >= now - timedelta(days=32), done <= now),
+                and_(
+                    learned,
+                    done >= now - timedelta(days=123),
+                    done <= now - timedelta(days=89),
+                ),
+            ),
+        ),
+    )
+
+
+def _recent(now: datetime) -> ColumnElement[bool]:
+    """The outbox rows that make a person's history: the nudges of the last 400 days. HR's
+    campaigns are not the person's rhythm and do not count."""
+    return and_(
         col(Outbound.created_at) >= now - timedelta(days=400),
         col(Outbound.campaign_id).is_(None),
-        of_them(Outbound.person_id),
     )
-    last = sa_select(col(Outbound.person_id), col(Outbound.kind), func.max(Outbound.created_at))
-    for person_id, kind, at in db.connection().execute(
-        last.where(recent).group_by(col(Outbound.person_id), col(Outbound.kind))
-    ):
-        history.nudged[(person_id, kind)] = at
+
+
+def _people(
+    db: Session,
+    now: datetime,
+    people: People,
+    history: _History,
+    buddies: list[int],
+    one_offs: set[int],
+) -> list[_Row]:
+    """The people who can have a nudge due at ``now``, with the history of their periodic
+    nudges (into ``history``), in one query the database aggregates: when each last checked
+    in and reflected and was last nudged for either (within :data:`PERIODIC_HORIZON`; a year
+    of nudges for 100,000 people is over a million rows), and how many nudges went since they
+    last talked to the bot. Only who can be due comes back (:func:`_can_be_due`): at the
+    tick a whole time zone's slot comes, most of its people are not due that day.
+    ``buddies``: people never welcomed whose new hire starts soon (they get the heads-up);
+    ``one_offs``: who may have a one-off nudge (:func:`_one_offs_around`)."""
+    of_them = _of_them(people)
+    horizon = now - PERIODIC_HORIZON
     seen = (
         sa_select(
             col(DialogSession.person_id).label("person_id"),
@@ -252,19 +309,147 @@ def _outbox_history(
         .group_by(col(DialogSession.person_id))
         .subquery()
     )
-    went = (
-        sa_select(col(Outbound.person_id), func.count())
+    created = col(Outbound.created_at)
+    went = and_(created <= now, or_(seen.c.at.is_(None), created > seen.c.at))
+    # Read from the index alone (ix_outbound_history: person, moment, kind, state)...
+    nudges = (
+        sa_select(
+            col(Outbound.person_id).label("person_id"),
+            *(
+                func.max(created)
+                .filter(and_(col(Outbound.kind) == kind, created >= horizon))
+                .label(kind)
+                for kind in PERIODIC_KINDS
+            ),
+            func.count().filter(went, col(Outbound.state) != OutboxState.SKIPPED).label("went"),
+        )
         .outerjoin(seen, seen.c.person_id == Outbound.person_id)
-        .where(recent, col(Outbound.created_at) <= now, ~_calmed())
-        .where(or_(seen.c.at.is_(None), col(Outbound.created_at) > seen.c.at))
+        .where(_recent(now), of_them(Outbound.person_id))
         .group_by(col(Outbound.person_id))
+        .subquery()
     )
-    for person_id, count in db.connection().execute(went):
-        history.unanswered[person_id] = count
-    one_offs = sa_select(col(Outbound.idempotency_key)).where(
-        recent, col(Outbound.kind).not_in(PERIODIC_KINDS)
+    # ...and the few skipped rows apart: one calm folded or moved does not count.
+    skipped = (
+        sa_select(col(Outbound.person_id).label("person_id"), func.count().label("went"))
+        .outerjoin(seen, seen.c.person_id == Outbound.person_id)
+        .where(col(Outbound.state) == OutboxState.SKIPPED, ~_calmed(), went)
+        .where(_recent(now), of_them(Outbound.person_id))
+        .group_by(col(Outbound.person_id))
+        .subquery()
     )
-    history.keys.update(db.connection().execute(one_offs).scalars())
+    unanswered = func.coalesce(nudges.c.went, 0) + func.coalesce(skipped.c.went, 0)
+    checkins = (
+        sa_select(
+            col(CheckIn.person_id).label("person_id"), func.max(CheckIn.created_at).label("at")
+        )
+        .where(col(CheckIn.created_at) >= horizon, of_them(CheckIn.person_id))
+        .group_by(col(CheckIn.person_id))
+        .subquery()
+    )
+    reflections = (
+        sa_select(col(Answer.person_id).label("person_id"), func.max(Answer.created_at).label("at"))
+        .where(
+            col(Answer.dialog_id) == "reflection",
+            col(Answer.created_at) >= horizon,
+            of_them(Answer.person_id),
+        )
+        .group_by(col(Answer.person_id))
+        .subquery()
+    )
+    teams = sa_select(col(ChannelAddress.person_id)).where(col(ChannelAddress.channel) == TEAMS)
+    can_write_first = or_(
+        col(Person.slack_user_id).is_not(None), col(Person.id).in_(teams.scalar_subquery())
+    )
+    last = {"checkin": checkins.c.at, "reflection": reflections.c.at}
+    query = (
+        sa_select(
+            *_ROW_COLUMNS,
+            *(nudges.c[kind] for kind in PERIODIC_KINDS),
+            *(last[kind] for kind in PERIODIC_KINDS),
+            unanswered,
+        )
+        .select_from(Person)
+        .outerjoin(nudges, nudges.c.person_id == Person.id)
+        .outerjoin(skipped, skipped.c.person_id == Person.id)
+        .outerjoin(checkins, checkins.c.person_id == Person.id)
+        .outerjoin(reflections, reflections.c.person_id == Person.id)
+        .where(
+            true() if people is None else or_(false(), *people),
+            col(Person.nudge_frequency) != "off",
+            or_(
+                col(Person.welcomed_at).is_not(None),
+                and_(
+                    or_(col(Person.start_date).is_not(None), col(Person.id).in_(buddies)),
+                    can_write_first,
+                ),
+            ),
+            _can_be_due(
+                db.get_bind().dialect.name,
+                now,
+                {kind: (nudges.c[kind], last[kind]) for kind in PERIODIC_KINDS},
+                unanswered,
+                one_offs,
+            ),
+        )
+    )
+    found: list[_Row] = []
+    width = len(_ROW_COLUMNS)
+    for values in db.connection().execute(query):
+        person = _Row(*values[:width])
+        if person.id is None:
+            continue
+        pid = person.id
+        checkin_nudge, reflection_nudge, checked_in, reflected, unanswered = values[width:]
+        for kind, moment in (("checkin", checkin_nudge), ("reflection", reflection_nudge)):
+            if moment is not None:
+                history.nudged[(pid, kind)] = moment
+        if checked_in is not None:
+            history.last_checkin[pid] = checked_in
+        if reflected is not None:
+            history.last_reflection[pid] = reflected
+        if unanswered:
+            history.unanswered[pid] = unanswered
+        found.append(person)
+    return found
+
+
+def _can_be_due(
+    dialect: str,
+    now: datetime,
+    periodic: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]],
+    unanswered: ColumnElement[Any],
+    one_offs: set[int],
+) -> ColumnElement[bool]:
+    """Everyone who can have a nudge due at ``now``, and some who cannot (:func:`_for_person`
+    decides): a one-off may be due (``one_offs``, or a start date whose onboarding check-ins
+    are near), or a periodic nudge's interval (stretched for the gentle rhythm, as
+    :func:`_periodic` does) has passed since the person was welcomed, last did it and was
+    last nudged for it (``periodic``: per kind, the last nudge and the last time they did
+    it; ``unanswered``: how many nudges went since they last talked to the bot) — with
+    :data:`TIME_ZONE_SLACK` to spare. Someone whose intervals all end after today has
+    nothing periodic due today."""
+    today = now.date()
+    onboarding = and_(
+        col(Person.start_date) >= today - timedelta(days=max(ONBOARDING_DAYS) + 16),
+        col(Person.start_date) <= today - timedelta(days=min(ONBOARDING_DAYS) - 2),
+    )
+    gentle = unanswered >= UNANSWERED_BEFORE_GENTLE
+    passed = []
+    for frequency, days in PERIODIC_DAYS.items():
+        for kind, interval in (("checkin", days), ("reflection", max(REFLECTION_DAYS, days))):
+            nudged, did = periodic[kind]
+            for rhythm, stretch in ((~gentle, 1), (gentle, GENTLE_STRETCH)):
+                cutoff = now + TIME_ZONE_SLACK - timedelta(days=interval * stretch)
+                passed.append(
+                    and_(
+                        col(Person.nudge_frequency) == frequency,
+                        rhythm,
+                        col(Person.welcomed_at) <= cutoff,
+                        or_(nudged.is_(None), nudged <= cutoff),
+                        or_(did.is_(None), did <= cutoff),
+                    )
+                )
+    return or_(onboarding, among(dialect, col(Person.id), one_offs, name="one_offs"), *passed)
 
 
 def _calmed() -> ColumnElement[bool]:
@@ -297,39 +482,30 @@ def due_nudges(
     people = _in_window(db, now, since, policy)
     if people == []:
         return []  # nobody's slot in the window: no history read at all
+    if db.get_bind().dialect.name == "postgresql":
+        # The tick's statements run once each over a whole time zone: PostgreSQL's JIT spends
+        # longer compiling them than it saves (till the end of the caller's transaction).
+        db.connection().execute(sql_text("SET LOCAL jit = off"))
     history = _history(db, now, people)
-    teams = select(ChannelAddress.person_id).where(ChannelAddress.channel == TEAMS)
-    can_write_first = or_(
-        col(Person.slack_user_id).is_not(None), col(Person.id).in_(teams.scalar_subquery())
-    )
     soon = now.date()
     buddies = [
         buddy_id
         for buddy_id, hires in history.buddies.new_hires_of.items()
         if any(hire.start_date >= soon for hire in hires)
     ]
-    rows = (
-        db.connection()
-        .execute(
-            select(*_ROW_COLUMNS).where(
-                true() if people is None else or_(false(), *people),
-                or_(
-                    col(Person.welcomed_at).is_not(None),
-                    and_(
-                        or_(col(Person.start_date).is_not(None), col(Person.id).in_(buddies)),
-                        can_write_first,
-                    ),
-                ),
-            )
-        )
-        .all()
-    )
+    one_offs = _one_offs_around(history, now)
+    rows = _people(db, now, people, history, buddies, set(one_offs))
+    keys = {key for theirs in one_offs.values() for key in theirs}
+    keys |= {
+        f"onboarding:{person.id}:{days}"
+        for person in rows
+        if person.start_date is not None
+        for days in ONBOARDING_DAYS
+    }
+    history.keys = _written(db, now, keys)
     local: dict[str, datetime] = {}  # the local "now" per time zone, computed once
     found: list[OutboxMessage] = []
-    for values in rows:
-        person = _Row(*values)
-        if person.nudge_frequency == "off" or person.id is None:
-            continue
+    for person in rows:
         if person.timezone not in local:
             local[person.timezone] = now.astimezone(ZoneInfo(person.timezone))
         found += _for_person(
@@ -351,18 +527,13 @@ def _for_person(
     pid = person.id
     today = local_now.date()
     candidates: list[Candidate] = []
-    for experiment in history.experiments.get(pid, []):
-        candidates += _experiment_candidates(experiment, today)
     if person.start_date is not None:
         for days in ONBOARDING_DAYS:
             target = person.start_date + timedelta(days=days)
             if target <= today <= target + timedelta(days=14):
                 kind, values = onboarding_kind(days, history.buddies.buddy_of.get(pid))
                 candidates.append((kind, f"onboarding:{pid}:{days}", target, values, None))
-    candidates += field_followups(history.placements.get(pid), today)
-    when = partial(content.date, person.language)
-    candidates += heads_ups(pid, history.buddies.new_hires_of.get(pid, []), today, when)
-    candidates += growth_nudges(history.conversations.get(pid, []), pid, today, when)
+    candidates += _one_offs(history, pid, today, partial(content.date, person.language))
     if person.welcomed_at is not None:
         candidates += _periodic(person, person.welcomed_at, history, local_now, policy)
     found: list[OutboxMessage] = []
@@ -387,6 +558,51 @@ def _for_person(
     return found
 
 
+def _one_offs(
+    history: _History, pid: int, today: date, when: Callable[[date], str]
+) -> list[Candidate]:
+    """The one-off nudges (but onboarding) this person may have on their ``today``: about
+    experiments, the field, a buddy's new hire, growth conversations. ``when``: a date as
+    they read it."""
+    candidates: list[Candidate] = []
+    for experiment in history.experiments.get(pid, []):
+        candidates += _experiment_candidates(experiment, today)
+    candidates += field_followups(history.placements.get(pid), today)
+    candidates += heads_ups(pid, history.buddies.new_hires_of.get(pid, []), today, when)
+    candidates += growth_nudges(history.conversations.get(pid, []), pid, today, when)
+    return candidates
+
+
+def _one_offs_around(history: _History, now: datetime) -> dict[int, set[str]]:
+    """Everyone who may have a one-off nudge (but onboarding) on their local today (the day
+    before UTC's, UTC's, or the day after), by the rules :func:`_for_person` applies, with
+    the keys of those nudges."""
+    days = [now.date() + timedelta(days=offset) for offset in (-1, 0, 1)]
+    people = {
+        *history.experiments,
+        *history.placements,
+        *history.buddies.new_hires_of,
+        *history.conversations,
+    }
+    found: dict[int, set[str]] = {}
+    for pid in people:
+        keys = {key for day in days for _, key, *_ in _one_offs(history, pid, day, str)}
+        if keys:
+            found[pid] = keys
+    return found
+
+
+def _written(db: Session, now: datetime, keys: set[str]) -> set[str]:
+    """Which of these one-off nudges were written already (looked up by their keys)."""
+    dialect = db.get_bind().dialect.name
+    query = sa_select(col(Outbound.idempotency_key)).where(
+        among(dialect, col(Outbound.idempotency_key), keys, name="keys"),
+        _recent(now),
+        col(Outbound.kind).not_in(PERIODIC_KINDS),
+    )
+    return set(db.connection().execute(query).scalars())
+
+
 def _periodic(
     person: Nudgeable,
     welcomed_at: datetime,
@@ -399,7 +615,8 @@ def _periodic(
     assert person.id is not None
     pid = person.id
     today = local_now.date()
-    stretch = 2 if history.unanswered.get(pid, 0) >= UNANSWERED_BEFORE_GENTLE else 1
+    gentle = history.unanswered.get(pid, 0) >= UNANSWERED_BEFORE_GENTLE
+    stretch = GENTLE_STRETCH if gentle else 1
     weekday = person.nudge_weekday if person.nudge_weekday is not None else policy.weekday
     found: list[Candidate] = []
     for kind, days, last in (
@@ -419,11 +636,7 @@ def _periodic(
     return found
 
 
-def _experiment_candidates(experiment: Experiment, today: date) -> list[Candidate]:
-    values = {
-        "title": shorten(experiment.title, 120),
-        "learned": shorten(experiment.learned or "", 200),
-    }
+def _experiment_candidates(experiment: _Experiment, today: date) -> list[Candidate]:
     found: list[Candidate] = []
     if (
         experiment.status in (ExperimentStatus.PLANNED, ExperimentStatus.DOING)
@@ -432,7 +645,13 @@ def _experiment_candidates(experiment: Experiment, today: date) -> list[Candidat
         target = experiment.planned_date + timedelta(days=1)
         if target <= today <= target + timedelta(days=14):
             found.append(
-                ("experiment_due", f"experiment_due:{experiment.id}", target, values, None)
+                (
+                    "experiment_due",
+                    f"experiment_due:{experiment.id}",
+                    target,
+                    _values(experiment),
+                    None,
+                )
             )
     if experiment.status == ExperimentStatus.DONE and experiment.done_at is not None:
         done = experiment.done_at.date()
@@ -441,7 +660,13 @@ def _experiment_candidates(experiment: Experiment, today: date) -> list[Candidat
         ):
             target = done + timedelta(days=2)
             found.append(
-                ("experiment_reflect", f"experiment_reflect:{experiment.id}", target, values, None)
+                (
+                    "experiment_reflect",
+                    f"experiment_reflect:{experiment.id}",
+                    target,
+                    _values(experiment),
+                    None,
+                )
             )
         if experiment.learned and done + timedelta(days=91) <= today <= done + timedelta(days=121):
             target = done + timedelta(days=91)
@@ -450,11 +675,18 @@ def _experiment_candidates(experiment: Experiment, today: date) -> list[Candidat
                     "experiment_followup",
                     f"experiment_followup:{experiment.id}",
                     target,
-                    values,
+                    _values(experiment),
                     None,
                 )
             )
     return found
+
+
+def _values(experiment: _Experiment) -> dict[str, str]:
+    return {
+        "title": shorten(experiment.title, 120),
+        "learned": shorten(experiment.learned or "", 200),
+    }
 
 
 NUDGE_ACTIONS = {
@@ -488,18 +720,25 @@ def _offer(
     what it is about, "remind me later" on a check-in (``key``: the nudge it brings back),
     "pause". ``introduce``: one line saying who Regie is, for someone never welcomed."""
     lang = person.language
-    greeting = content.greeting(lang, hour)
+    greeting = _fixed(content, lang, "", hour)
     name = first_name(person.name)
     text = content.text(lang, f"nudges.{kind}", name=name, greeting=greeting, **values)
     if introduce:
-        text += "\n" + content.text(lang, "nudges.intro")
-    text += "\n" + content.text(lang, "nudges.footer")
+        text += "\n" + _fixed(content, lang, "nudges.intro")
+    text += "\n" + _fixed(content, lang, "nudges.footer")
     intent = NUDGE_ACTIONS[kind]
-    actions = [(intent, content.text(lang, f"nudges.actions.{intent}"))]
+    actions = [(intent, _fixed(content, lang, f"nudges.actions.{intent}"))]
     if key is not None and kind in LATER_KINDS:
-        actions.append((f"{LATER_INTENT}:{key}", content.text(lang, "calm.later.button")))
-    actions.append(("pause", content.text(lang, "nudges.actions.pause")))
+        actions.append((f"{LATER_INTENT}:{key}", _fixed(content, lang, "calm.later.button")))
+    actions.append(("pause", _fixed(content, lang, "nudges.actions.pause")))
     return Offer(text, tuple(actions))
+
+
+@lru_cache(maxsize=1024)
+def _fixed(content: Content, lang: str, key: str, hour: int | None = None) -> str:
+    """A text that names nobody (a button, the footer), or with no ``key`` the greeting for
+    ``hour``: the same for thousands of nudges of one tick, looked up once."""
+    return content.text(lang, key) if key else content.greeting(lang, hour)
 
 
 def _offer_dict(
@@ -520,7 +759,9 @@ def _offer_dict(
     data = reply_to_dict(
         _offer(content, person, kind, values, hour=hour, key=key, introduce=introduce)
     )
-    data["also"] = content.text(person.language, f"calm.lines.{kind}", **values)
+    line = f"calm.lines.{kind}"
+    lang = person.language
+    data["also"] = content.text(lang, line, **values) if values else _fixed(content, lang, line)
     if about is not None:
         data[ABOUT] = [int(about)]
     return data

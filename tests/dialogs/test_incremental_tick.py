@@ -143,3 +143,31 @@ def test_a_last_tick_older_than_the_grace_changes_nothing(
 ) -> None:
     long_ago = NOW - POLICY.grace - timedelta(days=2)
     assert {m.key for m in tick(engine, since=long_ago)} == {m.key for m in tick(engine, None)}
+
+
+def test_someone_added_after_the_last_tick_gets_what_their_passed_slot_of_today_brings(
+    engine: Engine, people: dict[str, int], evaluated: dict[int, Any]
+) -> None:
+    """A new hire imported at 15:30 in Amsterdam, a week after their start: their slot of
+    today (09:30) had passed before they existed, yet their first check-in goes today, late."""
+    with Session(engine) as db:
+        nia = Person(
+            email="nia@example.com",
+            name="Nia Bakker",
+            timezone="Europe/Amsterdam",
+            country="NL",
+            start_date=AMSTERDAM_SLOT.date() - timedelta(days=7),
+            slack_user_id="U123",
+            created_at=NOW - timedelta(minutes=1),
+        )
+        db.add(nia)
+        db.commit()
+        assert nia.id is not None
+    last = NOW - timedelta(minutes=2)  # the tick before: Nia was not there yet
+    found = tick(engine, since=last)
+    assert sorted((m.person_id, m.kind, m.due) for m in found) == sorted(
+        [(nia.id, "onboarding_7", AMSTERDAM_SLOT), (people["Ned"], "checkin", NEW_YORK_SLOT)]
+    )
+    assert people["Ann"] not in evaluated  # her slot was the earlier ticks' business
+    # The next tick: Nia is no longer new, her slot long past.
+    assert [m.person_id for m in tick(engine, since=NOW, now=NOW + timedelta(minutes=1))] == []
