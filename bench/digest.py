@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from bench.report import at_most, emit
 from dialogs.engine.content import load_content
-from dialogs.nudges.digest import compose
+from dialogs.nudges.digest import compose_many
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Answer, CheckIn, Experiment, Person, PlanItem
@@ -135,14 +135,11 @@ def main() -> None:
     content = load_content()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    sections = 0
     with Session(engine, expire_on_commit=False) as db:
         managers = list(db.exec(select(Person).where(Person.role == "manager")))
-        for manager in managers:
-            digest = compose(
-                db, content, manager, now=NOW, min_group=5, since=NOW - timedelta(days=7)
-            )
-            sections += len(digest.sections)
+        since = {m.id: NOW - timedelta(days=7) for m in managers if m.id is not None}
+        digests = compose_many(db, content, managers, now=NOW, min_group=5, since=since)
+        sections = sum(len(digest.sections) for digest in digests)
         db.commit()
     composed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

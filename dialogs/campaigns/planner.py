@@ -35,7 +35,7 @@ from dialogs.campaigns.messages import (
     with_stories,
 )
 from dialogs.campaigns.pulse import close_due, is_over
-from dialogs.campaigns.spec import EARLIER, RESPONDED, CampaignSpec, Step, from_stored
+from dialogs.campaigns.spec import EARLIER, RESPONDED, CampaignSpec, Step, Workshop, from_stored
 from dialogs.engine.calendar import NudgePolicy, is_working_day
 from dialogs.engine.calendar import local_instant as at_local
 from dialogs.engine.content import Content
@@ -198,30 +198,20 @@ def due_for(
     for step in spec.steps:
         if spec.start is not None and _outside_window(spec.start, step, now, policy):
             continue
-        clock = step.time or policy.time
-        invites = step.invites_to
-        workshops = timing.workshops_of(spec, step) if invites else []
+        workshops = timing.workshops_of(spec, step) if step.invites_to else []
         deadline = max((w.starts for w in workshops), default=None)
+        moments: dict[tuple[str, str, date | None], tuple[datetime, timing.Timing | None] | None]
+        moments = {}  # the same for everyone in one zone and country starting the same day
         for who in recipients:
             key = message_key(spec.id, step.id, who.id)
             if key in keys:
                 continue
-            at = timing.anchored(spec, step, who.zone) if step.workshop else None
-            if at is None:
-                day0 = spec.start or who.start_date
-                if day0 is None:
-                    continue
-                at = _moment(day0, step.day, who.country, clock, who.zone)
-            checked = None
-            if invites:
-                checked = timing.in_time(
-                    spec, step, at, now=now, zone=who.zone, country=who.country, workshops=workshops
-                )
-                at = checked.at
-            if who.zone not in local_now:
-                local_now[who.zone] = now.astimezone(ZoneInfo(who.zone))
-            if not _ready(step, at, now, local_now[who.zone], policy):
+            alike = (who.zone, who.country, spec.start or who.start_date)
+            if alike not in moments:
+                moments[alike] = _timed(spec, step, who, now, policy, workshops, local_now)
+            if (timed := moments[alike]) is None:
                 continue
+            at, checked = timed
             if step.only is not None:
                 kind, earlier = step.only
                 did = who.id in answered.get(earlier, set())
@@ -245,6 +235,35 @@ def due_for(
                 )
             )
     return found
+
+
+def _timed(
+    spec: CampaignSpec,
+    step: Step,
+    who: _Recipient,
+    now: datetime,
+    policy: NudgePolicy,
+    workshops: list[Workshop],
+    local_now: dict[str, datetime],
+) -> tuple[datetime, timing.Timing | None] | None:
+    """When ``step`` reaches ``who`` (with its check against its ``workshops``), or None when
+    it is not to be queued now: the same for everyone in their zone and country who starts on
+    their day."""
+    at = timing.anchored(spec, step, who.zone) if step.workshop else None
+    if at is None:
+        day0 = spec.start or who.start_date
+        if day0 is None:
+            return None
+        at = _moment(day0, step.day, who.country, step.time or policy.time, who.zone)
+    checked = None
+    if step.invites_to:
+        checked = timing.in_time(
+            spec, step, at, now=now, zone=who.zone, country=who.country, workshops=workshops
+        )
+        at = checked.at
+    if who.zone not in local_now:
+        local_now[who.zone] = now.astimezone(ZoneInfo(who.zone))
+    return (at, checked) if _ready(step, at, now, local_now[who.zone], policy) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,8 +317,9 @@ def _skip_reason(person: Person, at: datetime, stopped: set[int]) -> str | None:
         return "opted out of campaigns"
     if person.id in stopped:
         return stored.STOPPED
-    local_day = at.astimezone(ZoneInfo(person.timezone)).date()
-    if person.nudge_paused_until is not None and person.nudge_paused_until >= local_day:
+    if person.nudge_paused_until is None:
+        return None
+    if person.nudge_paused_until >= at.astimezone(ZoneInfo(person.timezone)).date():
         return "paused nudges"
     return None
 

@@ -16,6 +16,7 @@ wants none chooses the ``off`` rhythm."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -31,15 +32,17 @@ from dialogs.engine.text import shorten
 from dialogs.nudges.manager_view import render_shared
 from storage.models import ExperimentStatus, Outbound, Person
 from storage.outbox import ABOUT, OutboxMessage
-from storage.people import direct_reports, first_name, managers
+from storage.people import first_name, managers
 from storage.privacy import (
     Reader,
     SharedItems,
+    Team,
+    TeamCounts,
     item_refs,
-    read_team,
+    read_teams,
     record_aggregate,
     record_reads,
-    team_counts,
+    teams_counts,
 )
 
 DIGEST_KIND = "digest"
@@ -111,19 +114,77 @@ def compose(
     by :func:`dialogs.engine.assistant.run_in_transaction` (the model is asked after this
     transaction is rolled back, and the digest composed again with its answer)."""
     assert manager.id is not None
-    lang = manager.language
     since = since or last_digest(db, manager.id) or now - DEFAULT_WINDOW
+    return compose_many(
+        db,
+        content,
+        [manager],
+        now=now,
+        min_group=min_group,
+        since={manager.id: since},
+        assistant=assistant,
+        reader=reader,
+        audited=audited,
+    )[0]
+
+
+BATCH = 250
+"""Managers whose teams are read together: a few queries per batch, memory bounded by it."""
+
+
+def compose_many(
+    db: Session,
+    content: Content,
+    managers: Sequence[Person],
+    *,
+    now: datetime,
+    min_group: int,
+    since: Mapping[int, datetime],
+    assistant: Assistant | None = None,
+    reader: Reader | None = None,
+    audited: bool = True,
+) -> list[Digest]:
+    """:func:`compose` for many managers (each from their own ``since``, by manager id), in
+    the managers' order: their teams and team counts are read in a few queries per
+    :data:`BATCH` of managers (``storage.privacy.read_teams``, ``teams_counts``), and each
+    digest audited as :func:`compose` audits it, read by ``reader`` or its own manager."""
+    digests: list[Digest] = []
+    for start in range(0, len(managers), BATCH):
+        batch = managers[start : start + BATCH]
+        teams = read_teams(db, managers=batch, since=since)
+        counts = teams_counts(
+            db,
+            teams={manager_id: team.reports for manager_id, team in teams.items()},
+            since=now - timedelta(days=90),
+            min_group=min_group,
+        )
+        for manager in batch:
+            assert manager.id is not None
+            team = teams[manager.id]
+            digest = _composed(content, manager, team, counts[manager.id], since[manager.id])
+            if assistant is not None and digest.subjects:
+                news = [(r, team.shared[r.id]) for r in team.reports if r.id in digest.subjects]
+                digest.opening = assistant.digest_opening(db, manager, news)
+            if audited:
+                record_delivered(db, digest, reader=reader or Reader.of(manager), at=now)
+            digests.append(digest)
+    return digests
+
+
+def _composed(
+    content: Content, manager: Person, team: Team, counts: TeamCounts | None, since: datetime
+) -> Digest:
+    """One manager's digest from what their team shared and the team's counts."""
+    lang = manager.language
     digest = Digest(manager, since=since)
     news: list[tuple[Person, SharedItems]] = []
-    shared = read_team(db, manager=manager, since=since, now=now, audited=False)
-    for report in direct_reports(db, manager.id):
-        items = shared.get(report.id or 0, SharedItems())
+    for report in team.reports:
+        items = team.shared.get(report.id or 0, SharedItems())
         if items and report.id is not None:
             news.append((report, items))
             digest.sections.append(render_shared(content, lang, report, items))
             digest.subjects.append(report.id)
             digest.items += item_refs(items)
-    counts = team_counts(db, manager=manager, since=now - timedelta(days=90), min_group=min_group)
     if counts is not None:
         digest.team_people = counts.people
         digest.team = content.text(
@@ -136,10 +197,6 @@ def compose(
     starters = _starters(content, lang, news)
     digest.starters = [text for text, _ in starters]
     digest.starters_about = [about for _, about in starters]
-    if assistant is not None and news:
-        digest.opening = assistant.digest_opening(db, manager, news)
-    if audited:
-        record_delivered(db, digest, reader=reader or Reader.of(manager), at=now)
     return digest
 
 
@@ -300,33 +357,39 @@ def due_digests(
     nothing was shared, unless a note is wanted. Run it through
     :func:`dialogs.engine.assistant.run_in_transaction` (as ``bot/jobs.py`` does): the openings
     of all due digests are then asked for together, with no transaction open."""
-    found: list[OutboxMessage] = []
+    due: list[tuple[Person, date, datetime]] = []
     for manager in managers(db):
         assert manager.id is not None
         local_today = now.astimezone(ZoneInfo(manager.timezone)).date()
         monday = local_today - timedelta(days=(local_today.weekday() - weekday) % 7)
         policy = NudgePolicy(time=clock, country=manager.country)
         at = slot(_at_clock(manager, clock), monday, policy)
-        if not (at <= now <= at + grace):
-            continue
-        key = f"{DIGEST_KIND}:{manager.id}:{monday.isoformat()}"
-        if db.exec(select(Outbound.id).where(Outbound.idempotency_key == key)).first():
-            continue
-        if not _in_rhythm(db, manager, monday, manager.digest_cadence or cadence):
-            continue
-        since = last_digest(db, manager.id) or now - DEFAULT_WINDOW
-        digest = compose(
-            db,
-            content,
-            manager,
-            now=now,
-            min_group=min_group,
-            since=since,
-            assistant=assistant,
-            audited=False,  # read when delivered: bot/delivery.py audits it then
-        )
+        if at <= now <= at + grace:
+            due.append((manager, monday, at))
+    queued = _existing_keys(db, [_key(manager, monday) for manager, monday, _ in due])
+    previous = last_digests(db, [manager.id for manager, _, _ in due if manager.id is not None])
+    wanted: list[tuple[Person, str, datetime]] = []
+    for manager, monday, at in due:
+        assert manager.id is not None
+        key, cadence_of = _key(manager, monday), manager.digest_cadence or cadence
+        if key not in queued and _in_rhythm(previous.get(manager.id), monday, cadence_of):
+            wanted.append((manager, key, at))
+    since = {m.id: previous.get(m.id) or now - DEFAULT_WINDOW for m, _, _ in wanted if m.id}
+    digests = compose_many(
+        db,
+        content,
+        [manager for manager, _, _ in wanted],
+        now=now,
+        min_group=min_group,
+        since=since,
+        assistant=assistant,
+        audited=False,  # read when delivered: bot/delivery.py audits it then
+    )
+    found: list[OutboxMessage] = []
+    for (manager, key, at), digest in zip(wanted, digests, strict=True):
+        assert manager.id is not None
         recipe = {
-            "since": since.isoformat(),
+            "since": since[manager.id].isoformat(),
             "min_group": min_group,
             "note_if_empty": nothing_new_note,
         }
@@ -336,16 +399,43 @@ def due_digests(
     return found
 
 
-def _in_rhythm(db: Session, manager: Person, week: date, cadence: str) -> bool:
+def last_digests(db: Session, manager_ids: Sequence[int]) -> dict[int, datetime]:
+    """:func:`last_digest` for many managers at once (those with none are left out)."""
+    moment = func.coalesce(Outbound.sent_at, Outbound.created_at)
+    found: dict[int, datetime] = {}
+    for start in range(0, len(manager_ids), 5000):  # under the databases' parameter limits
+        query = (
+            select(Outbound.person_id, func.max(moment))
+            .where(col(Outbound.person_id).in_(manager_ids[start : start + 5000]))
+            .where(Outbound.kind == DIGEST_KIND)
+            .group_by(col(Outbound.person_id))
+        )
+        found |= {person_id: last for person_id, last in db.exec(query) if last is not None}
+    return found
+
+
+def _existing_keys(db: Session, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        query = select(Outbound.idempotency_key).where(
+            col(Outbound.idempotency_key).in_(keys[start : start + 5000])
+        )
+        found |= set(db.exec(query))
+    return found
+
+
+def _key(manager: Person, week: date) -> str:
+    return f"{DIGEST_KIND}:{manager.id}:{week.isoformat()}"
+
+
+def _in_rhythm(previous: datetime | None, week: date, cadence: str) -> bool:
     """Weekly: every week. Monthly: the first week of the month. Biweekly: two weeks or more
-    after the previous digest (counting skipped, empty weeks). Off: never."""
+    after the ``previous`` digest (counting skipped, empty weeks). Off: never."""
     if cadence == OFF:
         return False
     if cadence == "monthly":
         return week.day <= 7
     if cadence == "biweekly":
-        assert manager.id is not None
-        previous = last_digest(db, manager.id)
         return previous is None or (week - previous.date()).days >= 13
     return True
 
