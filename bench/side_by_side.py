@@ -15,24 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 REGIE_SCRIPT = ["reflect", "Explaining things simply", "skip", "Leading a team one day", "3"]
 BASELINE_SCRIPT = ["hi", "Explaining things simply", "skip", "Leading a team one day", "3"]
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def sqlite_normal(engine: Engine) -> Engine:
-    """``synchronous=NORMAL`` instead of FULL on ``engine``'s connections (WAL either way): a
-    commit no longer waits for the disk, only a checkpoint does. Survives the process dying;
-    a power cut or OS crash may lose the last turns."""
-
-    def normal(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    event.listen(engine, "connect", normal)  # after make_engine's own pragmas
-    return engine
 
 
 def seed_people(engine: Engine, people: int) -> list[int]:

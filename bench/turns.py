@@ -7,9 +7,9 @@ is committed durably before its replies are returned).
 ``turns.side_by_side``: the reflection conversation as a botbuilder-dialogs WaterfallDialog with
 in-memory state (the usual Bot Framework way) and through Regie's Teams bot, both driven by
 botbuilder's TestAdapter, interleaved person by person (bench/side_by_side.py): Regie on a SQLite
-file with synchronous=FULL (the default), with synchronous=NORMAL (for comparison only), and on
-PostgreSQL (a server of the benchmark's own, fsync on; skipped with the reason when there is no
-PostgreSQL here). Needs ``pip install -e '.[bench]'``.
+file with synchronous=FULL (the default), with synchronous=NORMAL
+(``REGIE_SQLITE_SYNCHRONOUS=normal``), and on PostgreSQL (a server of the benchmark's own, fsync
+on; skipped with the reason when there is no PostgreSQL here). Needs ``pip install -e '.[bench]'``.
 
     .venv/bin/python bench/turns.py [--people 1000] [--side-people 1000] [--no-postgres]
 """
@@ -89,12 +89,14 @@ def main() -> None:
 
 
 def side(people: int, folder: Path, *, postgres: bool) -> None:
-    from bench.side_by_side import side_by_side, sqlite_normal
+    from bench.side_by_side import side_by_side
 
     with ExitStack() as stack:
         engines = {
             "sqlite_full": make_engine(f"sqlite:///{folder / 'side-full.db'}"),
-            "sqlite_normal": sqlite_normal(make_engine(f"sqlite:///{folder / 'side-normal.db'}")),
+            "sqlite_normal": make_engine(
+                f"sqlite:///{folder / 'side-normal.db'}", sqlite_synchronous="normal"
+            ),
         }
         no_postgres = None
         if postgres:
@@ -129,30 +131,15 @@ def side(people: int, folder: Path, *, postgres: bool) -> None:
         "postgres": "ran" if no_postgres is None else f"skipped: {no_postgres}",
     }
     headline = [
-        at_most(
-            "teams turn p50 / waterfall p50 (sqlite FULL)",
-            ratios["regie_teams_sqlite_full"],
-            1.5,
-            "x",
-        ),
-        at_most(
-            "runtime turn p50 / waterfall p50 (sqlite FULL)",
-            ratios["regie_runtime_sqlite_full"],
-            1.5,
-            "x",
-        ),
-        at_most(
-            "teams turn p50 / waterfall p50 (sqlite NORMAL)",
-            ratios["regie_teams_sqlite_normal"],
-            1.5,
-            "x",
-        ),
-        at_most(
-            "teams turn p50 / waterfall p50 (postgres)",
-            ratios.get("regie_teams_postgres"),
-            1.5,
-            "x",
-        ),
+        at_most(f"{layer} turn p50 / waterfall p50 ({database})", ratios.get(name), 1.5, "x")
+        for name, layer, database in (
+            ("regie_teams_sqlite_full", "teams", "sqlite FULL"),
+            ("regie_runtime_sqlite_full", "runtime", "sqlite FULL"),
+            ("regie_teams_sqlite_normal", "teams", "sqlite NORMAL"),
+            ("regie_runtime_sqlite_normal", "runtime", "sqlite NORMAL"),
+            ("regie_teams_postgres", "teams", "postgres"),
+            ("regie_runtime_postgres", "runtime", "postgres"),
+        )
     ]
     emit("turns.side_by_side", result, headline)
 

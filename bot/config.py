@@ -33,6 +33,8 @@ ENV_PREFIX = "REGIE_"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CADENCES = ("weekly", "biweekly", "monthly")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SYNCHRONOUS = ("full", "normal")
+"""SQLite's ``synchronous`` settings Regie allows (``storage/db.py`` ``Synchronous``)."""
 APP_TYPES = {"multitenant": "MultiTenant"}
 APP_TYPES_WITH_TENANT = {"singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 MULTI_TENANT = ("common", "organizations", "consumers")
@@ -156,6 +158,10 @@ class Settings(BaseSettings):
     database_url: Annotated[str, BeforeValidator(_stripped), AfterValidator(_database_url)] = (
         "sqlite:///regie.db"
     )
+    sqlite_synchronous: Annotated[Literal["full", "normal"], _any_case(*SYNCHRONOUS)] = "full"
+    """REGIE_SQLITE_SYNCHRONOUS (a SQLite file only): ``full`` (default) writes every turn to
+    disk before the bot answers; ``normal`` answers sooner, and a power cut or OS crash may then
+    lose the last turns (docs/performance.md)."""
     language: Annotated[Literal["en", "nl"], _any_case("en", "nl")] = "en"
     """Language for people the bot enrols itself (nl or en)."""
     timezone: Annotated[str, BeforeValidator(_stripped), AfterValidator(_time_zone)] = (
@@ -415,6 +421,7 @@ EXPECTED: dict[str, str] = {
     "database_url": (
         "expected a database URL like sqlite:///regie.db or postgresql://user:password@host/db"
     ),
+    "sqlite_synchronous": "expected full or normal",
     "language": "expected en or nl",
     "timezone": "expected an IANA time zone like Europe/Amsterdam",
     "holidays_country": "expected a country code the holidays package knows, like NL, BE or DE",

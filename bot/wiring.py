@@ -21,7 +21,7 @@ from storage.privacy import min_group_size
 
 
 def engine_for(settings: Settings) -> Engine:
-    return get_engine(settings.database_url)
+    return get_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
 
 
 def policy(settings: Settings) -> NudgePolicy:

@@ -44,7 +44,7 @@ def ready_engine(settings: Settings) -> Engine:
     from storage.db import get_engine
     from storage.migrate import current_revision, head_revision
 
-    engine = get_engine(settings.database_url)
+    engine = get_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     if current_revision(engine) != head_revision():
         err.print(
             "[red]The database is not initialised or out of date.[/] Run [bold]regie init[/]."

@@ -19,7 +19,7 @@ from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -37,6 +37,7 @@ from storage.people import pause_nudges
 from storage.sessions import person_with_open_session
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_HOPS = 50
 """Steps one turn may run; more means a dialog loops on itself, which is a bug."""
@@ -133,20 +134,40 @@ class Runtime:
     def handle_turn(self, turn: Turn) -> Handled:
         """Like ``handle``, and says how the turn went, for channels that update the message
         a button was on (answered, stale...)."""
+        return self.handle_turn_and(turn, _nothing)[0]
+
+    def handle_turn_and(
+        self, turn: Turn, then: Callable[[Session, Handled], T]
+    ) -> tuple[Handled, T]:
+        """``handle_turn``, then ``then(db, handled)`` in the same transaction: a channel's own
+        writes that go with the turn (the messages it settles) are committed with it, in one
+        commit, or not at all. Like the turn, ``then`` may run more than once (see the module's
+        note) and must write only through ``db``; what the last run returns comes back."""
         now = self.clock()
-        return run_in_transaction(self.engine, lambda db: self._handle(db, turn, now))
+
+        def work(db: Session) -> tuple[Handled, T]:
+            handled = self._handle(db, turn, now)
+            return handled, then(db, handled)
+
+        return run_in_transaction(self.engine, work)
 
     def resume(self, person_id: int) -> list[Reply]:
         """What to show someone coming back: the open question, if a conversation is open."""
         with Session(self.engine, expire_on_commit=False) as db:
-            person, active = self._load(db, person_id, self.clock())
-            if active is None or active.prompt is None:
-                return []
+            replies = self.resume_in(db, person_id)
             db.commit()
-            return [
-                Say(self.content.text(person.language, "runtime.welcome_back")),
-                prompt_from_dict(active.prompt),
-            ]
+            return replies
+
+    def resume_in(self, db: Session, person_id: int) -> list[Reply]:
+        """``resume`` in the caller's transaction (which commits it: a conversation found
+        expired is closed)."""
+        person, active = self._load(db, person_id, self.clock())
+        if active is None or active.prompt is None:
+            return []
+        return [
+            Say(self.content.text(person.language, "runtime.welcome_back")),
+            prompt_from_dict(active.prompt),
+        ]
 
     # -- one turn -----------------------------------------------------------------------
 
@@ -445,3 +466,7 @@ class Runtime:
 
     def _say(self, person: Person, key: str, **values: Any) -> Say:
         return Say(self.content.text(person.language, key, **values))
+
+
+def _nothing(_db: Session, _handled: Handled) -> None:
+    """No channel work with the turn."""

@@ -94,6 +94,11 @@ BAD = [
     ),
     ("REGIE_OPEN_ENROLMENT", "maybe", "REGIE_OPEN_ENROLMENT=maybe: expected true or false"),
     (
+        "REGIE_SQLITE_SYNCHRONOUS",
+        "off",
+        "REGIE_SQLITE_SYNCHRONOUS=off: expected full or normal",
+    ),
+    (
         "MICROSOFT_APP_TYPE",
         "Single",
         "MICROSOFT_APP_TYPE=Single: expected MultiTenant, SingleTenant or UserAssignedMSI",
@@ -217,6 +222,12 @@ def test_an_empty_weekday_means_any_working_day(monkeypatch: pytest.MonkeyPatch)
 def test_the_defaults_are_valid() -> None:
     defaults = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (defaults.nudge_time, defaults.digest_time, defaults.port) == ("09:30", "09:00", 3000)
+    assert defaults.sqlite_synchronous == "full"  # every turn on disk before the reply
+
+
+def test_sqlite_synchronous_normal_is_read_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGIE_SQLITE_SYNCHRONOUS", " Normal ")
+    assert load_settings().sqlite_synchronous == "normal"
 
 
 def test_a_failure_is_not_cached_and_exits_with_2(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from botbuilder.core import TurnContext
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from dialogs.engine.replies import ConfirmPrompt, Say
@@ -480,6 +482,16 @@ def test_a_refresh_shows_an_open_card_as_it_is_and_an_answered_one_settled(teams
     assert teams.refresh(welcome) == card_of(update)  # answered: as it now shows
     assert noor(world.engine).language == "en"
 
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(world.engine, "commit", committed)
+    assert teams.refresh(timezone) == card_of(timezone)
+    assert len(commits) == 1  # all a refresh reads, in one trip to the database
+    event.remove(world.engine, "commit", committed)
+
     cards_deleted_by_retention(world.engine)  # nothing is known of either card
     closed = teams.refresh(welcome)
     assert "This question has closed." in card_text(closed) and "actions" not in closed
@@ -499,3 +511,43 @@ def test_an_invoke_that_is_not_a_press_on_a_regie_card_is_refused(teams_world) -
     answer = teams.invoke(teams.execute_activity(energy, {"something": "else"}))
     assert answer["statusCode"] == 400 and answer["type"] == "application/vnd.microsoft.error"
     assert len(world.connector.sent) == 1 and check_ins(world.engine) == []
+
+
+def test_a_turn_and_the_cards_it_settles_are_one_commit_before_the_reply(
+    teams_world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typed answer: the turn and the card it settles are stored in one transaction, before
+    the reply goes out, and the cards sent in one more; a press: its claim on the card, then
+    the turn with the card settled, then the cards sent."""
+    world, teams = teams_world, teams_world.teams
+    person_id = welcomed(world.engine)
+    teams.say("checkin")
+    energy = teams.next_sent()
+    commits: list[str] = []
+    event.listen(world.engine, "commit", lambda _connection: commits.append("commit"))
+    at_reply: list[tuple[int, bool]] = []
+    send_activities = TurnContext.send_activities
+
+    async def sending(context: TurnContext, activities: list) -> list:
+        with Session(world.engine) as db:
+            row = teams_cards.find(db, energy["_conversation"], energy["_id"])
+            at_reply.append((len(db.exec(select(CheckIn)).all()), row is not None and row.settled))
+        return await send_activities(context, activities)
+
+    monkeypatch.setattr(TurnContext, "send_activities", sending)
+    teams.say("4")
+    step = teams.next_sent()
+    assert "next step" in shown(step).lower()
+    assert len(commits) == 2  # the turn with the settled card, then the card sent
+    assert at_reply == [(0, True)]  # the energy card was settled before the reply went out
+    settled = card_of(world.connector.wait_updates(1)[0])
+    assert "✓ 4" in card_text(settled) and "energy" in card_text(settled).lower()
+    with Session(world.engine) as db:
+        asking = teams_cards.asking(db, person_id)
+    assert [row.activity_id for row in asking] == [step["_id"]]
+
+    commits.clear()
+    teams.execute(step, with_input(card_of(step), "Call Sam"))
+    assert len(commits) == 3  # the claim, the turn with the card settled, the cards sent
+    [saved] = check_ins(world.engine)
+    assert (saved.energy, saved.next_step) == (4, "Call Sam")

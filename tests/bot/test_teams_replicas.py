@@ -112,26 +112,26 @@ def test_two_replicas_receiving_presses_on_one_card_at_once_run_the_turn_once(
     energy = teams.next_sent()
     card = card_of(energy)
     running, release = threading.Event(), threading.Event()
-    first_handle = world.bot.runtime.handle_turn
+    first_handle = world.bot.runtime.handle_turn_and
 
-    def held(turn: Turn) -> Handled:
+    def held(turn: Turn, then: Any) -> tuple[Handled, Any]:
         running.set()
         assert release.wait(20)
-        return first_handle(turn)
+        return first_handle(turn, then)
 
-    world.bot.runtime.handle_turn = held
+    world.bot.runtime.handle_turn_and = held
     press = teams.execute_activity(energy, action(card, 4))
     answers: list[dict[str, Any]] = []
     first = threading.Thread(target=lambda: answers.append(teams.invoke(press)))
     with another_replica(world) as second:
         ran_on_second: list[Turn] = []
-        second_handle = second.bot.runtime.handle_turn
+        second_handle = second.bot.runtime.handle_turn_and
 
-        def counted(turn: Turn) -> Handled:
+        def counted(turn: Turn, then: Any) -> tuple[Handled, Any]:
             ran_on_second.append(turn)
-            return second_handle(turn)
+            return second_handle(turn, then)
 
-        second.bot.runtime.handle_turn = counted  # type: ignore[method-assign]
+        second.bot.runtime.handle_turn_and = counted  # type: ignore[method-assign]
         first.start()
         assert running.wait(20)
         other_button = second.teams.execute(energy, action(card, 2))
@@ -145,7 +145,7 @@ def test_two_replicas_receiving_presses_on_one_card_at_once_run_the_turn_once(
     step = teams.next_sent()  # one next question, nothing "already answered"
     assert "next step" in shown(step).lower()
     assert len(world.connector.sent) == 2
-    world.bot.runtime.handle_turn = first_handle
+    world.bot.runtime.handle_turn_and = first_handle
     teams.execute(step, with_input(card_of(step), "Call Sam"))
     teams.next_sent()
     [saved] = check_ins(world.engine)

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 
 from dialogs.engine.content import load_content
-from dialogs.engine.runtime import Runtime
+from dialogs.engine.runtime import Handled, Outcome, Runtime
 from dialogs.engine.text import MAX_TEXT_CHARS
-from dialogs.engine.turn import Action
+from dialogs.engine.turn import Action, Turn
 from dialogs.registry import DIALOGS
 from storage.models import Answer, DialogSession, ProcessedInbound
 from tests.dialogs.transcript import Transcript
@@ -194,3 +194,52 @@ def test_an_intent_word_that_is_also_an_option_answers_the_question(chat) -> Non
     tx.expect(tx.t("plan.ask_title.team"))
     tx.send("settings")  # not an option of a free-text question: the intent wins
     tx.expect(tx.t("settings.options.language"))
+
+
+def test_a_channels_writes_with_the_turn_commit_with_it(chat) -> None:
+    """``handle_turn_and``: what the channel writes in ``then`` is committed in the turn's
+    transaction, and ``then`` sees how the turn went."""
+    tx = chat("en")
+    tx.send("reflect")
+    seen: list[Outcome] = []
+
+    def then(db: Session, handled: Handled) -> str:
+        seen.append(handled.outcome)
+        db.add(ProcessedInbound(inbound_id="teams:written-with-the-turn"))
+        return "settled"
+
+    turn = Turn(person_id=tx.person_id, text="First answer", inbound_id="teams:c:1")
+    handled, result = tx.runtime.handle_turn_and(turn, then)
+    assert (handled.outcome, result, seen) == (Outcome.HANDLED, "settled", [Outcome.HANDLED])
+    assert "(2/3)" in handled.replies[-1].text
+    with Session(tx.runtime.engine) as db:
+        assert [a.text for a in db.exec(select(Answer))] == ["First answer"]
+        keys = set(db.exec(select(ProcessedInbound.inbound_id)))
+        assert {"teams:c:1", "teams:written-with-the-turn"} <= keys
+
+
+def test_a_channels_failure_with_the_turn_loses_the_whole_turn_and_a_redelivery_runs_it(
+    chat,
+) -> None:
+    """When ``then`` fails, nothing of the turn is committed (not its answer, not its inbound
+    claim): the platform's redelivery of the same message runs it as if the first never came."""
+    tx = chat("en")
+    tx.send("reflect")
+    asked = tx.prompt
+
+    def fails(db: Session, handled: Handled) -> None:
+        db.add(ProcessedInbound(inbound_id="teams:half-written"))
+        db.flush()
+        raise RuntimeError("the channel's write failed")
+
+    turn = Turn(person_id=tx.person_id, text="First answer", inbound_id="teams:c:2")
+    with pytest.raises(RuntimeError):
+        tx.runtime.handle_turn_and(turn, fails)
+    with Session(tx.runtime.engine) as db:
+        assert db.exec(select(Answer)).all() == []
+        assert db.exec(select(ProcessedInbound.inbound_id)).all() == []
+    assert tx.runtime.resume(tx.person_id)[-1] == asked  # the same question is still open
+    handled = tx.runtime.handle_turn(turn)
+    assert handled.outcome == Outcome.HANDLED and "(2/3)" in handled.replies[-1].text
+    with Session(tx.runtime.engine) as db:
+        assert [a.text for a in db.exec(select(Answer))] == ["First answer"]

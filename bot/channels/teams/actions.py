@@ -20,6 +20,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
+from sqlmodel import Session
 
 from bot.channels.teams.cards import (
     CARD_CONTENT_TYPE,
@@ -29,9 +30,12 @@ from bot.channels.teams.cards import (
     settled,
     settled_card,
 )
-from bot.channels.teams.messages import on_press, pressed
+from bot.channels.teams.messages import on_press, pressed, shown_now
 from bot.channels.teams.sending import card_of, conversation_of
 from bot.channels.teams.turns import TeamsTurns, off_loop
+from dialogs.engine.replies import Prompt
+from storage import teams_cards
+from storage.models import TeamsCard
 
 log = logging.getLogger(__name__)
 
@@ -84,18 +88,27 @@ async def current(
     """The card ``replyToId`` names as it is to show now, nothing run: settled when it was, as
     sent while its question is open, settled to "closed" once the question has closed. A card
     no longer known (deleted by retention) is rebuilt from its question."""
-    found = await turns.cards.find(conversation_of(context), context.activity.reply_to_id)
-    if found is not None and found.settled:
-        return found.now
-    known = found.sent if found is not None else None
+    conversation, activity_id = conversation_of(context), context.activity.reply_to_id
     ref = data.get("regie")
+
+    def look(db: Session) -> tuple[TeamsCard | None, str, Prompt | None]:
+        """All a refresh reads, in one trip off the event loop: the card, the person's
+        language, and the question they are asked now (for a card that asks one)."""
+        found = teams_cards.find(db, conversation, activity_id) if activity_id else None
+        if found is not None and found.settled:
+            return found, "", None
+        prompt = turns.open_prompt(db, person_id) if isinstance(ref, dict) else None
+        return found, turns.language_in(db, person_id), prompt
+
+    found, language, prompt = await turns.stored(look)
+    if found is not None and found.settled:
+        return shown_now(found)
+    known = found.card if found is not None else None
+    t = turns.translator(language)
     if not isinstance(ref, dict):  # a nudge's button: not a question, nothing closes
         if known is None and "p" in data:
-            t = turns.translator(await off_loop(turns.language, person_id))
             return settled_card(str(data["p"]), t("channel.closed"))
         return known
-    prompt = await off_loop(turns.open_prompt, person_id)
-    t = turns.translator(await off_loop(turns.language, person_id))
     if prompt is not None and same_prompt(ref, prompt):
         if known is not None:
             return known

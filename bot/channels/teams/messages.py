@@ -6,24 +6,43 @@ with the same data and runs the same :func:`on_press`.
 The card a question was asked on is settled however it was answered: after a press, the pressed
 card; after a typed answer, the last card that asked something (its buttons would otherwise
 linger as if the question were still open). A press on a card already settled (pressed twice,
-or the press delivered again) runs nothing: the card is shown settled again."""
+or the press delivered again) runs nothing: the card is shown settled again.
+
+A typed answer is one transaction, before the reply: the turn and the cards it settles. A press
+is two: its claim on the card (committed first, so that a second press on any replica sees it),
+then the turn with the card settled. The cards sent are stored after they went out."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from botbuilder.core import TurnContext
+from sqlmodel import Session
 
 from bot.channels.teams.addresses import CHANNEL
 from bot.channels.teams.cards import settled
-from bot.channels.teams.sending import conversation_of, send, settle, settle_cards, update
-from bot.channels.teams.sent import Asked
-from bot.channels.teams.turns import TeamsTurns, inbound_id, off_loop
+from bot.channels.teams.sending import (
+    Settled,
+    Shown,
+    conversation_of,
+    send,
+    settle_asked,
+    settle_press,
+    show,
+    update,
+)
+from bot.channels.teams.sent import PRESS_LEASE
+from bot.channels.teams.turns import TeamsTurns, inbound_id
 from bot.channels.typed import asks_again, typed_answer
+from dialogs.engine.replies import prompt_from_dict
 from dialogs.engine.runtime import Handled, Outcome
 from dialogs.engine.turn import Action, Turn
+from storage import teams_cards
+from storage.models import TeamsCard
 
 
 async def on_message(turns: TeamsTurns, context: TurnContext, person_id: int) -> None:
@@ -32,17 +51,16 @@ async def on_message(turns: TeamsTurns, context: TurnContext, person_id: int) ->
     if data is not None and pressed(data):
         await on_press(turns, context, person_id, data, in_place=False)
         return
-    asked = await turns.cards.asked(person_id)
     turn = Turn(
         person_id=person_id,
         text=activity.text or "",
         inbound_id=inbound_id(activity),
         channel=CHANNEL,
     )
-    handled = await turns.handle(turn)
+    typed = partial(_settle_typed, turns, conversation_of(context), person_id, turn.text or "")
+    handled, shown = await turns.handle_and(turn, typed)
+    await show(context, shown)
     t = turns.translator(handled.language)
-    if asked:
-        await _settle_typed(turns, context, person_id, asked, turn.text or "", handled)
     await send(context, handled.replies, t, cards=turns.cards, person_id=person_id)
 
 
@@ -92,53 +110,85 @@ async def on_press(
     turn = Turn(
         person_id=person_id, action=action, inbound_id=inbound_id(activity), channel=CHANNEL
     )
-    handled = await turns.handle(turn)
+    settle = partial(
+        settle_press,
+        conversation=conversation_of(context),
+        activity_id=pressed_on,
+        ref=ref,
+        label=label,
+        person_id=person_id,
+        translator=turns.translator,
+    )
+    handled, after = await turns.handle_and(turn, settle)
+    await show(context, after.others)
+    await settled_now(after.card)
     t = turns.translator(handled.language)
-    card = await settle(context, ref, handled, label, t, cards=turns.cards, person_id=person_id)
-    await settled_now(card)
     await send(context, handled.replies, t, cards=turns.cards, person_id=person_id)
-    return card
+    return after.card
 
 
 async def _press(
     turns: TeamsTurns, context: TurnContext, person_id: int, label: str
 ) -> dict[str, Any] | None:
-    """Claim the pressed card for this press: None when this press is to run its turn (it is
-    the first, or the card is not known), else the card as the press that came first settled
-    it (meanwhile showing ``label`` as the answer)."""
+    """Claim the pressed card for this press, in a transaction of its own (committed before
+    the turn runs, so that a second press anywhere sees it): None when this press is to run
+    its turn (it is the first, or the card is not known), else the card as the press that
+    came first settled it (meanwhile showing ``label`` as the answer)."""
     conversation, pressed_on = conversation_of(context), context.activity.reply_to_id
-    found = await turns.cards.find(conversation, pressed_on)
-    if found is None or not pressed_on:
-        return None  # no longer known (retention): the runtime finds a second press stale
-    if not found.settled:
-        t = turns.translator(await off_loop(turns.language, person_id))
-        answered = settled(found.sent, t("channel.answered", answer=label[:200]))
-        if await turns.cards.press(conversation, pressed_on, answered):
-            return None
-        found = await turns.cards.find(conversation, pressed_on)
-    elif await turns.cards.press(conversation, pressed_on, found.now):
-        return None  # the press that settled it died before its turn ended
-    return found.now if found is not None and found.settled else None
+    if not pressed_on:
+        return None
+
+    def claim(db: Session) -> dict[str, Any] | None:
+        found = teams_cards.find(db, conversation, pressed_on)
+        if found is None:
+            return None  # no longer known (retention): the runtime finds a second press stale
+        now = turns.cards.clock()
+        if not found.settled:
+            t = turns.translator(turns.language_in(db, person_id))
+            answered = settled(found.card, t("channel.answered", answer=label[:200]))
+            if _pressed(db, conversation, pressed_on, answered, now):
+                return None
+            found = teams_cards.find(db, conversation, pressed_on)
+        elif _pressed(db, conversation, pressed_on, shown_now(found), now):
+            return None  # the press that settled it died before its turn ended
+        return shown_now(found) if found is not None and found.settled else None
+
+    return await turns.stored(claim)
 
 
-async def _settle_typed(
+def _pressed(
+    db: Session, conversation: str, activity_id: str, shown: dict[str, Any], now: datetime
+) -> bool:
+    return teams_cards.press(db, conversation, activity_id, shown, now=now, lease=PRESS_LEASE)
+
+
+def shown_now(row: TeamsCard) -> dict[str, Any]:
+    """The card as it shows now: as settled, or as sent."""
+    return row.shown if row.settled and row.shown is not None else row.card
+
+
+def _settle_typed(
     turns: TeamsTurns,
-    context: TurnContext,
+    conversation: str,
     person_id: int,
-    asked: list[Asked],
     text: str,
+    db: Session,
     handled: Handled,
-) -> None:
-    """The last question was answered by typing (or left for something else): its cards show
-    the answer (or that it closed), unless the replies ask it again."""
-    prompt = asked[-1].prompt
-    if handled.outcome != Outcome.HANDLED or asks_again(prompt, handled.replies):
-        return
+) -> tuple[Shown, ...]:
+    """In the turn's transaction: the last question was answered by typing (or left for
+    something else): its cards show the answer (or that it closed), unless the replies ask it
+    again. The cards to update in the chat."""
+    prompts = [row.prompt for row in teams_cards.asking(db, person_id) if row.prompt is not None]
+    if not prompts or handled.outcome != Outcome.HANDLED:
+        return ()
+    prompt = prompt_from_dict(prompts[-1])
+    if asks_again(prompt, handled.replies):
+        return ()
     today = turns.runtime.clock().astimezone(ZoneInfo(handled.timezone)).date()
     answer = typed_answer(prompt, text, turns.runtime.content, today=today)
     t = turns.translator(handled.language)
     note = t("channel.answered", answer=answer[:200]) if answer else t("channel.closed")
-    await settle_cards(context, turns.cards, await turns.cards.settled(person_id), note)
+    return settle_asked(db, conversation, person_id, note)
 
 
 async def _on_start(
@@ -150,25 +200,38 @@ async def _on_start(
 ) -> dict[str, Any] | None:
     """A nudge's button: start what it offers, and show on the card what was chosen."""
     activity = context.activity
-    asked = await turns.cards.asked(person_id)
     turn = Turn(
         person_id=person_id,
         intent=data["regie_start"],
         inbound_id=inbound_id(activity),
         channel=CHANNEL,
     )
-    handled = await turns.handle(turn)
+    conversation = conversation_of(context)
+
+    def settle(db: Session, handled: Handled) -> tuple[Settled, tuple[Shown, ...]]:
+        done = Settled()
+        if "p" in data:  # one offer: show what was chosen
+            done = settle_press(
+                db,
+                handled,
+                conversation=conversation,
+                activity_id=activity.reply_to_id,
+                ref=data,
+                label=str(data.get("label", "")),
+                person_id=person_id,
+                translator=turns.translator,
+            )
+        # the question left open is put aside for what the button starts
+        return done, _settle_typed(turns, conversation, person_id, "", db, handled)
+
+    handled, (done, put_aside) = await turns.handle_and(turn, settle)
+    if "p" in data:
+        await show(context, done.others)
+        await settled_now(done.card)
+    await show(context, put_aside)
     t = turns.translator(handled.language)
-    card = None
-    if "p" in data:  # one offer: show what was chosen
-        label = str(data.get("label", ""))
-        cards = turns.cards
-        card = await settle(context, data, handled, label, t, cards=cards, person_id=person_id)
-        await settled_now(card)
-    if asked:  # the question left open is put aside for what the button starts
-        await _settle_typed(turns, context, person_id, asked, "", handled)
     await send(context, handled.replies, t, cards=turns.cards, person_id=person_id)
-    return card
+    return done.card
 
 
 def answer_of(data: dict[str, Any]) -> tuple[Any, str]:

@@ -1,16 +1,24 @@
 """Replies into a Teams chat: the rendered activities sent (each card remembered by the id Teams
 gave it), and a card settled after its question was answered, by a press or by typing (a pressed
 card is answered in place by an invoke response, or updated after an ``Action.Submit``; the
-others are updated)."""
+others are updated).
+
+Settling is stored with the turn that answered, in its transaction (:func:`settle_press`,
+:func:`settle_asked`, run through ``Runtime.handle_turn_and``): one commit, before the reply,
+for the answer and the cards it settles; the chat is updated after (:func:`show`)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from copy import copy
+from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
+from sqlmodel import Session
 
 from bot.channels.teams.cards import (
     CARD_CONTENT_TYPE,
@@ -19,9 +27,10 @@ from bot.channels.teams.cards import (
     settled,
     settled_card,
 )
-from bot.channels.teams.sent import Asked, SentCards
+from bot.channels.teams.sent import SentCards
 from dialogs.engine.replies import Prompt, Reply
 from dialogs.engine.runtime import Handled, Outcome
+from storage import teams_cards
 
 log = logging.getLogger(__name__)
 
@@ -41,63 +50,84 @@ async def send(
     sent = await context.send_activities([to_activity(a) for a in rendered])
     prompt = next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
     conversation = conversation_of(context)
+    remembered = []
     for n, (data, response) in enumerate(zip(rendered, sent or [], strict=False)):
         content = card_of(data)
         if content is None or response is None or not getattr(response, "id", None):
             continue
         asks = prompt if n == len(rendered) - 1 else None  # the question is in the last one
-        await cards.remember(conversation, person_id, response.id, content, asks)
+        remembered.append(cards.remember(conversation, person_id, response.id, content, asks))
+    await asyncio.gather(*remembered)  # queued together: stored in one transaction
 
 
-async def settle(
-    context: TurnContext,
-    ref: dict[str, Any],
+Shown = tuple[str, dict[str, Any]]
+"""A card settled in the database, to be updated in the chat: its activity id, and what it
+shows now."""
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What settling after a press stored with the turn: the pressed card as it is to show now
+    (None: it stays as it is, the question still open), and the other cards that asked the
+    same question, settled to match."""
+
+    card: dict[str, Any] | None = None
+    others: tuple[Shown, ...] = ()
+
+
+def settle_press(
+    db: Session,
     handled: Handled,
-    label: str,
-    t: Translate,
     *,
-    cards: SentCards,
+    conversation: str,
+    activity_id: str | None,
+    ref: dict[str, Any],
+    label: str,
     person_id: int,
-) -> dict[str, Any] | None:
-    """After a press: the pressed card as it is to show now — what it said, its inputs and
-    buttons given way to the answer (or "closed") — or None when the question is still open
-    (the card can be pressed again). Other cards that asked the same question are updated to
-    match."""
-    conversation, activity_id = conversation_of(context), context.activity.reply_to_id
-    known = await cards.find(conversation, activity_id)
+    translator: Callable[[str], Translate],
+) -> Settled:
+    """After a press, in the turn's transaction (``Runtime.handle_turn_and``): the pressed card
+    as it is to show now — what it said, its inputs and buttons given way to the answer (or
+    "closed") — or None when the question is still open (the card can be pressed again).
+    Other cards that asked the same question are settled to match."""
+    known = teams_cards.find(db, conversation, activity_id) if activity_id else None
     if handled.outcome not in (Outcome.HANDLED, Outcome.STALE):
         if known is not None and activity_id:
-            await cards.finish(conversation, activity_id, None)
-        return None
+            teams_cards.finish(db, conversation, activity_id, None)
+        return Settled()
+    t = translator(handled.language)
     note = (
         t("channel.answered", answer=label[:200])
         if handled.outcome == Outcome.HANDLED
         else t("channel.closed")
     )
-    content = settled(known.sent, note) if known else settled_card(str(ref.get("p", "")), note)
+    content = settled(known.card, note) if known else settled_card(str(ref.get("p", "")), note)
     if activity_id:
-        await cards.finish(conversation, activity_id, content)
+        teams_cards.finish(db, conversation, activity_id, content)
+    others: tuple[Shown, ...] = ()
     if handled.outcome == Outcome.HANDLED and known is not None and known.asking:
         # the same question asked again, on other cards
-        await settle_cards(context, cards, await cards.settled(person_id), note)
-    return content
+        others = settle_asked(db, conversation, person_id, note)
+    return Settled(content, others)
 
 
-async def settle_cards(
-    context: TurnContext, cards: SentCards, asked: list[Asked], note: str
-) -> None:
-    """Cards whose question was answered some other way (typed, or on another card): settled
-    with ``note``, unless something settled them first."""
-    for card in asked:
-        await show(context, cards, card.activity_id, settled(card.card, note))
+def settle_asked(db: Session, conversation: str, person_id: int, note: str) -> tuple[Shown, ...]:
+    """The person's last question was answered some other way (typed, or on another card): its
+    cards no longer ask it, and are settled with ``note`` unless something settled them
+    first. Those to update in the chat (:func:`show`)."""
+    shown = []
+    for row in teams_cards.stop_asking(db, person_id):
+        if row.prompt is None:
+            continue
+        card = settled(row.card, note)
+        if teams_cards.settle(db, conversation, row.activity_id, card):
+            shown.append((row.activity_id, card))
+    return tuple(shown)
 
 
-async def show(
-    context: TurnContext, cards: SentCards, activity_id: str, content: dict[str, Any]
-) -> None:
-    """A card sent earlier, settled: remembered as it now shows and updated in the chat (if
-    nothing settled it first)."""
-    if await cards.settle(conversation_of(context), activity_id, content):
+async def show(context: TurnContext, shown: Sequence[Shown]) -> None:
+    """Cards settled in the database, updated in the chat."""
+    for activity_id, content in shown:
         await update(context, activity_id, content)
 
 
@@ -126,9 +156,19 @@ def card_of(data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+class Outgoing(Activity):
+    """An activity built for one send. ``TurnContext.send_activities`` deep-copies what it
+    sends, to spare a caller that reuses an activity the addressing it sets on it; that copied
+    every card whole, on every reply. It sets only top-level fields (the conversation, the
+    sender, ``replyToId``), so a shallow copy spares the original as well."""
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> Outgoing:
+        return copy(self)
+
+
 def to_activity(data: dict[str, Any]) -> Activity:
     """A rendered activity as the SDK's type (built directly: msrest deserialising is slow)."""
-    return Activity(
+    return Outgoing(
         type=data["type"],
         text=data.get("text"),
         text_format=data.get("textFormat"),

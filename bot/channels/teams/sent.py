@@ -9,7 +9,7 @@ press on it (or the same press delivered again) is answered with it and runs not
 
 Kept in the database (``storage/teams_cards.py``), nothing in memory: every replica behind the
 load balancer, and a restarted one, sees the same cards, and of two presses on one card arriving
-at two replicas at once only the first runs its turn (:meth:`SentCards.press`). A card older
+at two replicas at once only the first runs its turn (``storage.teams_cards.press``). A card older
 than ``REGIE_OUTBOX_RETENTION_DAYS`` (deleted by the retention job), or sent before the table
 existed, is settled from its question (it travels in each button's data).
 """
@@ -24,25 +24,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from dialogs.engine.replies import Prompt, prompt_from_dict
+from dialogs.engine.replies import Prompt
 from storage import teams_cards
 from storage.db import session_scope
-from storage.models import TeamsCard, utcnow
+from storage.models import utcnow
 
 T = TypeVar("T")
 
 PRESS_LEASE = timedelta(minutes=2)
 """A press whose turn has not ended after this long died with its process: the card may be
 pressed again (a turn takes seconds; an AI call gives up after ``REGIE_LLM_TIMEOUT``)."""
-
-
-@dataclass(frozen=True)
-class Asked:
-    """A card with an open question, as sent."""
-
-    activity_id: str
-    card: dict[str, Any]
-    prompt: Prompt
 
 
 @dataclass(frozen=True)
@@ -121,38 +112,6 @@ class SentCards:
         now = row.shown if row.settled and row.shown is not None else row.card
         return Card(sent=row.card, now=now, settled=row.settled, asking=row.asking)
 
-    async def press(self, conversation: str, activity_id: str, shown: dict[str, Any]) -> bool:
-        """A press on the card: True for the first (it runs the turn; the card shows ``shown``
-        to any other press meanwhile, and :meth:`finish` says how it ended)."""
-        return await self._run(
-            teams_cards.press,
-            conversation,
-            activity_id,
-            shown,
-            now=self.clock(),
-            lease=PRESS_LEASE,
-        )
-
-    async def finish(
-        self, conversation: str, activity_id: str, shown: dict[str, Any] | None
-    ) -> None:
-        """The pressed card's turn has ended: it shows ``shown``, or None: it is open again."""
-        await self._run(teams_cards.finish, conversation, activity_id, shown)
-
-    async def settle(self, conversation: str, activity_id: str, card: dict[str, Any]) -> bool:
-        """The card was settled some other way (its question answered by typing, or on another
-        card): this is what it shows now. True if it was not settled before."""
-        return await self._run(teams_cards.settle, conversation, activity_id, card)
-
-    async def asked(self, person_id: int) -> list[Asked]:
-        """The cards that ask this person's last question (if it may still be open)."""
-        return _asked(await self._run(teams_cards.asking, person_id))
-
-    async def settled(self, person_id: int) -> list[Asked]:
-        """The person's last question is answered (or closed): its cards, no longer asking,
-        for the caller to settle."""
-        return _asked(await self._run(teams_cards.stop_asking, person_id))
-
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def work() -> T:
             with session_scope(self.engine) as db:
@@ -168,11 +127,3 @@ def _settle(stored: asyncio.Future[None], error: Exception | None) -> None:
         stored.set_result(None)
     else:
         stored.set_exception(error)
-
-
-def _asked(rows: list[TeamsCard]) -> list[Asked]:
-    return [
-        Asked(row.activity_id, row.card, prompt_from_dict(row.prompt))
-        for row in rows
-        if row.prompt is not None
-    ]

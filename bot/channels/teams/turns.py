@@ -24,6 +24,7 @@ from bot.config import Settings
 from dialogs.engine.replies import Prompt
 from dialogs.engine.runtime import Handled, Runtime, UnknownPerson
 from dialogs.engine.turn import Turn
+from storage.db import session_scope
 from storage.people import preferred_language
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,34 @@ class TeamsTurns:
         handled = await off_loop(self.runtime.handle_turn, turn)
         return with_urls(handled, self.settings.base_url)
 
-    def open_prompt(self, person_id: int) -> Prompt | None:
+    async def handle_and(
+        self, turn: Turn, then: Callable[[Session, Handled], T]
+    ) -> tuple[Handled, T]:
+        """The turn, with ``then`` (the cards it settles) in its transaction: one trip off the
+        event loop and one commit for all of it (``Runtime.handle_turn_and``)."""
+        handled, result = await off_loop(self.runtime.handle_turn_and, turn, then)
+        return with_urls(handled, self.settings.base_url), result
+
+    async def stored(self, work: Callable[[Session], T]) -> T:
+        """``work(db)`` off the event loop, in one transaction of its own."""
+
+        def unit() -> T:
+            with session_scope(self.engine) as db:
+                return work(db)
+
+        return await off_loop(unit)
+
+    def open_prompt(self, db: Session, person_id: int) -> Prompt | None:
         """The question this person's conversation waits on, if any (read, nothing run)."""
-        replies = self.runtime.resume(person_id)
+        replies = self.runtime.resume_in(db, person_id)
         return next((r for r in reversed(replies) if isinstance(r, Prompt)), None)
 
     def language(self, person_id: int) -> str:
         with Session(self.engine) as db:
-            return preferred_language(db, person_id, self.settings.language)
+            return self.language_in(db, person_id)
+
+    def language_in(self, db: Session, person_id: int) -> str:
+        return preferred_language(db, person_id, self.settings.language)
 
     def translator(self, language: str) -> Translate:
         content = self.runtime.content
