@@ -101,7 +101,7 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
     """In a terminal, ``status`` follows delivery with a live bar. Dead and held messages, and
     those left for ``regie chat``, never go out by waiting: it stops once the rest are out, and
     says why."""
-    from bot.commands import campaign
+    from bot.commands import campaign_status
     from storage.models import Outbound, OutboxState
 
     assert run("campaign", "launch", str(demo), "--yes").returncode == 0
@@ -128,7 +128,7 @@ def test_status_follows_until_nothing_more_can_be_sent_and_says_why(
             ):
                 db.execute(update(Outbound).where(col(Outbound.id).in_(chosen)).values(**values))
 
-    monkeypatch.setattr(campaign, "_pause", the_worker_meanwhile)
+    monkeypatch.setattr(campaign_status, "_pause", the_worker_meanwhile)
     status = run("campaign", "status", "growth-week-2026", extra_env={"TTY_COMPATIBLE": "1"})
     assert status.returncode == 0, status.stderr
     assert polls == [1]
