@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,10 +25,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.config import Settings
 from bot.health import Health
 from bot.jobs import RUN_DUE_JOB
+from storage.db import get_engine
+from storage.scheduler_runs import record_run
 
 log = logging.getLogger(__name__)
 ADVISORY_LOCK = 0x5265676965  # "Regie"
@@ -35,11 +40,27 @@ RUN_EVERY = timedelta(minutes=1)
 """How often the one job (``run-due``) runs: what the health page's "next run" adds up."""
 
 
-def report_to(scheduler: BaseScheduler, health: Health) -> None:
-    """Every run of a job, as it ends, goes to ``health`` (ok, or the type of its error)."""
+def report_to(
+    scheduler: BaseScheduler, health: Health | None, *, database_url: str | None = None
+) -> None:
+    """Every run of a job, as it ends, goes to ``health`` (ok, or the type of its error) and
+    to the database (``scheduler_run``), where every replica's health page reads it. A run
+    that cannot be written is logged; it never stops the scheduler."""
+    host = f"{socket.gethostname()} (pid {os.getpid()})"
+    clock = health.clock if health is not None else lambda: datetime.now(UTC)
 
     def ran(event: JobExecutionEvent) -> None:
-        health.scheduler_ran(event.exception, job=event.job_id)
+        if health is not None:
+            health.scheduler_ran(event.exception, job=event.job_id)
+        if database_url is None:
+            return
+        error = type(event.exception).__name__ if event.exception is not None else None
+        try:
+            with Session(get_engine(database_url)) as db:
+                record_run(db, event.job_id, at=clock(), error=error, host=host)
+                db.commit()
+        except Exception as failure:  # the next run tries again
+            log.warning("could not record the scheduler's run: %s", type(failure).__name__)
 
     scheduler.add_listener(ran, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
@@ -59,8 +80,7 @@ def build_scheduler(settings: Settings, health: Health | None = None) -> Backgro
         kwargs={"database_url": settings.database_url},
         next_run_time=datetime.now(UTC),
     )
-    if health is not None:
-        report_to(scheduler, health)
+    report_to(scheduler, health, database_url=settings.database_url)
     return scheduler
 
 

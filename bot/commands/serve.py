@@ -31,7 +31,6 @@ def serve() -> None:
     from bot.health import Health
     from bot.server import Handler, build_web_app
     from bot.web.app import setup_web
-    from bot.web.hr.health import HEALTH
     from bot.wiring import build_runtime
 
     settings = settings_and_logging()
@@ -53,7 +52,6 @@ def serve() -> None:
     health = Health(delivery_stuck_after=timedelta(seconds=settings.delivery_stuck_after))
     web_app = build_web_app(channels=switches(settings), routes=routes, health=health)
     setup_web(web_app, engine, settings, content=runtime.content)
-    web_app[HEALTH] = health  # the scheduler's runs, for the admin's health page
     _run_in_background(web_app, settings, engine, [r.sender for r in running], health)
     typer.echo(
         f"Regie is serving on {where(settings)} (GET /healthz; the web app at "
@@ -69,11 +67,15 @@ def _run_in_background(
     channels, for as long as the web app runs."""
     import asyncio
 
+    from bot.claims import SharedBudgets
     from bot.delivery import DeliveryWorker
     from bot.scheduler import start_scheduler
 
     worker = DeliveryWorker(
-        engine, senders, stuck_after=timedelta(seconds=settings.outbox_stuck_after)
+        engine,
+        senders,
+        stuck_after=timedelta(seconds=settings.outbox_stuck_after),
+        shared=SharedBudgets.for_engine(engine),  # replicas keep to the platforms' limits
     )
     scheduler = start_scheduler(settings, engine, health)
 

@@ -296,8 +296,12 @@ def _say_timing(ctx: Ctx, plan: LaunchPlan) -> None:
     message about a workshop after it starts (skipped) or earlier than planned, and which
     steps recent starters joined too late for."""
     policy = ctx.settings.policy
-    late = late_lines(plan.spec, plan.recipients, policy=policy, now=ctx.now)
-    missed = missed_lines(plan.spec, plan.recipients, policy=policy, now=ctx.now)
+    late = late_lines(
+        plan.spec, plan.recipients, policy=policy, now=ctx.now, content=ctx.content, lang=ctx.lang
+    )
+    missed = missed_lines(
+        plan.spec, plan.recipients, policy=policy, now=ctx.now, content=ctx.content, lang=ctx.lang
+    )
     if late:
         ctx.say("campaign_care.timing.late", lines="\n".join(f"• {line}" for line in late))
     if missed:

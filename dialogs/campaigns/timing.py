@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from sqlmodel import Session
 
 from dialogs.campaigns.messages import KIND
 from dialogs.campaigns.spec import EARLIER, CampaignSpec, Step, Workshop, from_stored
 from dialogs.engine.calendar import NudgePolicy, is_working_day, local_instant
+from dialogs.engine.content import Content
 from dialogs.nudges.rules import LATEST_LOCAL_HOUR
 from storage.models import Campaign, Person
 from storage.outbox import OutboxMessage
@@ -174,8 +176,12 @@ def keep_their_moment(
 # -- said beforehand ---------------------------------------------------------------------------
 
 
-def _when(at: datetime, zone: str) -> str:
-    return f"{at.astimezone(ZoneInfo(zone)):%a %d %b %H:%M}"
+def _when(at: datetime, zone: str, lang: str) -> str:
+    """A moment as the reader of the check says it, in the zone it is about: "Mon 7 Dec
+    11:00" / "ma 7 dec 11:00"."""
+    local = at.astimezone(ZoneInfo(zone))
+    day = format_date(local, "EEE d MMM", locale=lang).replace(".", "")
+    return f"{day} {local:%H:%M}"
 
 
 def late_lines(
@@ -184,10 +190,13 @@ def late_lines(
     *,
     policy: NudgePolicy,
     now: datetime,
+    content: Content,
+    lang: str,
     names: int = 5,
 ) -> list[str]:
     """Per time zone, the messages about a workshop that would reach people after it starts
-    (skipped for them) or that go earlier than planned; empty when all is in time."""
+    (skipped for them) or that go earlier than planned; empty when all is in time. In ``lang``:
+    the campaign's author reads them (in chat, on the web, or at the command line)."""
     from dialogs.campaigns.planner import planned_at  # the planner imports this module
 
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -207,33 +216,51 @@ def late_lines(
             key = (person.timezone, step.id, outcome)
             groups[key].append(person.email)
             examples.setdefault(key, (timing.planned, timing.at))
+
+    def t(key: str, **values: object) -> str:
+        return content.text(lang, f"campaign_care.timing.{key}", **values)
+
     lines: list[str] = []
     for (zone, step_id, outcome), emails in sorted(groups.items()):
         found = spec.step(step_id)
         assert found is not None
         planned, moved_to = examples[(zone, step_id, outcome)]
-        who = ", ".join(emails[:names]) + (
-            f" and {len(emails) - names} more" if len(emails) > names else ""
-        )
-        starts = (
-            ", ".join(f"{w.id} starts {_when(w.starts, zone)}" for w in workshops_of(spec, found))
-            or "its workshop is cancelled"
-        )
+        who = ", ".join(emails[:names])
+        if len(emails) > names:
+            who = t("more", names=who, count=len(emails) - names)
+        starts = ", ".join(
+            t("starts", workshop=w.id, when=_when(w.starts, zone, lang))
+            for w in workshops_of(spec, found)
+        ) or t("no_workshop")
         if outcome == "moved":
-            what = f"moved earlier to {_when(moved_to, zone)}"
+            what = t("moved", when=_when(moved_to, zone, lang))
         elif outcome == TOO_LATE:
-            what = "skipped for them (it would arrive after the workshop started)"
+            what = t("too_late")
         else:
-            what = "skipped for them (workshop cancelled)"
+            what = t("cancelled")
         lines.append(
-            f"{zone} ({len(emails)}): step {step_id!r} at {_when(planned, zone)} local; "
-            f"{starts}: {what}. {who}"
+            t(
+                "late_line",
+                zone=zone,
+                people=content.number(lang, len(emails)),
+                step=step_id,
+                planned=_when(planned, zone, lang),
+                starts=starts,
+                what=what,
+                who=who,
+            )
         )
     return lines
 
 
 def missed_lines(
-    spec: CampaignSpec, people: Iterable[Person], *, policy: NudgePolicy, now: datetime
+    spec: CampaignSpec,
+    people: Iterable[Person],
+    *,
+    policy: NudgePolicy,
+    now: datetime,
+    content: Content,
+    lang: str,
 ) -> list[str]:
     """For a campaign that follows start dates: the steps whose moment had long passed for
     people who started before launching (they do not get those), and how many people."""
@@ -248,8 +275,13 @@ def missed_lines(
             if at is not None and now - at > policy.grace:
                 missed[step.id] += 1
     return [
-        f"step {step.id!r} (day {step.day}): {missed[step.id]} recent starter(s) joined after it; "
-        "they will not get it"
+        content.text(
+            lang,
+            "campaign_care.timing.missed_line",
+            count=missed[step.id],
+            step=step.id,
+            day=step.day,
+        )
         for step in spec.steps
         if missed.get(step.id)
     ]

@@ -19,6 +19,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot.config import Settings, get_settings
 from bot.delivery import DeliveryReport, DeliveryWorker
@@ -27,6 +28,8 @@ from bot.jobs import RUN_DUE_JOB
 from bot.scheduler import build_scheduler
 from bot.server import build_web_app
 from storage.db import make_engine
+from storage.models import SchedulerRun
+from storage.scheduler_runs import last_run
 from tests.bot.slack_harness import WebServer
 
 START = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -105,6 +108,41 @@ def test_healthz_is_503_while_the_scheduler_job_fails_and_200_once_it_runs(
     finally:
         scheduler.shutdown(wait=True)
         server.stop()
+
+
+def test_the_schedulers_runs_are_stored_for_every_replica_to_read(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The one scheduling process writes each run of its job to the database, where any
+    replica's health page reads it: the run that went well, then one that failed."""
+    clock = Clock()
+    health = Health(clock=clock, delivery_stuck_after=None)
+    scheduler = build_scheduler(Settings(_env_file=None, database_url=db_url), health)  # type: ignore[call-arg]
+    ended: queue.Queue[JobExecutionEvent] = queue.Queue()
+    scheduler.add_listener(ended.put, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)  # after the record
+    engine = make_engine(db_url)
+    try:
+        scheduler.start()
+        assert ended.get(timeout=WAIT).exception is None
+        with Session(engine) as db:
+            run = last_run(db)
+            assert run is not None and (run.job, run.at, run.error) == (RUN_DUE_JOB, START, None)
+            assert f"(pid {os.getpid()})" in run.host
+        clock.advance(60)
+        unreachable = f"sqlite:///{tmp_path / 'no-such-directory' / 'regie.db'}"
+        at_once = datetime.now(UTC)  # clock-ok: APScheduler's own clock, not the test's
+        scheduler.modify_job(
+            RUN_DUE_JOB, kwargs={"database_url": unreachable}, next_run_time=at_once
+        )
+        assert ended.get(timeout=WAIT).exception is not None
+        with Session(engine) as db:
+            run = last_run(db)
+            assert run is not None
+            assert (run.at, run.error) == (START + timedelta(seconds=60), "OperationalError")
+            assert len(db.exec(select(SchedulerRun)).all()) == 1  # one row per job
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
 
 
 def scripted(worker: DeliveryWorker, monkeypatch: pytest.MonkeyPatch) -> asyncio.Queue[Any]:

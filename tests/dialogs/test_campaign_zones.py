@@ -223,16 +223,23 @@ def test_reminders_reach_attendees_at_good_local_times(
 def test_the_checks_before_launching_say_who_per_zone(engine: Engine, team: dict[str, int]) -> None:
     with Session(engine) as db:
         people = list(db.exec(select(Person).where(col(Person.email) != "hr@example.com")))
-    lines = late_lines(SPEC, people, policy=POLICY, now=LAUNCH)
+    lines = late_lines(SPEC, people, policy=POLICY, now=LAUNCH, content=CONTENT, lang="en")
     assert lines == [
-        "America/New_York (1): step 'monday' at Mon 07 Dec 11:00 local; energy starts Mon 07 Dec "
-        "08:00: skipped for them (it would arrive after the workshop started). nyc@example.com",
-        "America/New_York (1): step 'tuesday' at Tue 08 Dec 09:00 local; crafting starts Tue 08 "
-        "Dec 04:00: moved earlier to Mon 07 Dec 09:00. nyc@example.com",
-        "Europe/London (1): step 'tuesday' at Tue 08 Dec 09:00 local; crafting starts Tue 08 Dec "
-        "09:00: moved earlier to Mon 07 Dec 09:00. lon@example.com",
+        "America/New_York (1): step 'monday' at Mon 7 Dec 11:00 local time; energy starts Mon 7 "
+        "Dec 08:00: skipped for them (it would arrive after the workshop started). nyc@example.com",
+        "America/New_York (1): step 'tuesday' at Tue 8 Dec 09:00 local time; crafting starts Tue "
+        "8 Dec 04:00: moved earlier, to Mon 7 Dec 09:00. nyc@example.com",
+        "Europe/London (1): step 'tuesday' at Tue 8 Dec 09:00 local time; crafting starts Tue 8 "
+        "Dec 09:00: moved earlier, to Mon 7 Dec 09:00. lon@example.com",
     ]
-    assert missed_lines(SPEC, people, policy=POLICY, now=LAUNCH) == []
+    dutch = late_lines(SPEC, people, policy=POLICY, now=LAUNCH, content=CONTENT, lang="nl")
+    assert dutch[0] == (
+        "America/New_York (1): stap ‘monday’ om ma 7 dec 11:00 plaatselijke tijd; energy begint "
+        "ma 7 dec 08:00: vervalt voor hen (het bericht zou pas binnenkomen als de workshop al "
+        "begonnen is). nyc@example.com"
+    )
+    assert "gaat eerder, op ma 7 dec 09:00" in dutch[2]
+    assert missed_lines(SPEC, people, policy=POLICY, now=LAUNCH, content=CONTENT, lang="en") == []
 
 
 def test_onboarding_launch_says_which_steps_recent_starters_missed(engine: Engine) -> None:
@@ -253,11 +260,18 @@ steps:
     add_person(engine, "new@example.com", start_date=date(2026, 11, 30), timezone="Europe/London")
     with Session(engine) as db:
         people = list(db.exec(select(Person)))
-    lines = missed_lines(onboarding, people, policy=POLICY, now=LAUNCH)
+    lines = missed_lines(onboarding, people, policy=POLICY, now=LAUNCH, content=CONTENT, lang="en")
     assert lines == [
-        "step 'hello' (day 0): 1 recent starter(s) joined after it; they will not get it",
-        "step 'coffee' (day 4): 1 recent starter(s) joined after it; they will not get it",
+        "step 'hello' (day 0): 1 recent starter joined after it and won't get it",
+        "step 'coffee' (day 4): 1 recent starter joined after it and won't get it",
     ]
+    add_person(engine, "later@example.com", start_date=date(2026, 12, 1), timezone="Europe/London")
+    with Session(engine) as db:
+        people = list(db.exec(select(Person)))
+    dutch = missed_lines(onboarding, people, policy=POLICY, now=LAUNCH, content=CONTENT, lang="nl")
+    assert dutch[0] == (
+        "stap ‘hello’ (dag 0): 2 nieuwe collega’s begonnen daarna en krijgen hem niet"
+    )
 
 
 def test_invitations_keep_their_moment_out_of_calm(engine: Engine, team: dict[str, int]) -> None:

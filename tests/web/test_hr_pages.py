@@ -6,6 +6,7 @@ of these pages."""
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from bot.web.hr.campaign_editor import template
 from storage import campaign_guardrails as guard
 from storage.models import AuditEntry, Outbound, OutboxState, Person, Role
+from storage.scheduler_runs import record_run
 from tests.web.hr_world import CAMPAIGNS, SENTINEL, csrf, make_hr_world
 from tests.web.web_client import sign_in, web_client
 
@@ -43,6 +45,13 @@ def test_health_shows_the_outbox_and_retries_dead_letters_audited(engine: Engine
                 db.commit()
             await sign_in(client, engine, world.ada, clock)
             page = await (await client.get("/app/admin/health")).text()
+            assert "It hasn't run yet" in html.unescape(page)
+            with Session(engine) as db:  # the scheduler runs in another replica
+                record_run(db, "run-due", at=clock.now, error=None, host="regie-2 (pid 41)")
+                db.commit()
+            page = await (await client.get("/app/admin/health")).text()
+            assert "Ran on regie-2 (pid 41)." in page and "fine." in page
+            assert "Next run around" in page
             assert "slack: account_inactive" in page
             assert "Send them again" in page
             assert SENTINEL not in page
@@ -229,5 +238,23 @@ def test_campaign_editor_checks_with_paths_and_lines(engine: Engine) -> None:
             ).json()
             assert good["ok"] and good["audience"] == len(world.staff) + 5
             assert good["needs_approval"] == []
+            # The form's fields are written into the file as it stands: comments kept.
+            edited = await (
+                await client.post(
+                    "/app/hr/campaigns/check.json",
+                    data={"yaml": text, "name_en": "Growth week 2027", "departments": "HR"},
+                    headers={"X-CSRF-Token": token},
+                )
+            ).json()
+            kept = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+            assert kept and all(line in edited["yaml"].splitlines() for line in kept)
+            assert 'en: "Growth week 2027"' in edited["yaml"]
+            assert "audience: {departments: [HR]}" in edited["yaml"]
+            changed = [
+                (a, b)
+                for a, b in zip(text.splitlines(), edited["yaml"].splitlines(), strict=True)
+                if a != b
+            ]
+            assert len(changed) == 2, changed  # the name and the audience, nothing else
 
     run(scenario)

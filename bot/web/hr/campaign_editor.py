@@ -11,12 +11,14 @@ since (as ``regie campaign launch --expect-hash``)."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML, CommentedMap, YAMLError
 from sqlmodel import Session
 
 from bot.channels.registry import Reachability
@@ -27,6 +29,7 @@ from dialogs.campaigns.launch import CampaignError, LaunchPlan, plan_launch
 from dialogs.campaigns.messages import language_of
 from dialogs.campaigns.spec import CampaignFileError, CampaignSpec, Problem, parse
 from dialogs.campaigns.timing import late_lines, missed_lines
+from dialogs.engine.content import Content
 from storage.models import Person
 
 TEMPLATES = {
@@ -80,25 +83,37 @@ def common(text: str) -> dict[str, str]:
     }
 
 
+def _round_trip() -> YAML:
+    """ruamel.yaml's round trip: a changed field is written into the file as it stands, so
+    the author's comments, order, quoting and line breaks stay (PyYAML can only dump data)."""
+    loader = YAML(typ="rt")
+    loader.width = 100
+    loader.preserve_quotes = True
+    loader.indent(mapping=2, sequence=4, offset=2)
+    return loader
+
+
 def with_fields(text: str, form: dict[str, str]) -> str:
     """The file with the form's common fields in it. Unchanged fields leave the text exactly
-    as it was (its comments too); a changed one rewrites the YAML from its data."""
+    as it was; a changed one is written into the file where it stands, its comments and the
+    rest of the text kept."""
     before = common(text)
     changed = {k: v.strip() for k, v in form.items() if k in FIELDS and v.strip() != before[k]}
     if not changed:
         return text
+    loader = _round_trip()
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = loader.load(text)
+    except YAMLError:
         return text  # the check names the YAML problem; the fields wait for a readable file
-    if not isinstance(data, dict):
+    if not isinstance(data, CommentedMap):
         return text
     for key in ("id", "owner", "start"):
         if key in changed:
             data[key] = changed[key]
     if "name_en" in changed or "name_nl" in changed:
         current_names = data.get("name")
-        names: dict[str, Any] = current_names if isinstance(current_names, dict) else {}
+        names = current_names if isinstance(current_names, CommentedMap) else CommentedMap()
         for lang in ("en", "nl"):
             value = changed.get(f"name_{lang}", before[f"name_{lang}"])
             if value:
@@ -108,15 +123,21 @@ def with_fields(text: str, form: dict[str, str]) -> str:
         data["name"] = names
     if "departments" in changed or "countries" in changed:
         current_audience = data.get("audience")
-        audience: dict[str, Any] = current_audience if isinstance(current_audience, dict) else {}
+        audience = (
+            current_audience if isinstance(current_audience, CommentedMap) else CommentedMap()
+        )
         for key in ("departments", "countries"):
             values = _listed(changed.get(key, before[key]))
             if values:
                 audience[key] = values
             else:
                 audience.pop(key, None)
+        if not isinstance(current_audience, CommentedMap):
+            audience.fa.set_flow_style()  # on the line of the scalar it replaces: comments stay
         data["audience"] = audience or "everyone"
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    out = io.StringIO()
+    loader.dump(data, out)
+    return out.getvalue()
 
 
 @dataclass
@@ -155,8 +176,18 @@ class Checked:
         }
 
 
-def check(db: Session, settings: Settings, text: str, author: Person, *, now: datetime) -> Checked:
-    """What ``regie campaign validate`` and ``launch --dry-run`` would say (no writes)."""
+def check(
+    db: Session,
+    settings: Settings,
+    text: str,
+    author: Person,
+    *,
+    now: datetime,
+    content: Content,
+    lang: str,
+) -> Checked:
+    """What ``regie campaign validate`` and ``launch --dry-run`` would say (no writes); the
+    timing notes in ``lang``, the language of the author reading them."""
     checked = Checked(text)
     if len(text.encode()) > MAX_FILE:
         checked.problems = [Problem("", f"the file is over {MAX_FILE // 1024} KB")]
@@ -188,6 +219,10 @@ def check(db: Session, settings: Settings, text: str, author: Person, *, now: da
         checked.unreachable += bool(reason)
     checked.by_language = [(lang, ch, n) for (lang, ch), n in sorted(counts.items())]
     rules = policy(settings)
-    checked.timing = late_lines(spec, plan.recipients, policy=rules, now=now)
-    checked.missed = missed_lines(spec, plan.recipients, policy=rules, now=now)
+    checked.timing = late_lines(
+        spec, plan.recipients, policy=rules, now=now, content=content, lang=lang
+    )
+    checked.missed = missed_lines(
+        spec, plan.recipients, policy=rules, now=now, content=content, lang=lang
+    )
     return checked

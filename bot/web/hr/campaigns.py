@@ -150,18 +150,24 @@ def _form_text(form: Any) -> tuple[str, dict[str, str]]:
     }
 
 
+def timing_words(request: web.Request) -> dict[str, Any]:
+    """The timing notes of a check are read by the author: in their language."""
+    return {"content": context.content(request), "lang": context.language(request)}
+
+
 async def _checked_editor(
     request: web.Request, text: str, choice: dict[str, str]
 ) -> web.StreamResponse:
     author = me(request)
     now = context.now(request)
     settings = context.settings(request)
+    said = timing_words(request)
     content = context.content(request)
     wants_preview = choice.get("action") == "preview"
 
     def work() -> tuple[editor.Checked, Preview | None]:
         with session(request) as db:
-            checked = editor.check(db, settings, text, author, now=now)
+            checked = editor.check(db, settings, text, author, now=now, **said)
             if not wants_preview or not checked.ok or checked.spec is None:
                 return checked, None
             recipients = checked.plan.recipients if checked.plan is not None else []
@@ -195,10 +201,11 @@ async def check_json(request: web.Request) -> web.StreamResponse:
     author = me(request)
     now = context.now(request)
     settings = context.settings(request)
+    said = timing_words(request)
 
     def work() -> editor.Checked:
         with session(request) as db:
-            return editor.check(db, settings, text, author, now=now)
+            return editor.check(db, settings, text, author, now=now, **said)
 
     checked = await context.in_thread(work)
     body = checked.as_json() | {"yaml": text}
@@ -209,11 +216,12 @@ async def _launch(request: web.Request, text: str, fingerprint: str) -> web.Stre
     author = me(request)
     now = context.now(request)
     settings = context.settings(request)
+    said = timing_words(request)
     content = context.content(request)
 
     def work() -> tuple[editor.Checked, str]:
         with session(request) as db:
-            checked = editor.check(db, settings, text, author, now=now)
+            checked = editor.check(db, settings, text, author, now=now, **said)
             if not checked.ok or checked.plan is None or checked.spec is None:
                 return checked, ""
             if checked.spec.hash != fingerprint:

@@ -3,9 +3,8 @@ their reasons and "send again" (``storage.outbox.retry_dead``, as ``regie outbox
 the scheduler's last and next run, how many people each channel reaches, and the audit log
 (who read or changed whose data), with filters.
 
-The scheduler's runs are known only to the ``regie serve`` process that runs it (``bot.health``,
-kept in memory, set on the app as :data:`HEALTH`): another replica, or a test app, shows that
-it does not know."""
+The scheduler's last run is read from the database (``storage.scheduler_runs``, written by
+whichever ``regie serve`` schedules), so every replica shows the same."""
 
 from __future__ import annotations
 
@@ -19,16 +18,14 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.channels.registry import Reachability
-from bot.health import Health, Run
 from bot.scheduler import RUN_EVERY
 from bot.web import context
 from bot.web.hr.access import admin_page, audited, me, render, session
 from bot.web.sessions import redirect
-from storage.models import AuditEntry, Outbound, OutboxState, Person
+from storage.models import AuditEntry, Outbound, OutboxState, Person, SchedulerRun
 from storage.outbox import retry_dead, status
+from storage.scheduler_runs import last_run
 
-HEALTH = web.AppKey("regie_health", Health)
-"""``regie serve`` puts its :class:`~bot.health.Health` here (the scheduler's runs)."""
 DEAD_SHOWN = 50
 AUDIT_SHOWN = 200
 
@@ -95,6 +92,7 @@ class HealthPage:
     unreachable: list[tuple[str, int]]
     actions: list[str]
     audit: list[AuditRow]
+    last_run: SchedulerRun | None
 
 
 def _dead(db: Session) -> list[DeadLetter]:
@@ -178,16 +176,8 @@ def build(db: Session, request: web.Request, wanted: AuditFilter) -> HealthPage:
         unreachable=unreachable,
         actions=actions,
         audit=_audit(db, wanted),
+        last_run=last_run(db),
     )
-
-
-def scheduler_runs(request: web.Request) -> tuple[Run | None, datetime | None, bool]:
-    """(last run, next run, whether this process knows): from ``regie serve``'s health."""
-    health = request.config_dict.get(HEALTH)
-    if health is None:
-        return None, None, False
-    last = health.scheduler
-    return last, (last.at + RUN_EVERY if last is not None else None), True
 
 
 @admin_page
@@ -199,7 +189,7 @@ async def page(request: web.Request) -> web.StreamResponse:
             return build(db, request, wanted)
 
     found = await context.in_thread(work)
-    last, upcoming, known = scheduler_runs(request)
+    last = found.last_run
     now = context.now(request)
     oldest = found.oldest_waiting
     waited = None
@@ -214,8 +204,7 @@ async def page(request: web.Request) -> web.StreamResponse:
             "page": found,
             "wanted": wanted,
             "last_run": last,
-            "next_run": upcoming,
-            "scheduler_known": known,
+            "next_run": last.at + RUN_EVERY if last is not None else None,
             "waited_minutes": waited,
             "retried": request.query.get("retried"),
         },
